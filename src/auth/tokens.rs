@@ -1,0 +1,209 @@
+//! ES256 access and refresh tokens: claims of API.md §3, issued with the key ring's current
+//! key and checked against an allow-list (ES256 only, a known `kid`, our `iss` and `aud`, the
+//! expected `token_type`). Verified access tokens are remembered until they expire so a
+//! token's later requests skip the signature check.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::keys::KeyRing;
+
+pub const ISSUER: &str = "tradesage";
+pub const AUDIENCE: &str = "tradesage-api-gateway";
+/// Longer input is not a token of ours; refusing it early bounds the work an attacker causes.
+const MAX_TOKEN_LEN: usize = 4096;
+/// How many verified access tokens are remembered at most.
+const VERIFIED_CACHE_CAPACITY: usize = 200_000;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub tenant_id: Uuid,
+    pub roles: Vec<String>,
+    pub scope: String,
+    pub session_id: Uuid,
+    pub token_type: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+impl AccessClaims {
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scope.split(' ').any(|s| s == scope)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub user_id: Uuid,
+    pub session_id: Uuid,
+    pub token_type: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: Uuid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is not valid")]
+    Invalid,
+}
+
+/// What goes into a new access token besides the standard claims.
+pub struct AccessGrant<'a> {
+    pub user_id: Uuid,
+    pub email: &'a str,
+    pub tenant_id: Uuid,
+    pub roles: Vec<String>,
+    pub scope: &'a str,
+    pub session_id: Uuid,
+}
+
+/// Signs and verifies tokens.
+pub struct TokenIssuer {
+    keys: Arc<KeyRing>,
+    access_ttl: Duration,
+    validation: Validation,
+    verified: DashMap<[u8; 32], Arc<AccessClaims>>,
+}
+
+impl TokenIssuer {
+    pub fn new(keys: Arc<KeyRing>, access_ttl: Duration) -> Self {
+        let mut validation = Validation::new(Algorithm::ES256);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        // One clock signs and checks; multi-node deployments keep clocks in sync (NTP).
+        validation.leeway = 0;
+        Self { keys, access_ttl, validation, verified: DashMap::new() }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        self.access_ttl
+    }
+
+    pub fn key_ring(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Signs an access token; returns it with its expiry.
+    pub fn issue_access(&self, grant: AccessGrant<'_>, now: DateTime<Utc>) -> Result<(String, i64), TokenError> {
+        let iat = now.timestamp();
+        let exp = iat + self.access_ttl.as_secs() as i64;
+        let claims = AccessClaims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: grant.user_id.to_string(),
+            user_id: grant.user_id,
+            email: grant.email.to_owned(),
+            tenant_id: grant.tenant_id,
+            roles: grant.roles,
+            scope: grant.scope.to_owned(),
+            session_id: grant.session_id,
+            token_type: "access".into(),
+            iat,
+            nbf: iat,
+            exp,
+            jti: Uuid::new_v4(),
+        };
+        Ok((self.sign(&claims)?, exp))
+    }
+
+    /// Signs a refresh token that never outlives its session.
+    pub fn issue_refresh(
+        &self,
+        user_id: Uuid,
+        session_id: Uuid,
+        now: DateTime<Utc>,
+        session_expires_at: DateTime<Utc>,
+    ) -> Result<String, TokenError> {
+        let claims = RefreshClaims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: user_id.to_string(),
+            user_id,
+            session_id,
+            token_type: "refresh".into(),
+            iat: now.timestamp(),
+            exp: session_expires_at.timestamp(),
+            jti: Uuid::new_v4(),
+        };
+        self.sign(&claims)
+    }
+
+    fn sign<T: Serialize>(&self, claims: &T) -> Result<String, TokenError> {
+        let keys = self.keys.keys();
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(keys.signing_kid.clone());
+        jsonwebtoken::encode(&header, claims, &keys.signing).map_err(|_| TokenError::Invalid)
+    }
+
+    /// Verifies an access token, from the cache of verified tokens when it was seen before.
+    pub fn verify_access(&self, token: &str, now: DateTime<Utc>) -> Result<Arc<AccessClaims>, TokenError> {
+        let fingerprint = super::sha256(token.as_bytes());
+        if let Some(claims) = self.verified.get(&fingerprint) {
+            return if claims.exp > now.timestamp() { Ok(claims.clone()) } else { Err(TokenError::Expired) };
+        }
+        let claims: AccessClaims = self.verify(token)?;
+        if claims.token_type != "access" {
+            return Err(TokenError::Invalid);
+        }
+        let claims = Arc::new(claims);
+        if self.verified.len() < VERIFIED_CACHE_CAPACITY {
+            self.verified.insert(fingerprint, claims.clone());
+        }
+        Ok(claims)
+    }
+
+    pub fn verify_refresh(&self, token: &str) -> Result<RefreshClaims, TokenError> {
+        let claims: RefreshClaims = self.verify(token)?;
+        if claims.token_type != "refresh" {
+            return Err(TokenError::Invalid);
+        }
+        Ok(claims)
+    }
+
+    /// Drops expired entries from the verified-token cache; the janitor calls this.
+    pub fn purge_expired(&self, now: DateTime<Utc>) -> usize {
+        let before = self.verified.len();
+        self.verified.retain(|_, claims| claims.exp > now.timestamp());
+        before - self.verified.len()
+    }
+
+    fn verify<T: serde::de::DeserializeOwned>(&self, token: &str) -> Result<T, TokenError> {
+        if token.len() > MAX_TOKEN_LEN || token.split('.').count() != 3 {
+            return Err(TokenError::Invalid);
+        }
+        let header = jsonwebtoken::decode_header(token).map_err(|_| TokenError::Invalid)?;
+        if header.alg != Algorithm::ES256 {
+            return Err(TokenError::Invalid);
+        }
+        let kid = header.kid.ok_or(TokenError::Invalid)?;
+        let keys = self.keys.keys();
+        let key = keys.find(&kid).ok_or(TokenError::Invalid)?;
+        jsonwebtoken::decode::<T>(token, &key.decoding, &self.validation)
+            .map(|data| data.claims)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
+                _ => TokenError::Invalid,
+            })
+    }
+}

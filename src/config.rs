@@ -1,0 +1,387 @@
+//! The environment (API.md §1), parsed once into a typed, validated [`Config`].
+//!
+//! Every variable is optional. A bad value is a [`ConfigError`] naming the variable; the CLI
+//! prints it as one line and exits with code 2.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+use crate::domain::lockout::{LadderStep, LockoutPolicy};
+
+/// A secret value: usable, but never shown by `Debug` or `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret<T>(T);
+
+impl<T> Secret<T> {
+    pub fn new(value: T) -> Self {
+        Self(value)
+    }
+    /// The only way to read the value; grep for it to audit where secrets go.
+    pub fn expose(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T> std::fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A bad configuration value: which variable, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {message}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+/// A rate: `count` requests per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Everything the server needs to know, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; unset selects embedded SQLite under `data_dir`.
+    pub database_url: Option<Secret<String>>,
+    /// `redis://…` selects Redis; unset selects the in-process cache.
+    pub redis_url: Option<Secret<String>>,
+    /// Prefix of every Redis key and channel, so deployments (and tests) can share a server.
+    pub redis_prefix: String,
+    pub jwt_private_key_path: Option<PathBuf>,
+    pub jwt_public_key_path: Option<PathBuf>,
+    /// Fernet keys: the first encrypts, all decrypt. Unset: generated into `data_dir`.
+    pub session_encryption_keys: Option<Secret<Vec<String>>>,
+    pub access_ttl: Duration,
+    /// Also a session's absolute lifetime.
+    pub refresh_ttl: Duration,
+    pub refresh_reuse_grace: Duration,
+    pub bcrypt_rounds: u32,
+    /// Threads that run bcrypt; logins beyond them queue instead of blocking async workers.
+    pub bcrypt_workers: usize,
+    pub lockout: LockoutPolicy,
+    pub max_sessions_per_user: u32,
+    pub session_ip_binding: bool,
+    pub session_idle_passivate: Duration,
+    pub janitor_interval: Duration,
+    pub cors_allowed_origins: Vec<String>,
+    pub rate_limit_ip: Rate,
+    pub rate_limit_user: Rate,
+    pub rate_limit_login: Rate,
+    pub trusted_proxies: Vec<IpNet>,
+    pub cookie_secure: bool,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<Secret<String>>,
+    pub metrics_token: Option<Secret<String>>,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads through `lookup`, so tests can give their own variables.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env { lookup: &lookup };
+        let access_ttl = match env.get("ACCESS_TOKEN_TTL") {
+            Some(raw) => parse_duration(&raw).map_err(|m| err("ACCESS_TOKEN_TTL", m))?,
+            None => Duration::from_secs(60 * env.parse_or("ACCESS_TOKEN_EXPIRE_MINUTES", 15u64)?),
+        };
+        let refresh_ttl = match env.get("REFRESH_TOKEN_TTL") {
+            Some(raw) => parse_duration(&raw).map_err(|m| err("REFRESH_TOKEN_TTL", m))?,
+            None => Duration::from_secs(86_400 * env.parse_or("REFRESH_TOKEN_EXPIRE_DAYS", 30u64)?),
+        };
+        positive("ACCESS_TOKEN_TTL", access_ttl)?;
+        positive("REFRESH_TOKEN_TTL", refresh_ttl)?;
+        let bcrypt_rounds: u32 = env.parse_or("BCRYPT_ROUNDS", 12)?;
+        if !(4..=31).contains(&bcrypt_rounds) {
+            return Err(err("BCRYPT_ROUNDS", "must be between 4 and 31"));
+        }
+        let threshold: u32 = env.parse_or("LOCKOUT_THRESHOLD", 5)?;
+        if threshold == 0 {
+            return Err(err("LOCKOUT_THRESHOLD", "must be at least 1"));
+        }
+        let ladder = parse_ladder(&env.get("LOCKOUT_LADDER").unwrap_or_else(|| "1m,5m,30m,24h,permanent".into()))
+            .map_err(|m| err("LOCKOUT_LADDER", m))?;
+        let max_sessions_per_user: u32 = env.parse_or("MAX_SESSIONS_PER_USER", 10)?;
+        if max_sessions_per_user == 0 {
+            return Err(err("MAX_SESSIONS_PER_USER", "must be at least 1"));
+        }
+        let session_ip_binding = match env.get("SESSION_IP_BINDING").as_deref() {
+            None | Some("strict") => true,
+            Some("off") => false,
+            Some(_) => return Err(err("SESSION_IP_BINDING", "must be `strict` or `off`")),
+        };
+        let database_url = env.get("DATABASE_URL");
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(err("DATABASE_URL", "must start with postgres:// (unset it for embedded SQLite)"));
+            }
+        }
+        let redis_url = env.get("REDIS_URL");
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
+            }
+        }
+        let session_encryption_keys = match env.get("SESSION_ENCRYPTION_KEYS") {
+            None => None,
+            Some(raw) => {
+                let keys: Vec<String> = raw.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect();
+                if keys.is_empty() || keys.iter().any(|k| fernet::Fernet::new(k).is_none()) {
+                    return Err(err("SESSION_ENCRYPTION_KEYS", "each key must be a url-safe base64 32-byte Fernet key"));
+                }
+                Some(Secret::new(keys))
+            }
+        };
+        let trusted_proxies = env
+            .list("TRUSTED_PROXIES")
+            .iter()
+            .map(|raw| {
+                raw.parse::<IpNet>()
+                    .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map_err(|_| err("TRUSTED_PROXIES", format!("`{raw}` is not a CIDR")))
+            })
+            .collect::<Result<_, _>>()?;
+        let cors_allowed_origins = env.list("CORS_ALLOWED_ORIGINS");
+        for origin in &cors_allowed_origins {
+            let ok = (origin.starts_with("http://") || origin.starts_with("https://")) && !origin.ends_with('/');
+            if !ok || axum::http::HeaderValue::from_str(origin).is_err() {
+                return Err(err("CORS_ALLOWED_ORIGINS", format!("`{origin}` is not an origin like https://app.example.com")));
+            }
+        }
+        let admin_email = env.get("TRADESAGE_ADMIN_EMAIL");
+        let admin_password = env.get("TRADESAGE_ADMIN_PASSWORD");
+        if admin_email.is_some() != admin_password.is_some() {
+            return Err(err("TRADESAGE_ADMIN_PASSWORD", "TRADESAGE_ADMIN_EMAIL and TRADESAGE_ADMIN_PASSWORD go together"));
+        }
+        let log_format = match env.get("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(_) => return Err(err("LOG_FORMAT", "must be `json` or `pretty`")),
+        };
+        let default_workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Ok(Config {
+            bind: env.parse_or("TRADESAGE_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
+            data_dir: env.get("TRADESAGE_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("./data")),
+            database_url: database_url.map(Secret::new),
+            redis_url: redis_url.map(Secret::new),
+            redis_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "tradesage:".into()),
+            jwt_private_key_path: env.get("JWT_PRIVATE_KEY_PATH").map(PathBuf::from),
+            jwt_public_key_path: env.get("JWT_PUBLIC_KEY_PATH").map(PathBuf::from),
+            session_encryption_keys,
+            access_ttl,
+            refresh_ttl,
+            refresh_reuse_grace: env.duration_or("REFRESH_REUSE_GRACE", Duration::from_secs(10))?,
+            bcrypt_rounds,
+            bcrypt_workers: env.parse_or("BCRYPT_WORKERS", default_workers)?.max(1),
+            lockout: LockoutPolicy { threshold, ladder, decay: chrono::Duration::hours(24) },
+            max_sessions_per_user,
+            session_ip_binding,
+            session_idle_passivate: positive(
+                "SESSION_IDLE_PASSIVATE",
+                env.duration_or("SESSION_IDLE_PASSIVATE", Duration::from_secs(300))?,
+            )?,
+            janitor_interval: positive("JANITOR_INTERVAL", env.duration_or("JANITOR_INTERVAL", Duration::from_secs(300))?)?,
+            cors_allowed_origins,
+            rate_limit_ip: env.rate_or("RATE_LIMIT_IP", Rate { count: 600, per: Duration::from_secs(60) })?,
+            rate_limit_user: env.rate_or("RATE_LIMIT_USER", Rate { count: 1200, per: Duration::from_secs(60) })?,
+            rate_limit_login: env.rate_or("RATE_LIMIT_LOGIN", Rate { count: 30, per: Duration::from_secs(60) })?,
+            trusted_proxies,
+            cookie_secure: env.bool_or("COOKIE_SECURE", true)?,
+            admin_email,
+            admin_password: admin_password.map(Secret::new),
+            metrics_token: env.get("METRICS_TOKEN").filter(|t| !t.is_empty()).map(Secret::new),
+            log_format,
+        })
+    }
+}
+
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|raw| raw.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect())
+            .unwrap_or_default()
+    }
+
+    fn parse_or<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|_| err(name, format!("`{raw}` is not a valid value"))),
+        }
+    }
+
+    fn duration_or(&self, name: &'static str, default: Duration) -> Result<Duration, ConfigError> {
+        self.get(name).map_or(Ok(default), |raw| parse_duration(&raw).map_err(|m| err(name, m)))
+    }
+
+    fn rate_or(&self, name: &'static str, default: Rate) -> Result<Rate, ConfigError> {
+        self.get(name).map_or(Ok(default), |raw| parse_rate(&raw).map_err(|m| err(name, m)))
+    }
+
+    fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.get(name).map(|v| v.to_ascii_lowercase()).as_deref() {
+            None => Ok(default),
+            Some("true" | "1" | "yes") => Ok(true),
+            Some("false" | "0" | "no") => Ok(false),
+            Some(_) => Err(err(name, "must be `true` or `false`")),
+        }
+    }
+}
+
+fn err(variable: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { variable, message: message.into() }
+}
+
+fn positive(variable: &'static str, value: Duration) -> Result<Duration, ConfigError> {
+    if value.is_zero() {
+        Err(err(variable, "must be longer than zero"))
+    } else {
+        Ok(value)
+    }
+}
+
+/// Parses `90s`, `15m`, `24h`, `30d` (and `500ms`).
+pub fn parse_duration(raw: &str) -> Result<Duration, String> {
+    let raw = raw.trim();
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    let value: u64 = digits.parse().map_err(|_| format!("`{raw}` is not a duration like 90s, 15m, 24h or 30d"))?;
+    let seconds = match unit {
+        "ms" => return Ok(Duration::from_millis(value)),
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        "d" => 86_400,
+        _ => return Err(format!("`{raw}` is not a duration like 90s, 15m, 24h or 30d")),
+    };
+    value
+        .checked_mul(seconds)
+        .map(Duration::from_secs)
+        .ok_or_else(|| format!("`{raw}` is too long"))
+}
+
+/// Parses `N/s`, `N/min`, `N/h`.
+pub fn parse_rate(raw: &str) -> Result<Rate, String> {
+    let bad = || format!("`{raw}` is not a rate like 600/min, 10/s or 1000/h");
+    let (count, unit) = raw.split_once('/').ok_or_else(bad)?;
+    let count: u32 = count.trim().parse().map_err(|_| bad())?;
+    let per = match unit.trim() {
+        "s" | "sec" => Duration::from_secs(1),
+        "min" | "m" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3_600),
+        _ => return Err(bad()),
+    };
+    if count == 0 {
+        return Err(format!("`{raw}`: the count must be at least 1"));
+    }
+    Ok(Rate { count, per })
+}
+
+/// Parses `1m,5m,30m,24h,permanent`: durations, and `permanent` only as the last step.
+pub fn parse_ladder(raw: &str) -> Result<Vec<LadderStep>, String> {
+    let words: Vec<&str> = raw.split(',').map(str::trim).collect();
+    let mut ladder = Vec::with_capacity(words.len());
+    for (i, word) in words.iter().enumerate() {
+        if *word == "permanent" {
+            if i + 1 != words.len() {
+                return Err("`permanent` can only be the last step".into());
+            }
+            ladder.push(LadderStep::Permanent);
+        } else {
+            let duration = parse_duration(word)?;
+            let duration = chrono::Duration::from_std(duration).map_err(|_| format!("`{word}` is too long"))?;
+            ladder.push(LadderStep::For(duration));
+        }
+    }
+    if ladder.is_empty() {
+        return Err("needs at least one step".into());
+    }
+    Ok(ladder)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn with_nothing_set_the_defaults_of_the_contract_hold() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_ttl, Duration::from_secs(30 * 86_400));
+        assert_eq!(c.lockout.ladder.len(), 5);
+        assert!(c.database_url.is_none() && c.redis_url.is_none() && c.session_ip_binding);
+        assert_eq!(c.rate_limit_login, Rate { count: 30, per: Duration::from_secs(60) });
+    }
+
+    #[test]
+    fn the_ttl_form_wins_over_minutes() {
+        let c = config(&[("ACCESS_TOKEN_EXPIRE_MINUTES", "5"), ("ACCESS_TOKEN_TTL", "90s")]).unwrap();
+        assert_eq!(c.access_ttl, Duration::from_secs(90));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        for (name, value) in [
+            ("TRADESAGE_BIND", "nowhere"),
+            ("ACCESS_TOKEN_TTL", "soon"),
+            ("BCRYPT_ROUNDS", "99"),
+            ("LOCKOUT_LADDER", "permanent,1m"),
+            ("RATE_LIMIT_IP", "600 per minute"),
+            ("SESSION_IP_BINDING", "loose"),
+            ("DATABASE_URL", "mysql://x"),
+            ("TRUSTED_PROXIES", "10.0.0.0/99"),
+            ("COOKIE_SECURE", "maybe"),
+            ("SESSION_ENCRYPTION_KEYS", "short"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err();
+            assert_eq!(error.variable, name, "{error}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let c = config(&[("METRICS_TOKEN", "hunter2-token"), ("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("hunter2") && !printed.contains(":pw@"));
+    }
+
+    #[test]
+    fn durations_and_rates_take_their_units() {
+        assert_eq!(parse_duration("30d").unwrap(), Duration::from_secs(30 * 86_400));
+        assert_eq!(parse_rate("10/s").unwrap().per, Duration::from_secs(1));
+        assert_eq!(parse_rate("1000/h").unwrap().count, 1000);
+    }
+}

@@ -1,0 +1,38 @@
+//! Users as stored: credentials hash, roles and state, always inside one tenant.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::Role;
+
+#[derive(Clone)]
+pub struct User {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Normalised (trimmed, lower-case): unique within the tenant.
+    pub email: String,
+    pub display_name: String,
+    /// bcrypt hash; never leaves the server.
+    pub password_hash: String,
+    pub roles: Vec<Role>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn is_admin(&self) -> bool {
+        self.roles.contains(&Role::Admin)
+    }
+}
+
+impl std::fmt::Debug for User {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("tenant_id", &self.tenant_id)
+            .field("roles", &self.roles)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
+}

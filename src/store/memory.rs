@@ -1,0 +1,132 @@
+//! The in-process cache of the embedded mode: the same contract as Redis, for one node.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use tokio::sync::broadcast;
+
+use super::cache::{gcra, Cache, RateDecision};
+use super::StoreResult;
+
+struct Entry {
+    version: i64,
+    value: String,
+    expires: Instant,
+}
+
+/// A concurrent map with expiry, counters, GCRA buckets and a local broadcast.
+pub struct MemoryCache {
+    entries: DashMap<String, Entry>,
+    counters: DashMap<String, (i64, Instant)>,
+    buckets: DashMap<String, u64>,
+    events: broadcast::Sender<String>,
+}
+
+impl Default for MemoryCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryCache {
+    pub fn new() -> Self {
+        Self {
+            entries: DashMap::new(),
+            counters: DashMap::new(),
+            buckets: DashMap::new(),
+            events: broadcast::channel(4096).0,
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+#[async_trait]
+impl Cache for MemoryCache {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    async fn get_versioned(&self, key: &str) -> StoreResult<Option<(i64, String)>> {
+        let now = Instant::now();
+        Ok(self.entries.get(key).filter(|e| e.expires > now).map(|e| (e.version, e.value.clone())))
+    }
+
+    async fn put_versioned(&self, key: &str, version: i64, value: &str, ttl: Duration) -> StoreResult<bool> {
+        let now = Instant::now();
+        let mut stored = false;
+        self.entries
+            .entry(key.to_owned())
+            .and_modify(|e| {
+                if e.expires <= now || e.version <= version {
+                    *e = Entry { version, value: value.to_owned(), expires: now + ttl };
+                    stored = true;
+                }
+            })
+            .or_insert_with(|| {
+                stored = true;
+                Entry { version, value: value.to_owned(), expires: now + ttl }
+            });
+        Ok(stored)
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.entries.remove(key);
+        Ok(())
+    }
+
+    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
+        self.entries.insert(key.to_owned(), Entry { version: 0, value: String::new(), expires: Instant::now() + ttl });
+        Ok(())
+    }
+
+    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
+        Ok(self.get_versioned(key).await?.is_some())
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
+        let now = Instant::now();
+        let mut counter = self.counters.entry(key.to_owned()).or_insert((0, now + ttl));
+        if counter.1 <= now {
+            *counter = (0, now + ttl);
+        }
+        counter.0 += 1;
+        Ok(counter.0)
+    }
+
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision> {
+        let now = now_ms();
+        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(0);
+        let previous = (*bucket > 0).then_some(*bucket);
+        let (decision, new_tat) = gcra(previous, now, limit, period);
+        if let Some(tat) = new_tat {
+            *bucket = tat;
+        }
+        Ok(decision)
+    }
+
+    async fn publish(&self, message: &str) -> StoreResult<()> {
+        // No subscriber is not an error: a lone node has no one to tell.
+        let _ = self.events.send(message.to_owned());
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
+
+    async fn sweep(&self) {
+        let now = Instant::now();
+        let now_ms = now_ms();
+        self.entries.retain(|_, e| e.expires > now);
+        self.counters.retain(|_, c| c.1 > now);
+        self.buckets.retain(|_, tat| *tat > now_ms);
+    }
+}

@@ -1,0 +1,176 @@
+//! Storage behind traits: the durable [`Database`] (PostgreSQL or embedded SQLite) and the
+//! [`Cache`] (Redis or in-process), chosen by `DATABASE_URL` / `REDIS_URL`.
+//!
+//! The store knows nothing of HTTP or actors. Every query of tenant data takes the tenant id,
+//! so isolation holds by construction.
+
+pub mod breaker;
+pub mod cache;
+pub mod memory;
+pub mod redis;
+pub mod sql;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use cache::{Cache, RateDecision};
+
+use crate::domain::{Order, OrderStatus, Tenant, User};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (an email taken, a slug in use).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend could not be reached or failed; the request may be retried later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back (corrupt, or written by a newer version).
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One page of a list: newest first, strictly before the `before` id (ids are UUIDv7, so
+/// they sort by creation time and an item added meanwhile never shifts later pages).
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub before: Option<Uuid>,
+}
+
+/// A session as persisted: encrypted state plus the few clear columns lookups need.
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: Uuid,
+    /// SHA-256 pseudonym of the user id, to find a user's sessions without naming the user.
+    pub user_ref: String,
+    /// Fernet token of the serialised `SessionState`.
+    pub state: String,
+    pub version: i64,
+    pub expires_at: DateTime<Utc>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A lockout counter as persisted.
+#[derive(Debug, Clone)]
+pub struct LockoutRow {
+    /// SHA-256 pseudonym of (tenant, email).
+    pub key: String,
+    pub tenant_id: Uuid,
+    /// Fernet token of the serialised `LockoutState`.
+    pub state: String,
+    pub version: i64,
+    /// When the current lock ends (far future when permanent); `None` when not locked.
+    pub lock_ends_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub tenant_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub event: String,
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub event: Option<String>,
+    pub user_id: Option<Uuid>,
+}
+
+/// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`].
+#[async_trait]
+pub trait Database: Send + Sync + 'static {
+    /// `postgres` or `sqlite`.
+    fn backend(&self) -> &'static str;
+    /// Applies pending migrations; safe to run any number of times.
+    async fn migrate(&self) -> StoreResult<()>;
+    async fn ping(&self) -> StoreResult<()>;
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>>;
+    async fn list_tenants(&self, page: Page) -> StoreResult<Vec<Tenant>>;
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn user_by_email(&self, tenant_id: Uuid, email: &str) -> StoreResult<Option<User>>;
+    async fn user_by_id(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User>>;
+    async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>>;
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64>;
+
+    async fn insert_session(&self, row: &SessionRow) -> StoreResult<()>;
+    /// Writes only where the stored version is `expected_version`; false when another writer
+    /// won (the caller reloads and answers as the winner's state says).
+    async fn update_session(&self, row: &SessionRow, expected_version: i64) -> StoreResult<bool>;
+    async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>>;
+    async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>>;
+    /// Deletes up to `batch` sessions that expired (or ended) before `before`.
+    async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
+
+    async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>>;
+    /// Inserts (expected version 0) or updates where the version matches.
+    async fn save_lockout(&self, row: &LockoutRow, expected_version: i64) -> StoreResult<bool>;
+    async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>>;
+    async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
+
+    async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()>;
+    async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool>;
+    async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
+
+    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Tenant `None` lists every tenant's events (platform operators only).
+    async fn list_audit(&self, tenant_id: Option<Uuid>, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEvent>>;
+
+    async fn insert_order(&self, order: &Order) -> StoreResult<()>;
+    async fn list_orders(&self, tenant_id: Uuid, status: Option<OrderStatus>, page: Page) -> StoreResult<Vec<Order>>;
+    async fn order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order>>;
+    /// Cancels an open order; false when it was not open.
+    async fn cancel_order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<bool>;
+}
+
+/// The stores a node runs on.
+#[derive(Clone)]
+pub struct Stores {
+    pub db: Arc<dyn Database>,
+    pub cache: Arc<breaker::GuardedCache>,
+}
+
+/// SHA-256 pseudonym (hex) under a purpose label, for clear lookup columns.
+pub fn pseudonym(purpose: &str, value: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(purpose.as_bytes());
+    hasher.update([0]);
+    hasher.update(value.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Opens the stores `config` selects and runs migrations.
+pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
+    let db: Arc<dyn Database> = match &config.database_url {
+        Some(url) => Arc::new(sql::PostgresStore::connect(url.expose())?),
+        None => Arc::new(sql::SqliteStore::open(&config.data_dir.join("tradesage.db")).await?),
+    };
+    db.migrate().await?;
+    let cache: Arc<dyn Cache> = match &config.redis_url {
+        Some(url) => Arc::new(redis::RedisCache::connect(url.expose(), &config.redis_prefix).await?),
+        None => Arc::new(memory::MemoryCache::new()),
+    };
+    Ok(Stores { db, cache: Arc::new(breaker::GuardedCache::new(cache)) })
+}

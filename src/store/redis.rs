@@ -1,0 +1,228 @@
+//! The Redis cache (fred): a pooled, reconnecting client, Lua scripts for the atomic parts
+//! (compare-and-set on a version, GCRA), and one pub/sub channel for cross-node events.
+//! Every key and the channel carry the configured prefix.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use fred::clients::SubscriberClient;
+use fred::prelude::*;
+use fred::types::scripts::Script;
+use tokio::sync::broadcast;
+
+use super::cache::{Cache, RateDecision};
+use super::{StoreError, StoreResult};
+
+/// SET unless the stored value carries a higher version. Values are `<version>:<payload>`.
+const PUT_VERSIONED: &str = r#"
+local current = redis.call('GET', KEYS[1])
+if current then
+  local version = tonumber(string.match(current, '^(%-?%d+):'))
+  if version and version > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
+return 1
+"#;
+
+/// GCRA on the server's clock (so nodes with skewed clocks agree). Returns
+/// {allowed, remaining, reset_ms, retry_ms}.
+const GCRA: &str = r#"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+if allow_at > now then
+  return {0, 0, tat - now, allow_at - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
+return {1, math.floor((tolerance - (new_tat - now)) / interval), new_tat - now, 0}
+"#;
+
+/// INCR that starts the TTL with the first increment.
+const INCR_WITH_TTL: &str = r#"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n
+"#;
+
+pub struct RedisCache {
+    pool: Pool,
+    prefix: String,
+    channel: String,
+    events: broadcast::Sender<String>,
+    put_versioned: Script,
+    gcra: Script,
+    incr: Script,
+    /// Kept so its subscription task lives as long as the cache.
+    _subscriber: SubscriberClient,
+}
+
+fn unavailable(error: fred::error::Error) -> StoreError {
+    StoreError::Unavailable(format!("redis: {error}"))
+}
+
+impl RedisCache {
+    /// Connects a pool and a subscriber. Start-up waits up to 3 s for Redis; past that the
+    /// clients keep reconnecting in the background and the circuit breaker covers the gap.
+    pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
+        let config = Config::from_url(url).map_err(|e| StoreError::Unavailable(format!("REDIS_URL: {e}")))?;
+        let mut builder = Builder::from_config(config);
+        builder
+            .with_connection_config(|c| {
+                c.connection_timeout = Duration::from_secs(2);
+                c.internal_command_timeout = Duration::from_secs(2);
+                c.max_command_attempts = 2;
+            })
+            .with_performance_config(|p| {
+                p.default_command_timeout = Duration::from_secs(2);
+            })
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2));
+        let pool = builder.build_pool(4).map_err(unavailable)?;
+        let subscriber = builder.build_subscriber_client().map_err(unavailable)?;
+        pool.connect_pool();
+        subscriber.connect();
+        let connected = tokio::time::timeout(Duration::from_secs(3), async {
+            pool.wait_for_connect().await?;
+            subscriber.wait_for_connect().await
+        })
+        .await;
+        match connected {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "redis is not answering yet; continuing with the breaker open"),
+            Err(_) => tracing::warn!("redis did not answer within 3 s; continuing with the breaker open"),
+        }
+        let channel = format!("{prefix}events");
+        let (events, _) = broadcast::channel(4096);
+        subscriber.manage_subscriptions();
+        if let Err(e) = subscriber.subscribe(channel.clone()).await {
+            tracing::warn!(error = %e, "redis subscribe failed; it is retried on reconnect");
+        }
+        let mut messages = subscriber.message_rx();
+        let forward = events.clone();
+        tokio::spawn(async move {
+            loop {
+                match messages.recv().await {
+                    Ok(message) => {
+                        if let Some(text) = message.value.as_string() {
+                            let _ = forward.send(text);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        tracing::warn!(missed, "cross-node events were dropped; affected actors reload on next write");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(Self {
+            pool,
+            prefix: prefix.to_owned(),
+            channel,
+            events,
+            put_versioned: Script::from_lua(PUT_VERSIONED),
+            gcra: Script::from_lua(GCRA),
+            incr: Script::from_lua(INCR_WITH_TTL),
+            _subscriber: subscriber,
+        })
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("{}{key}", self.prefix)
+    }
+
+    /// Deletes every key under this cache's prefix (tests use it to clean their key space).
+    pub async fn clear_prefix(&self) -> StoreResult<u64> {
+        const CLEAR: &str = "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) n = n + 1 end return n";
+        let pattern = format!("{}*", self.prefix);
+        self.pool.next().eval::<u64, _, _, _>(CLEAR, Vec::<String>::new(), vec![pattern]).await.map_err(unavailable)
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    (d.as_millis() as i64).max(1)
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    fn backend(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.pool.next().ping::<String>(None).await.map(|_| ()).map_err(unavailable)
+    }
+
+    async fn get_versioned(&self, key: &str) -> StoreResult<Option<(i64, String)>> {
+        let raw: Option<String> = self.pool.get(self.key(key)).await.map_err(unavailable)?;
+        Ok(raw.and_then(|raw| {
+            let (version, value) = raw.split_once(':')?;
+            Some((version.parse().ok()?, value.to_owned()))
+        }))
+    }
+
+    async fn put_versioned(&self, key: &str, version: i64, value: &str, ttl: Duration) -> StoreResult<bool> {
+        let stored: i64 = self
+            .put_versioned
+            .evalsha_with_reload(self.pool.next(), vec![self.key(key)], vec![version.to_string(), value.to_owned(), millis(ttl).to_string()])
+            .await
+            .map_err(unavailable)?;
+        Ok(stored == 1)
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        self.pool.del::<i64, _>(self.key(key)).await.map(|_| ()).map_err(unavailable)
+    }
+
+    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
+        self.pool
+            .set::<(), _, _>(self.key(key), "1", Some(Expiration::PX(millis(ttl))), None, false)
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
+        self.pool.exists::<i64, _>(self.key(key)).await.map(|n| n > 0).map_err(unavailable)
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
+        self.incr
+            .evalsha_with_reload(self.pool.next(), vec![self.key(key)], vec![millis(ttl).to_string()])
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision> {
+        let interval = (period.as_millis() as u64 / limit.max(1) as u64).max(1);
+        let answer: Vec<i64> = self
+            .gcra
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.key(key)],
+                vec![interval.to_string(), period.as_millis().to_string()],
+            )
+            .await
+            .map_err(unavailable)?;
+        let [allowed, remaining, reset_ms, retry_ms] = answer[..] else {
+            return Err(StoreError::Corrupt("redis: unexpected GCRA answer".into()));
+        };
+        Ok(RateDecision {
+            allowed: allowed == 1,
+            limit,
+            remaining: remaining.max(0) as u32,
+            reset_after: Duration::from_millis(reset_ms.max(0) as u64),
+            retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+        })
+    }
+
+    async fn publish(&self, message: &str) -> StoreResult<()> {
+        self.pool.next().publish::<i64, _, _>(self.channel.clone(), message).await.map(|_| ()).map_err(unavailable)
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<String> {
+        self.events.subscribe()
+    }
+}

@@ -1,0 +1,468 @@
+//! The [`Database`] on PostgreSQL and on embedded SQLite. The SQL is written once (`$n`
+//! placeholders in order, types both engines share) and instantiated for each by a macro.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use uuid::Uuid;
+
+use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult};
+use crate::domain::role::parse_roles;
+use crate::domain::{Order, OrderSide, OrderStatus, Tenant, User};
+
+static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a request waits for a pooled connection before the store is called unavailable.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl PostgresStore {
+    /// Connects lazily (start-up does not fail while PostgreSQL is briefly away); statements
+    /// time out after 5 s so a stuck query cannot hold a connection forever.
+    pub fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("DATABASE_URL: {e}")))?
+            .options([("statement_timeout", "5000")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(32)
+            .min_connections(0)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating) the database file in WAL mode.
+    pub async fn open(path: &std::path::Path) -> StoreResult<Self> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
+        }
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { pool })
+    }
+}
+
+fn unavailable(error: sqlx::Error) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
+        _ => StoreError::Unavailable(error.to_string()),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRecord {
+    id: Uuid,
+    slug: String,
+    name: String,
+    allow_self_signup: bool,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<TenantRecord> for Tenant {
+    fn from(r: TenantRecord) -> Self {
+        Tenant {
+            id: r.id,
+            slug: r.slug,
+            name: r.name,
+            allow_self_signup: r.allow_self_signup,
+            is_active: r.is_active,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRecord {
+    id: Uuid,
+    tenant_id: Uuid,
+    email: String,
+    display_name: String,
+    password_hash: String,
+    roles: String,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRecord> for User {
+    type Error = StoreError;
+    fn try_from(r: UserRecord) -> Result<Self, StoreError> {
+        let names: Vec<&str> = r.roles.split(',').filter(|s| !s.is_empty()).collect();
+        let roles = parse_roles(&names).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?;
+        Ok(User {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            email: r.email,
+            display_name: r.display_name,
+            password_hash: r.password_hash,
+            roles,
+            is_active: r.is_active,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn roles_column(user: &User) -> String {
+    user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRecord {
+    id: Uuid,
+    user_ref: String,
+    state: String,
+    version: i64,
+    expires_at: DateTime<Utc>,
+    is_active: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl From<SessionRecord> for SessionRow {
+    fn from(r: SessionRecord) -> Self {
+        SessionRow {
+            id: r.id,
+            user_ref: r.user_ref,
+            state: r.state,
+            version: r.version,
+            expires_at: r.expires_at,
+            is_active: r.is_active,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LockoutRecord {
+    key: String,
+    tenant_id: Uuid,
+    state: String,
+    version: i64,
+    lock_ends_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<LockoutRecord> for LockoutRow {
+    fn from(r: LockoutRecord) -> Self {
+        LockoutRow {
+            key: r.key,
+            tenant_id: r.tenant_id,
+            state: r.state,
+            version: r.version,
+            lock_ends_at: r.lock_ends_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRecord {
+    id: Uuid,
+    at: DateTime<Utc>,
+    tenant_id: Option<Uuid>,
+    user_id: Option<Uuid>,
+    event: String,
+    outcome: String,
+    ip: Option<String>,
+    user_agent: Option<String>,
+    request_id: Option<String>,
+    detail: String,
+}
+
+impl From<AuditRecord> for AuditEvent {
+    fn from(r: AuditRecord) -> Self {
+        AuditEvent {
+            id: r.id,
+            at: r.at,
+            tenant_id: r.tenant_id,
+            user_id: r.user_id,
+            event: r.event,
+            outcome: r.outcome,
+            ip: r.ip,
+            user_agent: r.user_agent,
+            request_id: r.request_id,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRecord {
+    id: Uuid,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    symbol: String,
+    side: String,
+    quantity: String,
+    limit_price: String,
+    status: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<OrderRecord> for Order {
+    type Error = StoreError;
+    fn try_from(r: OrderRecord) -> Result<Self, StoreError> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("order {}: bad {what}", r.id));
+        Ok(Order {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            user_id: r.user_id,
+            side: OrderSide::parse(&r.side).map_err(|_| corrupt("side"))?,
+            quantity: Decimal::from_str(&r.quantity).map_err(|_| corrupt("quantity"))?,
+            limit_price: Decimal::from_str(&r.limit_price).map_err(|_| corrupt("limit_price"))?,
+            status: OrderStatus::parse(&r.status).map_err(|_| corrupt("status"))?,
+            symbol: r.symbol,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// A cursor that sorts after every UUIDv7, for the first page.
+const NO_CURSOR: Uuid = Uuid::max();
+
+macro_rules! sql_database {
+    ($store:ty, $backend:literal, $migrator:expr) => {
+        #[async_trait]
+        impl Database for $store {
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn migrate(&self) -> StoreResult<()> {
+                $migrator.run(&self.pool).await.map_err(|e| StoreError::Unavailable(format!("migrations: {e}")))
+            }
+
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn insert_tenant(&self, t: &Tenant) -> StoreResult<()> {
+                sqlx::query("INSERT INTO tenants (id, slug, name, allow_self_signup, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(t.id).bind(&t.slug).bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.created_at)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+                sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE slug = $1")
+                    .bind(slug).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(unavailable)
+            }
+
+            async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
+                sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE id = $1")
+                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(unavailable)
+            }
+
+            async fn list_tenants(&self, page: Page) -> StoreResult<Vec<Tenant>> {
+                sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE id < $1 ORDER BY id DESC LIMIT $2")
+                    .bind(page.before.unwrap_or(NO_CURSOR)).bind(page.limit)
+                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(Tenant::from).collect()).map_err(unavailable)
+            }
+
+            async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
+                sqlx::query("UPDATE tenants SET name = $1, allow_self_signup = $2, is_active = $3 WHERE id = $4")
+                    .bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.id)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn insert_user(&self, u: &User) -> StoreResult<()> {
+                sqlx::query("INSERT INTO users (id, tenant_id, email, display_name, password_hash, roles, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(u.id).bind(u.tenant_id).bind(&u.email).bind(&u.display_name).bind(&u.password_hash)
+                    .bind(roles_column(u)).bind(u.is_active).bind(u.created_at).bind(u.updated_at)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn user_by_email(&self, tenant_id: Uuid, email: &str) -> StoreResult<Option<User>> {
+                let record = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND email = $2")
+                    .bind(tenant_id).bind(email).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                record.map(User::try_from).transpose()
+            }
+
+            async fn user_by_id(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User>> {
+                let record = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                record.map(User::try_from).transpose()
+            }
+
+            async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>> {
+                let records = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
+                    .bind(tenant_id).bind(page.before.unwrap_or(NO_CURSOR)).bind(page.limit)
+                    .fetch_all(&self.pool).await.map_err(unavailable)?;
+                records.into_iter().map(User::try_from).collect()
+            }
+
+            async fn update_user(&self, u: &User) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, is_active = $4, updated_at = $5 WHERE tenant_id = $6 AND id = $7")
+                    .bind(&u.display_name).bind(&u.password_hash).bind(roles_column(u)).bind(u.is_active).bind(u.updated_at)
+                    .bind(u.tenant_id).bind(u.id)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64> {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND is_active = $2 AND (',' || roles || ',') LIKE '%,admin,%'")
+                    .bind(tenant_id).bind(true).fetch_one(&self.pool).await.map_err(unavailable)
+            }
+
+            async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
+                sqlx::query("INSERT INTO sessions (id, user_ref, state, version, expires_at, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(s.id).bind(&s.user_ref).bind(&s.state).bind(s.version).bind(s.expires_at).bind(s.is_active).bind(s.created_at)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn update_session(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
+                sqlx::query("UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5")
+                    .bind(&s.state).bind(s.version).bind(s.is_active).bind(s.id).bind(expected_version)
+                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(unavailable)
+            }
+
+            async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
+                sqlx::query_as::<_, SessionRecord>("SELECT * FROM sessions WHERE id = $1")
+                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(SessionRow::from)).map_err(unavailable)
+            }
+
+            async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
+                sqlx::query_as::<_, SessionRecord>("SELECT * FROM sessions WHERE user_ref = $1 AND is_active = $2 ORDER BY created_at")
+                    .bind(user_ref).bind(true)
+                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(SessionRow::from).collect()).map_err(unavailable)
+            }
+
+            async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+                sqlx::query("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)")
+                    .bind(before).bind(batch)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+            }
+
+            async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>> {
+                sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE key = $1")
+                    .bind(key).fetch_optional(&self.pool).await.map(|r| r.map(LockoutRow::from)).map_err(unavailable)
+            }
+
+            async fn save_lockout(&self, l: &LockoutRow, expected_version: i64) -> StoreResult<bool> {
+                let result = if expected_version == 0 {
+                    sqlx::query("INSERT INTO lockouts (key, tenant_id, state, version, lock_ends_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING")
+                        .bind(&l.key).bind(l.tenant_id).bind(&l.state).bind(l.version).bind(l.lock_ends_at).bind(l.updated_at)
+                        .execute(&self.pool).await
+                } else {
+                    sqlx::query("UPDATE lockouts SET state = $1, version = $2, lock_ends_at = $3, updated_at = $4 WHERE key = $5 AND version = $6")
+                        .bind(&l.state).bind(l.version).bind(l.lock_ends_at).bind(l.updated_at).bind(&l.key).bind(expected_version)
+                        .execute(&self.pool).await
+                };
+                result.map(|r| r.rows_affected() == 1).map_err(unavailable)
+            }
+
+            async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>> {
+                let query = match tenant_id {
+                    Some(tenant_id) => sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE tenant_id = $1 AND lock_ends_at > $2 ORDER BY updated_at DESC LIMIT 1000")
+                        .bind(tenant_id).bind(now),
+                    None => sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE lock_ends_at > $1 ORDER BY updated_at DESC LIMIT 1000").bind(now),
+                };
+                query.fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(LockoutRow::from).collect()).map_err(unavailable)
+            }
+
+            async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+                sqlx::query("DELETE FROM lockouts WHERE key IN (SELECT key FROM lockouts WHERE updated_at < $1 AND (lock_ends_at IS NULL OR lock_ends_at < $2) LIMIT $3)")
+                    .bind(before).bind(before).bind(batch)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+            }
+
+            async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
+                    .bind(jti).bind(expires_at).execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool> {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1")
+                    .bind(jti).fetch_one(&self.pool).await.map(|n| n > 0).map_err(unavailable)
+            }
+
+            async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+                sqlx::query("DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)")
+                    .bind(now).bind(batch).execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+            }
+
+            async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
+                sqlx::query("INSERT INTO audit_events (id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                    .bind(e.id).bind(e.at).bind(e.tenant_id).bind(e.user_id).bind(&e.event).bind(&e.outcome)
+                    .bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(e.detail.to_string())
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn list_audit(&self, tenant_id: Option<Uuid>, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEvent>> {
+                // NULL parameters switch a filter off, so one statement serves every combination.
+                sqlx::query_as::<_, AuditRecord>(
+                    "SELECT * FROM audit_events WHERE id < $1 \
+                     AND ($2 IS NULL OR tenant_id = $3) AND ($4 IS NULL OR event = $5) AND ($6 IS NULL OR user_id = $7) \
+                     ORDER BY id DESC LIMIT $8",
+                )
+                .bind(page.before.unwrap_or(NO_CURSOR))
+                .bind(tenant_id).bind(tenant_id)
+                .bind(&filter.event).bind(&filter.event)
+                .bind(filter.user_id).bind(filter.user_id)
+                .bind(page.limit)
+                .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(AuditEvent::from).collect()).map_err(unavailable)
+            }
+
+            async fn insert_order(&self, o: &Order) -> StoreResult<()> {
+                sqlx::query("INSERT INTO orders (id, tenant_id, user_id, symbol, side, quantity, limit_price, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
+                    .bind(o.id).bind(o.tenant_id).bind(o.user_id).bind(&o.symbol).bind(o.side.as_str())
+                    .bind(o.quantity.to_string()).bind(o.limit_price.to_string()).bind(o.status.as_str()).bind(o.created_at)
+                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            }
+
+            async fn list_orders(&self, tenant_id: Uuid, status: Option<OrderStatus>, page: Page) -> StoreResult<Vec<Order>> {
+                let status = status.map(OrderStatus::as_str);
+                let records = sqlx::query_as::<_, OrderRecord>(
+                    "SELECT * FROM orders WHERE tenant_id = $1 AND id < $2 AND ($3 IS NULL OR status = $4) ORDER BY id DESC LIMIT $5",
+                )
+                .bind(tenant_id).bind(page.before.unwrap_or(NO_CURSOR)).bind(status).bind(status).bind(page.limit)
+                .fetch_all(&self.pool).await.map_err(unavailable)?;
+                records.into_iter().map(Order::try_from).collect()
+            }
+
+            async fn order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order>> {
+                let record = sqlx::query_as::<_, OrderRecord>("SELECT * FROM orders WHERE tenant_id = $1 AND id = $2")
+                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                record.map(Order::try_from).transpose()
+            }
+
+            async fn cancel_order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<bool> {
+                sqlx::query("UPDATE orders SET status = 'cancelled' WHERE tenant_id = $1 AND id = $2 AND status = 'open'")
+                    .bind(tenant_id).bind(id).execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(unavailable)
+            }
+        }
+    };
+}
+
+sql_database!(PostgresStore, "postgres", PG_MIGRATIONS);
+sql_database!(SqliteStore, "sqlite", SQLITE_MIGRATIONS);
