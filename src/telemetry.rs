@@ -1,1 +1,146 @@
-//! stub
+//! Logs (one JSON object a line, or pretty) and the Prometheus registry with every metric the
+//! server exports. Nothing here ever receives a password, token or cookie value.
+
+use std::sync::Arc;
+
+use prometheus::{
+    exponential_buckets, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::config::LogFormat;
+
+/// Installs the global subscriber; level from `RUST_LOG` (default `info`). Safe to call twice.
+pub fn init_logging(format: LogFormat) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,fred=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+/// Every metric, registered once; shared by `Arc`.
+pub struct Metrics {
+    pub registry: Registry,
+    pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
+    pub http_panics: IntCounter,
+    pub logins: IntCounterVec,
+    pub token_validations: IntCounterVec,
+    pub lockouts: IntCounterVec,
+    pub refresh_reuse: IntCounterVec,
+    pub active_sessions: IntGauge,
+    pub rate_limited: IntCounterVec,
+    pub bcrypt_queue: IntGauge,
+    pub store_duration: HistogramVec,
+    pub cache_circuit_open: IntGauge,
+    pub janitor_removed: IntCounterVec,
+    pub actor_live: IntGaugeVec,
+    pub actor_activations: IntCounterVec,
+    pub actor_passivations: IntCounterVec,
+    pub actor_restarts: IntCounterVec,
+    pub actor_failures: IntCounterVec,
+    pub actor_mailbox: IntGaugeVec,
+    pub actor_handle: HistogramVec,
+    pub supervisor_children: IntGaugeVec,
+    pub supervisor_restarts: IntCounterVec,
+    pub supervisor_failures: IntCounterVec,
+}
+
+fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let metric = IntCounterVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    metric
+}
+
+fn gauge(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntGaugeVec {
+    let metric = IntGaugeVec::new(Opts::new(name, help), labels).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    metric
+}
+
+fn histogram(registry: &Registry, name: &str, help: &str, labels: &[&str], buckets: Vec<f64>) -> HistogramVec {
+    let metric = HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+        .unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    registry.register(Box::new(metric.clone())).unwrap_or_else(|e| panic!("metric {name}: {e}"));
+    metric
+}
+
+impl Metrics {
+    /// Builds the registry. Names are fixed at compile time, so a registration failure is a
+    /// programming error caught by the first test that starts a server.
+    #[allow(clippy::expect_used)]
+    pub fn new() -> Arc<Self> {
+        let r = Registry::new_custom(Some("tradesage".into()), None).expect("registry");
+        let micro_to_seconds = exponential_buckets(0.000_001, 2.0, 24).expect("buckets");
+        let http_buckets = exponential_buckets(0.000_1, 2.0, 18).expect("buckets");
+        let single = |name: &str, help: &str| {
+            let metric = IntGauge::new(name, help).expect("gauge");
+            r.register(Box::new(metric.clone())).expect("register");
+            metric
+        };
+        let http_panics = IntCounter::new("http_panics_total", "Handler panics answered with 500").expect("counter");
+        r.register(Box::new(http_panics.clone())).expect("register");
+        Arc::new(Self {
+            http_requests: counter(&r, "http_requests_total", "HTTP requests by route template, method and status", &["route", "method", "status"]),
+            http_duration: histogram(&r, "http_request_duration_seconds", "HTTP request latency", &["route", "method"], http_buckets.clone()),
+            http_panics,
+            logins: counter(&r, "login_attempts_total", "Login attempts by outcome", &["outcome"]),
+            token_validations: counter(&r, "token_validations_total", "Access-token validations by outcome", &["outcome"]),
+            lockouts: counter(&r, "lockouts_total", "Locks applied, by ladder step", &["step"]),
+            refresh_reuse: counter(&r, "refresh_reuse_total", "Spent refresh tokens presented again", &["verdict"]),
+            active_sessions: single("active_sessions", "Live session actors on this node that hold an active session"),
+            rate_limited: counter(&r, "rate_limited_total", "Requests refused by a rate limit", &["limit"]),
+            bcrypt_queue: single("bcrypt_queue_depth", "Password checks waiting for a bcrypt thread"),
+            store_duration: histogram(&r, "store_operation_duration_seconds", "Store round trips", &["store", "operation"], http_buckets),
+            cache_circuit_open: single("cache_circuit_open", "1 while the cache circuit breaker is open"),
+            janitor_removed: counter(&r, "janitor_removed_total", "Rows removed by the janitor", &["what"]),
+            actor_live: gauge(&r, "actor_live", "Live actors by kind", &["kind"]),
+            actor_activations: counter(&r, "actor_activations_total", "Actor activations by kind", &["kind"]),
+            actor_passivations: counter(&r, "actor_passivations_total", "Idle actors stopped (state stays persisted)", &["kind"]),
+            actor_restarts: counter(&r, "actor_restarts_total", "Actors restarted by their supervisor", &["kind"]),
+            actor_failures: counter(&r, "actor_failures_total", "Actor panics and errors", &["kind"]),
+            actor_mailbox: gauge(&r, "actor_mailbox_depth", "Messages sent to actors of a kind and not yet answered", &["kind"]),
+            actor_handle: histogram(&r, "actor_handle_seconds", "Message handling time", &["kind"], micro_to_seconds),
+            supervisor_children: gauge(&r, "supervisor_children", "Children per supervisor", &["supervisor", "kind"]),
+            supervisor_restarts: counter(&r, "supervisor_restarts_total", "Restarts per supervisor", &["supervisor", "kind"]),
+            supervisor_failures: counter(&r, "supervisor_failures_total", "Child failures per supervisor", &["supervisor", "kind"]),
+            registry: r,
+        })
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        let _ = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+/// Estimates a quantile (in the histogram's unit) from its buckets, interpolating linearly
+/// inside the bucket where the quantile falls.
+pub fn histogram_quantile(histogram: &Histogram, q: f64) -> f64 {
+    use prometheus::core::Metric;
+    let proto = histogram.metric();
+    let h = proto.get_histogram();
+    let total = h.get_sample_count();
+    if total == 0 {
+        return 0.0;
+    }
+    let rank = q * total as f64;
+    let mut lower_bound = 0.0;
+    let mut lower_count = 0u64;
+    for bucket in h.get_bucket() {
+        let count = bucket.cumulative_count();
+        let upper = bucket.upper_bound();
+        if count as f64 >= rank {
+            let in_bucket = (count - lower_count).max(1) as f64;
+            return lower_bound + (upper - lower_bound) * ((rank - lower_count as f64) / in_bucket);
+        }
+        lower_bound = upper;
+        lower_count = count;
+    }
+    lower_bound
+}

@@ -47,6 +47,8 @@ pub type TokenHash = [u8; 32];
 pub struct SessionState {
     pub session_id: Uuid,
     pub user_id: Uuid,
+    /// For the access tokens minted at refresh, so refresh needs no user lookup.
+    pub email: String,
     pub tenant_id: Uuid,
     pub roles: Vec<Role>,
     /// Space-separated scopes granted at login (possibly narrowed); refresh keeps them.
@@ -170,6 +172,7 @@ mod tests {
         SessionState {
             session_id: Uuid::new_v4(),
             user_id: Uuid::new_v4(),
+            email: "a@b.c".into(),
             tenant_id: Uuid::new_v4(),
             roles: vec![Role::Viewer],
             scope: "orders:read".into(),

@@ -1,1 +1,40 @@
-//! stub
+//! The flows handlers call in one step: authentication (login, refresh, logout, sessions),
+//! users, administration, tenants and orders. Here the actors, stores and crypto meet; HTTP
+//! does not.
+
+pub mod audit;
+pub mod auth;
+pub mod error;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+pub use audit::{Audit, AuditRecord};
+pub use error::ServiceError;
+
+use crate::actors::ActorSystem;
+use crate::auth::{PasswordHasher, TokenIssuer};
+use crate::config::Config;
+use crate::store::Stores;
+use crate::telemetry::Metrics;
+
+/// Everything a request may need, shared by every handler.
+pub struct Core {
+    pub config: Arc<Config>,
+    pub stores: Stores,
+    pub actors: Arc<ActorSystem>,
+    pub tokens: Arc<TokenIssuer>,
+    pub passwords: Arc<PasswordHasher>,
+    pub metrics: Arc<Metrics>,
+    pub audit: Audit,
+    /// This node's name in the operators' view.
+    pub node: String,
+}
+
+/// Who is asking, as far as the network tells.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub client_ip: IpAddr,
+    pub user_agent: String,
+    pub request_id: String,
+}

@@ -1,0 +1,292 @@
+//! Virtual actors: find the live actor for a key, or activate one, with no global lock (a
+//! sharded map whose entry lock makes activation of one key happen once per node); shard
+//! supervisors that restart failed children; idle passivation; per-kind metrics.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::VecDeque;
+use std::fmt::Debug;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dashmap::DashMap;
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+use crate::telemetry::Metrics;
+
+/// How long a caller waits for an actor's answer before giving up.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// Restart intensity: more than this many restarts in [`RESTART_WINDOW`] escalates.
+const MAX_RESTARTS: usize = 20;
+const RESTART_WINDOW: Duration = Duration::from_secs(10);
+
+/// A kind of virtual actor: how to make one for a key.
+pub trait VirtualKind: Send + Sync + 'static {
+    type Key: Clone + Eq + Hash + Debug + Send + Sync + 'static;
+    type Actor: Actor<Arguments = Self::Key>;
+    /// `session` or `lockout`: the label of its metrics.
+    const KIND: &'static str;
+    fn behaviour(&self) -> Self::Actor;
+}
+
+type Msg<K> = <<K as VirtualKind>::Actor as Actor>::Msg;
+
+/// A live actor and when it was last asked something.
+pub struct Slot<M: ractor::Message> {
+    pub actor: ActorRef<M>,
+    last_used_ms: AtomicU64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ActorError {
+    #[error("the actor did not answer in time")]
+    Timeout,
+    #[error("the actor could not be reached: {0}")]
+    Unreachable(String),
+}
+
+/// Messages of a shard supervisor.
+pub enum ShardMsg {
+    /// Stop children idle for longer than the given time.
+    Passivate(Duration),
+}
+
+struct Shared<K: VirtualKind> {
+    kind: K,
+    live: DashMap<K::Key, Arc<Slot<Msg<K>>>>,
+    keys_by_actor: DashMap<ActorId, K::Key>,
+    metrics: Arc<Metrics>,
+    epoch: Instant,
+}
+
+impl<K: VirtualKind> Shared<K> {
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+}
+
+/// The directory of one kind of actor.
+pub struct Directory<K: VirtualKind> {
+    shared: Arc<Shared<K>>,
+    shards: Vec<ActorRef<ShardMsg>>,
+}
+
+impl<K: VirtualKind> Directory<K> {
+    /// Starts `shard_count` shard supervisors linked to `root`.
+    pub async fn start(kind: K, shard_count: usize, metrics: Arc<Metrics>, root: ActorCell) -> Result<Self, ActorError> {
+        let shared = Arc::new(Shared {
+            kind,
+            live: DashMap::new(),
+            keys_by_actor: DashMap::new(),
+            metrics,
+            epoch: Instant::now(),
+        });
+        let mut shards = Vec::with_capacity(shard_count);
+        for index in 0..shard_count.max(1) {
+            let supervisor = ShardSupervisor { shared: shared.clone(), name: format!("{}-shard-{index}", K::KIND) };
+            let (shard, _) = Actor::spawn_linked(None, supervisor, (), root.clone())
+                .await
+                .map_err(|e| ActorError::Unreachable(e.to_string()))?;
+            shards.push(shard);
+        }
+        Ok(Self { shared, shards })
+    }
+
+    fn shard_of(&self, key: &K::Key) -> &ActorRef<ShardMsg> {
+        let mut hasher = DefaultHasher::new();
+        key.hash(&mut hasher);
+        &self.shards[(hasher.finish() % self.shards.len() as u64) as usize]
+    }
+
+    /// The live actor for `key`, activating it when there is none. Activation only spawns: the
+    /// actor loads its state from the stores when its first message arrives, so no lock is
+    /// held across a store round trip.
+    pub fn activate(&self, key: &K::Key) -> Result<Arc<Slot<Msg<K>>>, ActorError> {
+        if let Some(slot) = self.shared.live.get(key) {
+            return Ok(slot.clone());
+        }
+        let shard = self.shard_of(key).get_cell();
+        let entry = self.shared.live.entry(key.clone());
+        match entry {
+            dashmap::Entry::Occupied(occupied) => Ok(occupied.get().clone()),
+            dashmap::Entry::Vacant(vacant) => {
+                let slot = spawn_child(&self.shared, key.clone(), shard)?;
+                vacant.insert(slot.clone());
+                self.shared.metrics.actor_activations.with_label_values(&[K::KIND]).inc();
+                Ok(slot)
+            }
+        }
+    }
+
+    /// Sends a request to the actor of `key` and waits for its answer. A message that meets
+    /// a stopping actor (passivated, restarted) is sent again to its successor.
+    pub async fn call<R: Send + 'static>(
+        &self,
+        key: &K::Key,
+        make: impl Fn(RpcReplyPort<R>) -> Msg<K>,
+    ) -> Result<R, ActorError> {
+        let depth = self.shared.metrics.actor_mailbox.with_label_values(&[K::KIND]);
+        let mut last_error = String::new();
+        for _ in 0..4 {
+            let slot = self.activate(key)?;
+            slot.last_used_ms.store(self.shared.now_ms(), Ordering::Relaxed);
+            depth.inc();
+            let answer = slot.actor.call(&make, Some(CALL_TIMEOUT)).await;
+            depth.dec();
+            match answer {
+                Ok(CallResult::Success(reply)) => return Ok(reply),
+                Ok(CallResult::Timeout) => return Err(ActorError::Timeout),
+                Ok(CallResult::SenderError) => last_error = "the actor stopped before answering".into(),
+                Err(e) => last_error = e.to_string(),
+            }
+            // The actor is gone: forget it (if nobody replaced it yet) and try its successor.
+            let gone = slot.actor.get_id();
+            self.shared.live.remove_if(key, |_, s| s.actor.get_id() == gone);
+            tokio::task::yield_now().await;
+        }
+        Err(ActorError::Unreachable(last_error))
+    }
+
+    /// The live actor of `key`, if any, without activating one.
+    pub fn live(&self, key: &K::Key) -> Option<ActorRef<Msg<K>>> {
+        self.shared.live.get(key).map(|slot| slot.actor.clone())
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.shared.live.len()
+    }
+
+    /// Asks every shard to stop its children idle for longer than `idle`.
+    pub fn passivate_idle(&self, idle: Duration) {
+        for shard in &self.shards {
+            let _ = shard.send_message(ShardMsg::Passivate(idle));
+        }
+    }
+
+    /// Stops every live actor gracefully (their `post_stop` flushes state) and waits for them.
+    pub async fn stop_all(&self, timeout: Duration) {
+        let actors: Vec<_> = self.shared.live.iter().map(|slot| slot.actor.clone()).collect();
+        for actor in &actors {
+            actor.stop(Some("shutdown".into()));
+        }
+        let deadline = Instant::now() + timeout;
+        while !self.shared.live.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub fn shard_refs(&self) -> &[ActorRef<ShardMsg>] {
+        &self.shards
+    }
+}
+
+fn spawn_child<K: VirtualKind>(
+    shared: &Arc<Shared<K>>,
+    key: K::Key,
+    shard: ActorCell,
+) -> Result<Arc<Slot<Msg<K>>>, ActorError> {
+    let (actor, _) = ractor::ActorRuntime::spawn_linked_instant(None, shared.kind.behaviour(), key.clone(), shard)
+        .map_err(|e| ActorError::Unreachable(e.to_string()))?;
+    shared.keys_by_actor.insert(actor.get_id(), key);
+    shared.metrics.actor_live.with_label_values(&[K::KIND]).inc();
+    Ok(Arc::new(Slot { actor, last_used_ms: AtomicU64::new(shared.now_ms()) }))
+}
+
+/// Supervises one shard of a kind's actors: forgets stopped children, restarts failed ones
+/// (within a restart intensity), stops idle ones.
+struct ShardSupervisor<K: VirtualKind> {
+    shared: Arc<Shared<K>>,
+    name: String,
+}
+
+struct ShardState {
+    recent_restarts: VecDeque<Instant>,
+}
+
+impl<K: VirtualKind> Actor for ShardSupervisor<K> {
+    type Msg = ShardMsg;
+    type State = ShardState;
+    type Arguments = ();
+
+    async fn pre_start(&self, _myself: ActorRef<ShardMsg>, _: ()) -> Result<ShardState, ActorProcessingErr> {
+        Ok(ShardState { recent_restarts: VecDeque::new() })
+    }
+
+    async fn handle(&self, myself: ActorRef<ShardMsg>, message: ShardMsg, _state: &mut ShardState) -> Result<(), ActorProcessingErr> {
+        match message {
+            ShardMsg::Passivate(idle) => {
+                let cutoff = self.shared.now_ms().saturating_sub(idle.as_millis() as u64);
+                let mine = myself.get_children();
+                for child in mine {
+                    let Some(key) = self.shared.keys_by_actor.get(&child.get_id()).map(|k| k.clone()) else { continue };
+                    let idle_child = self
+                        .shared
+                        .live
+                        .get(&key)
+                        .is_some_and(|slot| slot.last_used_ms.load(Ordering::Relaxed) < cutoff);
+                    if idle_child {
+                        child.stop(Some("passivated".into()));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<ShardMsg>,
+        event: SupervisionEvent,
+        state: &mut ShardState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Overridden on purpose: ractor's default stops the supervisor when any child stops,
+        // and a passivating child stops normally all the time.
+        let metrics = &self.shared.metrics;
+        let labels = [self.name.as_str(), K::KIND];
+        match event {
+            SupervisionEvent::ActorStarted(_) | SupervisionEvent::ProcessGroupChanged(_) => {}
+            SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                self.forget(&cell);
+                if reason.as_deref() == Some("passivated") {
+                    metrics.actor_passivations.with_label_values(&[K::KIND]).inc();
+                }
+            }
+            SupervisionEvent::ActorFailed(cell, error) => {
+                let key = self.forget(&cell);
+                metrics.actor_failures.with_label_values(&[K::KIND]).inc();
+                metrics.supervisor_failures.with_label_values(&labels).inc();
+                tracing::error!(kind = K::KIND, supervisor = %self.name, error = %error, "actor failed");
+                let now = Instant::now();
+                state.recent_restarts.retain(|at| now.duration_since(*at) < RESTART_WINDOW);
+                if state.recent_restarts.len() >= MAX_RESTARTS {
+                    tracing::error!(kind = K::KIND, supervisor = %self.name, "restart intensity exceeded; escalating");
+                    return Err(format!("{}: more than {MAX_RESTARTS} restarts in {RESTART_WINDOW:?}", self.name).into());
+                }
+                if let Some(key) = key {
+                    state.recent_restarts.push_back(now);
+                    // The successor reloads the persisted state on its first message; an
+                    // acknowledged change was persisted before it was acknowledged.
+                    if let dashmap::Entry::Vacant(vacant) = self.shared.live.entry(key.clone()) {
+                        let slot = spawn_child(&self.shared, key, myself.get_cell())?;
+                        vacant.insert(slot);
+                    }
+                    metrics.actor_restarts.with_label_values(&[K::KIND]).inc();
+                    metrics.supervisor_restarts.with_label_values(&labels).inc();
+                }
+            }
+        }
+        metrics.supervisor_children.with_label_values(&labels).set(myself.get_children().len() as i64);
+        Ok(())
+    }
+}
+
+impl<K: VirtualKind> ShardSupervisor<K> {
+    fn forget(&self, cell: &ActorCell) -> Option<K::Key> {
+        let (_, key) = self.shared.keys_by_actor.remove(&cell.get_id())?;
+        self.shared.live.remove_if(&key, |_, slot| slot.actor.get_id() == cell.get_id());
+        self.shared.metrics.actor_live.with_label_values(&[K::KIND]).dec();
+        Some(key)
+    }
+}

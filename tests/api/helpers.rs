@@ -1,0 +1,200 @@
+//! `spawn_app()`: a server on port 0 with its own data dir, and — for the PostgreSQL + Redis
+//! backend — its own freshly created database and Redis key prefix. PostgreSQL and Redis must
+//! answer: a test that needs them fails (it is never skipped).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+use tradesage::app::Application;
+use tradesage::config::Config;
+use tradesage::service::Core;
+use uuid::Uuid;
+
+pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub const PASSWORD: &str = "correct-horse-battery-9";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    PostgresRedis,
+}
+
+/// Runs a test body once per backend: `both!(name, |app| async move { … })` defines
+/// `name::embedded` and `name::postgres_redis`; `both!(name, [("VAR","value")], |app| …)`
+/// adds configuration.
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        $crate::both!($name, [], $body);
+    };
+    ($name:ident, [$(($k:expr, $v:expr)),* $(,)?], $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn embedded() {
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Embedded, &[$(($k, $v)),*]).await;
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres_redis() {
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, &[$(($k, $v)),*]).await;
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+/// What a test needs to reach its server and look behind it.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub core: Arc<Core>,
+    pub backend: Backend,
+    pub vars: HashMap<String, String>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Creates a database of its own on the local PostgreSQL and returns its URL.
+pub async fn fresh_database() -> String {
+    use sqlx::Connection;
+    let name = format!("ts_test_{}", Uuid::new_v4().simple());
+    let mut admin = sqlx::PgConnection::connect(PG_ADMIN_URL)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL must answer at {PG_ADMIN_URL} (start it: see README): {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
+    format!("postgres://postgres@127.0.0.1:5432/{name}")
+}
+
+pub fn base_vars(backend: Backend) -> HashMap<String, String> {
+    let data_dir = std::env::temp_dir().join(format!("tradesage-test-{}", Uuid::new_v4().simple()));
+    let mut vars: HashMap<String, String> = [
+        ("TRADESAGE_BIND", "127.0.0.1:0".to_string()),
+        ("TRADESAGE_DATA_DIR", data_dir.display().to_string()),
+        ("BCRYPT_ROUNDS", "4".into()),
+        ("COOKIE_SECURE", "false".into()),
+        ("RATE_LIMIT_LOGIN", "10000/min".into()),
+        ("RATE_LIMIT_IP", "100000/min".into()),
+        ("RATE_LIMIT_USER", "100000/min".into()),
+        ("LOG_FORMAT", "json".into()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    if backend == Backend::PostgresRedis {
+        vars.insert("REDIS_URL".into(), REDIS_URL.into());
+        vars.insert("REDIS_KEY_PREFIX".into(), format!("test:{}:", Uuid::new_v4().simple()));
+    }
+    vars
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, &[]).await
+}
+
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> TestApp {
+    let mut vars = base_vars(backend);
+    if backend == Backend::PostgresRedis {
+        vars.insert("DATABASE_URL".into(), fresh_database().await);
+    }
+    for (k, v) in overrides {
+        vars.insert(k.to_string(), v.to_string());
+    }
+    spawn_with_vars(backend, vars).await
+}
+
+/// Starts a server on exactly these variables (a second node shares a first one's).
+pub async fn spawn_with_vars(backend: Backend, vars: HashMap<String, String>) -> TestApp {
+    if backend == Backend::PostgresRedis {
+        let redis = redis_answers().await;
+        assert!(redis, "Redis must answer at {REDIS_URL} (start it: see README)");
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).expect("test configuration");
+    let app = Application::build(config).await.expect("server starts");
+    let address = app.address();
+    let core = app.core();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
+    TestApp { base: format!("http://{address}"), address, client, core, backend, vars, shutdown: Some(tx), server: Some(server) }
+}
+
+async fn redis_answers() -> bool {
+    tokio::net::TcpStream::connect("127.0.0.1:6379").await.is_ok()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        PathBuf::from(&self.vars["TRADESAGE_DATA_DIR"])
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server stopped cleanly");
+        }
+    }
+
+    /// A fresh client without cookies (another device).
+    pub fn new_client(&self) -> reqwest::Client {
+        reqwest::Client::builder().cookie_store(true).build().expect("client")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        self.client.post(self.url(path)).json(&body).send().await.expect("request")
+    }
+
+    pub async fn get_with(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).bearer_auth(token).send().await.expect("request")
+    }
+
+    pub async fn register(&self, email: &str) -> Value {
+        let response = self.post("/api/v1/auth/register", json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(response.status(), 201, "register {email}");
+        response.json().await.expect("json")
+    }
+
+    /// Logs in with the refresh token in the body (API-client style); returns the answer.
+    pub async fn login_body(&self, email: &str) -> Value {
+        let response = self
+            .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD, "token_delivery": "body"}))
+            .await;
+        assert_eq!(response.status(), 200, "login {email}");
+        response.json().await.expect("json")
+    }
+
+    /// Registers and logs in a new viewer; returns the login answer.
+    pub async fn signed_in_user(&self) -> (String, Value) {
+        let email = format!("user-{}@example.com", Uuid::new_v4().simple());
+        self.register(&email).await;
+        let login = self.login_body(&email).await;
+        (email, login)
+    }
+
+    pub async fn refresh_with(&self, refresh_token: &str) -> reqwest::Response {
+        self.client.post(self.url("/api/v1/auth/refresh")).bearer_auth(refresh_token).send().await.expect("request")
+    }
+}
+
+/// The problem `code` of an error answer.
+pub async fn code_of(response: reqwest::Response) -> String {
+    let body: Value = response.json().await.expect("problem json");
+    body["code"].as_str().unwrap_or_default().to_owned()
+}

@@ -1,0 +1,17 @@
+//! The integration tests: one binary, a module per area. Every test that talks to the server
+//! runs twice — on the embedded backends (SQLite + in-process cache) and on PostgreSQL + Redis
+//! — each time with its own database and its own Redis key space (see `helpers`).
+
+mod helpers;
+
+mod actors;
+mod admin;
+mod auth;
+mod config;
+mod health;
+mod keys;
+mod lockout;
+mod orders;
+mod store_contract;
+mod tenants;
+mod users;
