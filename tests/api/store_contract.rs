@@ -1,1 +1,258 @@
-//! (to be written)
+//! The store contract: one set of checks run against every backend — the database on SQLite
+//! and on PostgreSQL, the cache in process and on Redis.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use rust_decimal::Decimal;
+use tradesage::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User};
+use tradesage::store::cache::Cache;
+use tradesage::store::memory::MemoryCache;
+use tradesage::store::redis::RedisCache;
+use tradesage::store::sql::{PostgresStore, SqliteStore};
+use tradesage::store::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError};
+use uuid::Uuid;
+
+use crate::helpers::{fresh_database, REDIS_URL};
+
+async fn sqlite() -> Arc<dyn Database> {
+    let path = std::env::temp_dir().join(format!("ts-contract-{}.db", Uuid::new_v4().simple()));
+    let db = SqliteStore::open(&path).await.expect("sqlite opens");
+    db.migrate().await.expect("migrations");
+    Arc::new(db)
+}
+
+async fn postgres() -> Arc<dyn Database> {
+    let db = PostgresStore::connect(&fresh_database().await).expect("postgres");
+    db.migrate().await.expect("migrations");
+    Arc::new(db)
+}
+
+async fn redis() -> Arc<dyn Cache> {
+    let cache = RedisCache::connect(REDIS_URL, &format!("contract:{}:", Uuid::new_v4().simple())).await.expect("redis");
+    cache.ping().await.unwrap_or_else(|e| panic!("Redis must answer at {REDIS_URL}: {e}"));
+    Arc::new(cache)
+}
+
+fn tenant(slug: &str) -> Tenant {
+    Tenant { id: Uuid::now_v7(), slug: slug.into(), name: slug.into(), allow_self_signup: true, is_active: true, created_at: Utc::now() }
+}
+
+fn user(tenant: &Tenant, email: &str) -> User {
+    User {
+        id: Uuid::now_v7(),
+        tenant_id: tenant.id,
+        email: email.into(),
+        display_name: "U".into(),
+        password_hash: "$2b$04$hash".into(),
+        roles: vec![Role::Trader, Role::Admin],
+        is_active: true,
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    }
+}
+
+async fn database_contract(db: Arc<dyn Database>) {
+    // Migrations are idempotent.
+    db.migrate().await.expect("second migration run");
+    db.ping().await.expect("ping");
+
+    let acme = tenant("acme");
+    db.insert_tenant(&acme).await.unwrap();
+    assert!(matches!(db.insert_tenant(&tenant("acme")).await, Err(StoreError::Conflict(_))), "slug is unique");
+    let other = tenant("other");
+    db.insert_tenant(&other).await.unwrap();
+    assert_eq!(db.tenant_by_slug("acme").await.unwrap().unwrap().id, acme.id);
+    let mut renamed = acme.clone();
+    renamed.name = "Acme Corp".into();
+    renamed.allow_self_signup = false;
+    db.update_tenant(&renamed).await.unwrap();
+    let read = db.tenant_by_id(acme.id).await.unwrap().unwrap();
+    assert_eq!((read.name.as_str(), read.allow_self_signup), ("Acme Corp", false));
+
+    let ann = user(&acme, "ann@example.com");
+    db.insert_user(&ann).await.unwrap();
+    assert!(matches!(db.insert_user(&user(&acme, "ann@example.com")).await, Err(StoreError::Conflict(_))), "email unique in a tenant");
+    db.insert_user(&user(&other, "ann@example.com")).await.expect("the same email in another tenant");
+    let found = db.user_by_email(acme.id, "ann@example.com").await.unwrap().unwrap();
+    assert_eq!((found.id, found.roles.clone()), (ann.id, vec![Role::Admin, Role::Trader]));
+    assert!(db.user_by_id(other.id, ann.id).await.unwrap().is_none(), "lookups are tenant-scoped");
+    assert_eq!(db.count_active_admins(acme.id).await.unwrap(), 1);
+    let mut disabled = found.clone();
+    disabled.is_active = false;
+    db.update_user(&disabled).await.unwrap();
+    assert_eq!(db.count_active_admins(acme.id).await.unwrap(), 0);
+
+    // Pagination: newest first, strictly before the cursor.
+    for i in 0..5 {
+        db.insert_user(&user(&acme, &format!("u{i}@example.com"))).await.unwrap();
+    }
+    let first = db.list_users(acme.id, Page { limit: 4, before: None }).await.unwrap();
+    let second = db.list_users(acme.id, Page { limit: 4, before: Some(first.last().unwrap().id) }).await.unwrap();
+    assert_eq!((first.len(), second.len()), (4, 2));
+    assert!(first.iter().all(|a| second.iter().all(|b| a.id != b.id)));
+
+    // Sessions: insert, compare-and-set on the version.
+    let now = Utc::now();
+    let mut row = SessionRow {
+        id: Uuid::new_v4(),
+        user_ref: "ref-1".into(),
+        state: "sealed-1".into(),
+        version: 1,
+        expires_at: now + chrono::Duration::days(1),
+        is_active: true,
+        created_at: now,
+    };
+    db.insert_session(&row).await.unwrap();
+    row.version = 2;
+    row.state = "sealed-2".into();
+    assert!(db.update_session(&row, 1).await.unwrap(), "matching version writes");
+    row.version = 3;
+    assert!(!db.update_session(&row, 1).await.unwrap(), "a stale version does not write");
+    assert_eq!(db.session(row.id).await.unwrap().unwrap().state, "sealed-2");
+    assert_eq!(db.active_sessions_of("ref-1").await.unwrap().len(), 1);
+    let expired = SessionRow { id: Uuid::new_v4(), expires_at: now - chrono::Duration::seconds(1), ..row.clone() };
+    db.insert_session(&expired).await.unwrap();
+    assert_eq!(db.delete_expired_sessions(now, 100).await.unwrap(), 1);
+    assert!(db.session(expired.id).await.unwrap().is_none());
+
+    // Lockouts: version 0 inserts once; later writes compare-and-set.
+    let lock = LockoutRow { key: "k1".into(), tenant_id: acme.id, state: "s".into(), version: 1, lock_ends_at: Some(now + chrono::Duration::minutes(1)), updated_at: now };
+    assert!(db.save_lockout(&lock, 0).await.unwrap());
+    assert!(!db.save_lockout(&lock, 0).await.unwrap(), "a second insert loses");
+    let next = LockoutRow { version: 2, ..lock.clone() };
+    assert!(db.save_lockout(&next, 1).await.unwrap());
+    assert!(!db.save_lockout(&next, 1).await.unwrap());
+    assert_eq!(db.current_lockouts(Some(acme.id), now).await.unwrap().len(), 1);
+    assert_eq!(db.current_lockouts(Some(other.id), now).await.unwrap().len(), 0);
+    let stale = LockoutRow { key: "k2".into(), lock_ends_at: None, updated_at: now - chrono::Duration::days(10), ..lock.clone() };
+    db.save_lockout(&stale, 0).await.unwrap();
+    assert_eq!(db.delete_stale_lockouts(now - chrono::Duration::days(6), 100).await.unwrap(), 1);
+
+    // Revoked token ids.
+    let jti = Uuid::new_v4();
+    db.revoke_token(jti, now + chrono::Duration::minutes(1)).await.unwrap();
+    db.revoke_token(jti, now + chrono::Duration::minutes(1)).await.expect("idempotent");
+    assert!(db.is_token_revoked(jti).await.unwrap());
+    assert!(!db.is_token_revoked(Uuid::new_v4()).await.unwrap());
+    assert_eq!(db.purge_revoked_tokens(now + chrono::Duration::minutes(2), 100).await.unwrap(), 1);
+
+    // Audit: filters and newest-first pagination.
+    for event in ["login", "logout", "login"] {
+        let e = AuditEvent {
+            id: Uuid::now_v7(),
+            at: Utc::now(),
+            tenant_id: Some(acme.id),
+            user_id: Some(ann.id),
+            event: event.into(),
+            outcome: "success".into(),
+            ip: Some("10.0.0.1".into()),
+            user_agent: None,
+            request_id: None,
+            detail: serde_json::json!({"n": 1}),
+        };
+        db.insert_audit(&e).await.unwrap();
+    }
+    let logins = db.list_audit(Some(acme.id), &AuditFilter { event: Some("login".into()), user_id: None }, Page { limit: 10, before: None }).await.unwrap();
+    assert_eq!(logins.len(), 2);
+    assert!(logins[0].id > logins[1].id, "newest first");
+    assert_eq!(logins[0].detail["n"], 1);
+    assert!(db.list_audit(Some(other.id), &AuditFilter::default(), Page { limit: 10, before: None }).await.unwrap().is_empty());
+    assert_eq!(db.list_audit(None, &AuditFilter { event: None, user_id: Some(ann.id) }, Page { limit: 10, before: None }).await.unwrap().len(), 3);
+
+    // Orders: exact decimals, tenant-scoped, cancelled once.
+    let order = Order {
+        id: Uuid::now_v7(),
+        tenant_id: acme.id,
+        symbol: "AAPL".into(),
+        side: OrderSide::Buy,
+        quantity: "0.1".parse::<Decimal>().unwrap(),
+        limit_price: "187.25".parse::<Decimal>().unwrap(),
+        status: OrderStatus::Open,
+        user_id: ann.id,
+        created_at: Utc::now(),
+    };
+    db.insert_order(&order).await.unwrap();
+    let read = db.order(acme.id, order.id).await.unwrap().unwrap();
+    assert_eq!((read.quantity.to_string().as_str(), read.limit_price.to_string().as_str()), ("0.1", "187.25"));
+    assert!(db.order(other.id, order.id).await.unwrap().is_none());
+    assert_eq!(db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(), 1);
+    assert!(db.cancel_order(acme.id, order.id).await.unwrap());
+    assert!(!db.cancel_order(acme.id, order.id).await.unwrap(), "only an open order cancels");
+    assert_eq!(db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(), 0);
+}
+
+async fn cache_contract(cache: Arc<dyn Cache>) {
+    cache.ping().await.expect("ping");
+    let key = format!("k-{}", Uuid::new_v4().simple());
+    assert_eq!(cache.get_versioned(&key).await.unwrap(), None);
+    assert!(cache.put_versioned(&key, 2, "two", Duration::from_secs(10)).await.unwrap());
+    assert!(!cache.put_versioned(&key, 1, "one", Duration::from_secs(10)).await.unwrap(), "an older version is refused");
+    assert!(cache.put_versioned(&key, 3, "three:with:colons", Duration::from_secs(10)).await.unwrap());
+    assert_eq!(cache.get_versioned(&key).await.unwrap(), Some((3, "three:with:colons".into())));
+    cache.delete(&key).await.unwrap();
+    assert_eq!(cache.get_versioned(&key).await.unwrap(), None);
+
+    cache.put_versioned(&key, 1, "short", Duration::from_millis(150)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(cache.get_versioned(&key).await.unwrap(), None, "TTL expires");
+
+    cache.set_flag("flag", Duration::from_secs(5)).await.unwrap();
+    assert!(cache.has_flag("flag").await.unwrap());
+    assert!(!cache.has_flag("no-flag").await.unwrap());
+
+    assert_eq!(cache.incr("ctr", Duration::from_secs(5)).await.unwrap(), 1);
+    assert_eq!(cache.incr("ctr", Duration::from_secs(5)).await.unwrap(), 2);
+
+    let rl = format!("rl-{}", Uuid::new_v4().simple());
+    for i in 0..5 {
+        let decision = cache.rate_limit(&rl, 5, Duration::from_secs(60)).await.unwrap();
+        assert!(decision.allowed, "request {i} within the limit");
+        assert_eq!(decision.remaining, 4 - i);
+    }
+    let refused = cache.rate_limit(&rl, 5, Duration::from_secs(60)).await.unwrap();
+    assert!(!refused.allowed);
+    assert!(refused.retry_after > Duration::from_secs(10) && refused.retry_after <= Duration::from_secs(12));
+
+    let mut events = cache.subscribe();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    cache.publish("hello nodes").await.unwrap();
+    let received = tokio::time::timeout(Duration::from_secs(2), events.recv()).await.expect("event arrives").unwrap();
+    assert_eq!(received, "hello nodes");
+}
+
+#[tokio::test]
+async fn the_database_contract_holds_on_sqlite() {
+    database_contract(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn the_database_contract_holds_on_postgres() {
+    database_contract(postgres().await).await;
+}
+
+#[tokio::test]
+async fn the_cache_contract_holds_in_process() {
+    cache_contract(Arc::new(MemoryCache::new())).await;
+}
+
+#[tokio::test]
+async fn the_cache_contract_holds_on_redis() {
+    cache_contract(redis().await).await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_holds_in_sum_across_two_redis_clients() {
+    let prefix = format!("contract:{}:", Uuid::new_v4().simple());
+    let a = RedisCache::connect(REDIS_URL, &prefix).await.unwrap();
+    let b = RedisCache::connect(REDIS_URL, &prefix).await.unwrap();
+    let mut allowed = 0;
+    for i in 0..20 {
+        let node: &dyn Cache = if i % 2 == 0 { &a } else { &b };
+        if node.rate_limit("shared", 10, Duration::from_secs(60)).await.unwrap().allowed {
+            allowed += 1;
+        }
+    }
+    assert_eq!(allowed, 10);
+}
