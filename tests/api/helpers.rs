@@ -33,18 +33,18 @@ macro_rules! both {
     ($name:ident, $body:expr) => {
         $crate::both!($name, [], $body);
     };
-    ($name:ident, [$(($k:expr, $v:expr)),* $(,)?], $body:expr) => {
+    ($name:ident, [$($pair:expr),* $(,)?], $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn embedded() {
-                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Embedded, &[$(($k, $v)),*]).await;
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::Embedded, &[$($pair),*]).await;
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres_redis() {
-                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, &[$(($k, $v)),*]).await;
+                let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, &[$($pair),*]).await;
                 ($body)(app).await;
             }
         }
