@@ -1,1 +1,151 @@
-//! (to be written)
+//! Health checks, the response envelope every answer carries, metrics, and graceful shutdown.
+
+use serde_json::{json, Value};
+
+use crate::both;
+use crate::helpers::{base_vars, fresh_database, spawn_app_with, spawn_with_vars, Backend, TestApp, PASSWORD};
+
+both!(health_answers_ok, |app: TestApp| async move {
+    let response = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+});
+
+both!(detailed_health_shows_each_dependency_with_its_backend_and_latency, |app: TestApp| async move {
+    let response = app.client.get(app.url("/health/detailed")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    let (db, cache) = match app.backend {
+        Backend::Embedded => ("sqlite", "memory"),
+        Backend::PostgresRedis => ("postgres", "redis"),
+    };
+    assert_eq!(body["checks"]["database"]["backend"], db);
+    assert_eq!(body["checks"]["cache"]["backend"], cache);
+    for check in ["database", "cache", "actors", "keys"] {
+        assert_eq!(body["checks"][check]["status"], "ok", "{check}");
+        assert!(body["checks"][check]["latency_ms"].is_number(), "{check}");
+    }
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn detailed_health_answers_503_when_the_database_is_down() {
+    let url = fresh_database().await;
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let mut vars = base_vars(Backend::PostgresRedis);
+    vars.insert("DATABASE_URL".into(), url);
+    let app = spawn_with_vars(Backend::PostgresRedis, vars).await;
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(crate::helpers::PG_ADMIN_URL).await.unwrap();
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1").bind(&name).execute(&mut admin).await.unwrap();
+    let response = app.client.get(app.url("/health/detailed")).send().await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "down");
+    assert_eq!(body["checks"]["database"]["status"], "down");
+    // A durable write (a new session) is refused rather than acknowledged and lost.
+    let login = app.post("/api/v1/auth/login", json!({"email": "a@example.com", "password": PASSWORD})).await;
+    assert_eq!(login.status(), 503);
+    assert_eq!(login.json::<Value>().await.unwrap()["code"], "unavailable");
+    assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), 200, "/health touches no dependency");
+    sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).execute(&mut admin).await.unwrap();
+}
+
+both!(every_answer_carries_the_security_headers_and_a_request_id, |app: TestApp| async move {
+    let big = "x".repeat(1024 * 1024 + 10);
+    let requests = vec![
+        ("ok", app.client.get(app.url("/health"))),
+        ("401", app.client.get(app.url("/api/v1/auth/sessions"))),
+        ("404", app.client.get(app.url("/api/v1/nothing-here"))),
+        ("405", app.client.get(app.url("/api/v1/auth/login"))),
+        ("413", app.client.post(app.url("/api/v1/auth/register")).header("content-type", "application/json").body(format!("{{\"email\":\"{big}\"}}"))),
+        ("422", app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "x", "password": "y"}))),
+    ];
+    for (name, request) in requests {
+        let response = request.send().await.unwrap();
+        let headers = response.headers().clone();
+        for (header, value) in [
+            ("x-content-type-options", "nosniff"),
+            ("x-frame-options", "DENY"),
+            ("x-xss-protection", "1; mode=block"),
+            ("strict-transport-security", "max-age=31536000"),
+            ("content-security-policy", "default-src 'self'"),
+        ] {
+            assert_eq!(headers.get(header).and_then(|v| v.to_str().ok()), Some(value), "{header} on {name}");
+        }
+        assert!(headers.contains_key("x-request-id"), "request id on {name}");
+        if name != "ok" {
+            assert_eq!(headers["content-type"], "application/problem+json", "{name}");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["status"], status, "{name}");
+            for field in ["type", "title", "detail", "code"] {
+                assert!(body[field].is_string(), "{field} on {name}");
+            }
+        }
+    }
+    let echoed = app.client.get(app.url("/health")).header("x-request-id", "trace-me-123").send().await.unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-me-123");
+});
+
+both!(metrics_parse_as_prometheus_text_and_count_logins, |app: TestApp| async move {
+    app.signed_in_user().await;
+    let _ = app.post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong-password-1"})).await;
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = response.text().await.unwrap();
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()) {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "not a sample: {line}");
+    }
+    assert!(text.contains("tradesage_login_attempts_total{outcome=\"success\"} 1"));
+    assert!(text.contains("tradesage_login_attempts_total{outcome=\"invalid_credentials\"} 1"));
+    assert!(text.contains("tradesage_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"} 1"));
+    assert!(text.contains("tradesage_actor_live{kind=\"session\"}"));
+});
+
+both!(metrics_need_the_token_when_one_is_set, [("METRICS_TOKEN", "s3cret-metrics")], |app: TestApp| async move {
+    assert_eq!(app.client.get(app.url("/metrics")).send().await.unwrap().status(), 401);
+    assert_eq!(app.get_with("/metrics", "wrong").await.status(), 401);
+    assert_eq!(app.get_with("/metrics", "s3cret-metrics").await.status(), 200);
+    assert_eq!(app.get_with("/api/v1/admin/actors", "s3cret-metrics").await.status(), 200);
+    let (_, viewer) = app.signed_in_user().await;
+    assert_eq!(app.get_with("/metrics", viewer["access_token"].as_str().unwrap()).await.status(), 403);
+});
+
+both!(the_operator_view_shows_the_supervision_tree, [("TRADESAGE_ADMIN_EMAIL", "root@example.com"), ("TRADESAGE_ADMIN_PASSWORD", PASSWORD)], |app: TestApp| async move {
+    let login = app.post("/api/v1/auth/login", json!({"email": "root@example.com", "password": PASSWORD, "tenant": "platform"})).await;
+    assert_eq!(login.status(), 200);
+    let login: Value = login.json().await.unwrap();
+    assert!(login["user"]["scopes"].as_array().unwrap().contains(&json!("actors:read")));
+    let view: Value = app.get_with("/api/v1/admin/actors", login["access_token"].as_str().unwrap()).await.json().await.unwrap();
+    assert!(view["node"].is_string() && view["uptime_s"].is_u64());
+    let kinds: Vec<&str> = view["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["session", "lockout"]);
+    let session = &view["kinds"][0];
+    assert!(session["live"].as_i64().unwrap() >= 1);
+    for field in ["activations", "passivations", "restarts", "failures", "mailbox_depth"] {
+        assert!(session[field].is_number(), "{field}");
+    }
+    assert!(session["handle_time_ms"]["p50"].is_number() && session["handle_time_ms"]["p99"].is_number());
+    let supervisors = view["supervisors"].as_array().unwrap();
+    assert!(supervisors.iter().any(|s| s["kind"] == "session" && s["children"].as_u64().unwrap() >= 1));
+    let (_, viewer) = app.signed_in_user().await;
+    assert_eq!(app.get_with("/api/v1/admin/actors", viewer["access_token"].as_str().unwrap()).await.status(), 403);
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graceful_shutdown_lets_an_in_flight_login_finish() {
+    let app = spawn_app_with(Backend::Embedded, &[("BCRYPT_ROUNDS", "12")]).await;
+    let email = "slow@example.com";
+    app.register(email).await;
+    let request = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": email, "password": PASSWORD})).send();
+    let in_flight = tokio::spawn(request);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.stop().await;
+    let response = in_flight.await.unwrap().expect("the in-flight request was answered");
+    assert_eq!(response.status(), 200);
+}
