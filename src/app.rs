@@ -21,7 +21,8 @@ use crate::telemetry::Metrics;
 
 /// Everything but the listener: what the CLI's offline commands and the server share.
 pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
-    std::fs::create_dir_all(&config.data_dir).with_context(|| format!("TRADESAGE_DATA_DIR {}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("TRADESAGE_DATA_DIR {}", config.data_dir.display()))?;
     let stores = crate::store::open(&config).await.context("opening the stores")?;
     let keys = Arc::new(KeyRing::load(&config)?);
     let cipher = Arc::new(StateCipher::load(&config)?);
@@ -36,7 +37,11 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
         lockout: config.lockout.clone(),
     });
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let settings = ActorSettings { shards: cores * 4, idle_passivate: config.session_idle_passivate, janitor_interval: config.janitor_interval };
+    let settings = ActorSettings {
+        shards: cores * 4,
+        idle_passivate: config.session_idle_passivate,
+        janitor_interval: config.janitor_interval,
+    };
     let actors = ActorSystem::start(ctx, tokens.clone(), settings).await?;
     let node = format!("{}-{}", hostname(), &actors.ctx.node_id.to_string()[..8]);
     let core = Arc::new(Core {
@@ -54,14 +59,25 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|h| h.trim().to_owned()).ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "node".into())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".into())
 }
 
 /// Makes sure the `platform` and `default` tenants exist, and the configured platform admin.
 pub async fn bootstrap(core: &Core) -> anyhow::Result<()> {
     for (slug, name, self_signup) in [(PLATFORM_SLUG, "Platform", false), (DEFAULT_SLUG, "Default", true)] {
         if core.stores.db.tenant_by_slug(slug).await?.is_none() {
-            let tenant = Tenant { id: Uuid::now_v7(), slug: slug.into(), name: name.into(), allow_self_signup: self_signup, is_active: true, created_at: Utc::now() };
+            let tenant = Tenant {
+                id: Uuid::now_v7(),
+                slug: slug.into(),
+                name: name.into(),
+                allow_self_signup: self_signup,
+                is_active: true,
+                created_at: Utc::now(),
+            };
             match core.stores.db.insert_tenant(&tenant).await {
                 // Another node created it at the same moment: fine.
                 Ok(()) | Err(crate::store::StoreError::Conflict(_)) => {}
@@ -71,7 +87,8 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<()> {
     }
     if let (Some(email), Some(password)) = (&core.config.admin_email, &core.config.admin_password) {
         let email = Email::parse(email).map_err(|e| anyhow::anyhow!("TRADESAGE_ADMIN_EMAIL: {e}"))?;
-        let password = Password::parse_new(password.expose(), "password").map_err(|e| anyhow::anyhow!("TRADESAGE_ADMIN_PASSWORD: {e}"))?;
+        let password = Password::parse_new(password.expose(), "password")
+            .map_err(|e| anyhow::anyhow!("TRADESAGE_ADMIN_PASSWORD: {e}"))?;
         let platform = core.stores.db.tenant_by_slug(PLATFORM_SLUG).await?.context("platform tenant")?;
         if core.stores.db.user_by_email(platform.id, email.as_str()).await?.is_none() {
             match core.create_user(&platform, &email, &password, "Platform admin".into(), vec![Role::Admin]).await {
@@ -118,7 +135,9 @@ impl Application {
                 match keys_core.tokens.key_ring().reload_if_changed() {
                     Ok(true) => tracing::info!("JWT keys reloaded"),
                     Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "JWT keys changed on disk but could not be loaded; keeping the old ones"),
+                    Err(e) => {
+                        tracing::error!(error = %e, "JWT keys changed on disk but could not be loaded; keeping the old ones")
+                    }
                 }
             }
         });

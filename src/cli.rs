@@ -103,7 +103,11 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Keygen { out } => {
             let kid = crate::auth::keys::generate_pair(&out.join("private.pem"), &out.join("public.pem"))?;
-            println!("wrote {} and {} (kid {kid})", out.join("private.pem").display(), out.join("public.pem").display());
+            println!(
+                "wrote {} and {} (kid {kid})",
+                out.join("private.pem").display(),
+                out.join("public.pem").display()
+            );
             Ok(())
         }
         Command::Keys { command: KeysCommand::Rotate } => {
@@ -115,7 +119,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             println!("new signing key {kid}; the previous key verifies until its tokens expire");
             Ok(())
         }
-        Command::User { command: UserCommand::Create { email, role, tenant } } => create_user(config, email, role, tenant).await,
+        Command::User { command: UserCommand::Create { email, role, tenant } } => {
+            create_user(config, email, role, tenant).await
+        }
     }
 }
 
@@ -125,7 +131,8 @@ async fn create_user(config: Config, email: String, roles: Vec<String>, tenant: 
     let password = read_password()?;
     let password = crate::domain::Password::parse_new(&password, "password")?;
     let core = crate::app::build_core(config).await?;
-    let tenant = core.stores.db.tenant_by_slug(&tenant).await?.ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}`"))?;
+    let tenant =
+        core.stores.db.tenant_by_slug(&tenant).await?.ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}`"))?;
     let name = crate::service::auth::display_name(None, &email)?;
     let user = core.create_user(&tenant, &email, &password, name, roles).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     core.actors.shutdown().await;

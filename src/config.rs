@@ -146,7 +146,10 @@ impl Config {
             Some(raw) => {
                 let keys: Vec<String> = raw.split(',').map(|k| k.trim().to_owned()).filter(|k| !k.is_empty()).collect();
                 if keys.is_empty() || keys.iter().any(|k| fernet::Fernet::new(k).is_none()) {
-                    return Err(err("SESSION_ENCRYPTION_KEYS", "each key must be a url-safe base64 32-byte Fernet key"));
+                    return Err(err(
+                        "SESSION_ENCRYPTION_KEYS",
+                        "each key must be a url-safe base64 32-byte Fernet key",
+                    ));
                 }
                 Some(Secret::new(keys))
             }
@@ -164,13 +167,19 @@ impl Config {
         for origin in &cors_allowed_origins {
             let ok = (origin.starts_with("http://") || origin.starts_with("https://")) && !origin.ends_with('/');
             if !ok || axum::http::HeaderValue::from_str(origin).is_err() {
-                return Err(err("CORS_ALLOWED_ORIGINS", format!("`{origin}` is not an origin like https://app.example.com")));
+                return Err(err(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!("`{origin}` is not an origin like https://app.example.com"),
+                ));
             }
         }
         let admin_email = env.get("TRADESAGE_ADMIN_EMAIL");
         let admin_password = env.get("TRADESAGE_ADMIN_PASSWORD");
         if admin_email.is_some() != admin_password.is_some() {
-            return Err(err("TRADESAGE_ADMIN_PASSWORD", "TRADESAGE_ADMIN_EMAIL and TRADESAGE_ADMIN_PASSWORD go together"));
+            return Err(err(
+                "TRADESAGE_ADMIN_PASSWORD",
+                "TRADESAGE_ADMIN_EMAIL and TRADESAGE_ADMIN_PASSWORD go together",
+            ));
         }
         let log_format = match env.get("LOG_FORMAT").as_deref() {
             None | Some("json") => LogFormat::Json,
@@ -199,7 +208,10 @@ impl Config {
                 "SESSION_IDLE_PASSIVATE",
                 env.duration_or("SESSION_IDLE_PASSIVATE", Duration::from_secs(300))?,
             )?,
-            janitor_interval: positive("JANITOR_INTERVAL", env.duration_or("JANITOR_INTERVAL", Duration::from_secs(300))?)?,
+            janitor_interval: positive(
+                "JANITOR_INTERVAL",
+                env.duration_or("JANITOR_INTERVAL", Duration::from_secs(300))?,
+            )?,
             cors_allowed_origins,
             rate_limit_ip: env.rate_or("RATE_LIMIT_IP", Rate { count: 600, per: Duration::from_secs(60) })?,
             rate_limit_user: env.rate_or("RATE_LIMIT_USER", Rate { count: 1200, per: Duration::from_secs(60) })?,
@@ -280,10 +292,7 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("`{raw}` is not a duration like 90s, 15m, 24h or 30d")),
     };
-    value
-        .checked_mul(seconds)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("`{raw}` is too long"))
+    value.checked_mul(seconds).map(Duration::from_secs).ok_or_else(|| format!("`{raw}` is too long"))
 }
 
 /// Parses `N/s`, `N/min`, `N/h`.

@@ -14,6 +14,7 @@
 //! - [`http`]: the axum router, middleware, extractors and problem+json errors.
 //! - [`app`]: builds all of the above from a `Config` and serves it.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod actors;
 pub mod app;

@@ -75,7 +75,12 @@ pub struct Directory<K: VirtualKind> {
 
 impl<K: VirtualKind> Directory<K> {
     /// Starts `shard_count` shard supervisors linked to `root`.
-    pub async fn start(kind: K, shard_count: usize, metrics: Arc<Metrics>, root: ActorCell) -> Result<Self, ActorError> {
+    pub async fn start(
+        kind: K,
+        shard_count: usize,
+        metrics: Arc<Metrics>,
+        root: ActorCell,
+    ) -> Result<Self, ActorError> {
         let shared = Arc::new(Shared {
             kind,
             live: DashMap::new(),
@@ -214,7 +219,12 @@ impl<K: VirtualKind> Actor for ShardSupervisor<K> {
         Ok(ShardState { recent_restarts: VecDeque::new() })
     }
 
-    async fn handle(&self, myself: ActorRef<ShardMsg>, message: ShardMsg, _state: &mut ShardState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<ShardMsg>,
+        message: ShardMsg,
+        _state: &mut ShardState,
+    ) -> Result<(), ActorProcessingErr> {
         match message {
             ShardMsg::Passivate(idle) => {
                 let cutoff = self.shared.now_ms().saturating_sub(idle.as_millis() as u64);
@@ -262,7 +272,9 @@ impl<K: VirtualKind> Actor for ShardSupervisor<K> {
                 state.recent_restarts.retain(|at| now.duration_since(*at) < RESTART_WINDOW);
                 if state.recent_restarts.len() >= MAX_RESTARTS {
                     tracing::error!(kind = K::KIND, supervisor = %self.name, "restart intensity exceeded; escalating");
-                    return Err(format!("{}: more than {MAX_RESTARTS} restarts in {RESTART_WINDOW:?}", self.name).into());
+                    return Err(
+                        format!("{}: more than {MAX_RESTARTS} restarts in {RESTART_WINDOW:?}", self.name).into()
+                    );
                 }
                 if let Some(key) = key {
                     state.recent_restarts.push_back(now);

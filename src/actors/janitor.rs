@@ -83,11 +83,21 @@ impl Actor for Janitor {
         Ok(())
     }
 
-    async fn handle(&self, _myself: ActorRef<JanitorMsg>, message: JanitorMsg, _state: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _myself: ActorRef<JanitorMsg>,
+        message: JanitorMsg,
+        _state: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         match message {
             JanitorMsg::Sweep => match Self::sweep(&self.ctx, &self.tokens).await {
                 Ok(report) if report.sessions + report.lockouts + report.revoked_tokens > 0 => {
-                    tracing::info!(sessions = report.sessions, lockouts = report.lockouts, revoked_tokens = report.revoked_tokens, "janitor removed expired rows");
+                    tracing::info!(
+                        sessions = report.sessions,
+                        lockouts = report.lockouts,
+                        revoked_tokens = report.revoked_tokens,
+                        "janitor removed expired rows"
+                    );
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "janitor sweep failed; the next one retries"),

@@ -81,7 +81,12 @@ fn lock_ends_at(state: &LockoutState) -> Option<DateTime<Utc>> {
 }
 
 impl LockoutActor {
-    async fn load(&self, key: &str, subject: Option<&Subject>, fresh: bool) -> Result<Option<LockoutState>, PersistError> {
+    async fn load(
+        &self,
+        key: &str,
+        subject: Option<&Subject>,
+        fresh: bool,
+    ) -> Result<Option<LockoutState>, PersistError> {
         if !fresh {
             if let Some(state) = self.ctx.cached::<LockoutState>(&cache_key(key)).await {
                 return Ok(Some(state));
@@ -157,11 +162,20 @@ impl Actor for LockoutActor {
     type State = LockoutActorState;
     type Arguments = String;
 
-    async fn pre_start(&self, _myself: ActorRef<LockoutMsg>, key: String) -> Result<LockoutActorState, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<LockoutMsg>,
+        key: String,
+    ) -> Result<LockoutActorState, ActorProcessingErr> {
         Ok(LockoutActorState { key, loaded: None })
     }
 
-    async fn handle(&self, _myself: ActorRef<LockoutMsg>, message: LockoutMsg, state: &mut LockoutActorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _myself: ActorRef<LockoutMsg>,
+        message: LockoutMsg,
+        state: &mut LockoutActorState,
+    ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
         let now = Utc::now();
         let policy = self.ctx.lockout.clone();
@@ -171,7 +185,10 @@ impl Actor for LockoutActor {
                     if state.loaded.is_none() {
                         state.loaded = self.load(&state.key, Some(&subject), false).await?;
                     }
-                    let mut view = state.loaded.clone().unwrap_or_else(|| LockoutState::new(subject.tenant_id, subject.email.clone()));
+                    let mut view = state
+                        .loaded
+                        .clone()
+                        .unwrap_or_else(|| LockoutState::new(subject.tenant_id, subject.email.clone()));
                     view.settle(now, &policy);
                     Ok(view.verdict(now))
                 }

@@ -54,7 +54,12 @@ impl Actor for Root {
         Ok(())
     }
 
-    async fn handle_supervisor_evt(&self, _myself: ActorRef<()>, event: SupervisionEvent, _state: &mut ()) -> Result<(), ActorProcessingErr> {
+    async fn handle_supervisor_evt(
+        &self,
+        _myself: ActorRef<()>,
+        event: SupervisionEvent,
+        _state: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
         match event {
             SupervisionEvent::ActorFailed(cell, error) => {
                 tracing::error!(actor = %cell.get_id(), error = %error, "a supervisor escalated a failure to the root");
@@ -77,12 +82,22 @@ pub struct ActorSettings {
 }
 
 impl ActorSystem {
-    pub async fn start(ctx: Arc<ActorContext>, tokens: Arc<TokenIssuer>, settings: ActorSettings) -> Result<Arc<Self>, ActorError> {
+    pub async fn start(
+        ctx: Arc<ActorContext>,
+        tokens: Arc<TokenIssuer>,
+        settings: ActorSettings,
+    ) -> Result<Arc<Self>, ActorError> {
         let (root, _) = Actor::spawn(None, Root, ()).await.map_err(|e| ActorError::Unreachable(e.to_string()))?;
-        let sessions = Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell()).await?;
-        let lockouts = Directory::start(LockoutKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell()).await?;
+        let sessions =
+            Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+                .await?;
+        let lockouts =
+            Directory::start(LockoutKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+                .await?;
         let janitor = janitor::Janitor { ctx: ctx.clone(), tokens, interval: settings.janitor_interval };
-        Actor::spawn_linked(None, janitor, (), root.get_cell()).await.map_err(|e| ActorError::Unreachable(e.to_string()))?;
+        Actor::spawn_linked(None, janitor, (), root.get_cell())
+            .await
+            .map_err(|e| ActorError::Unreachable(e.to_string()))?;
         let system = Arc::new(Self {
             sessions,
             lockouts,
@@ -190,7 +205,8 @@ impl ActorSystem {
             })
             .collect();
         let mut supervisors = Vec::new();
-        for (kind, shards) in [(session::KIND, self.sessions.shard_refs()), (lockout::KIND, self.lockouts.shard_refs())] {
+        for (kind, shards) in [(session::KIND, self.sessions.shard_refs()), (lockout::KIND, self.lockouts.shard_refs())]
+        {
             for (index, shard) in shards.iter().enumerate() {
                 let name = format!("{kind}-shard-{index}");
                 supervisors.push(SupervisorView {

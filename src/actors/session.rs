@@ -36,7 +36,12 @@ pub enum SessionMsg {
     /// The verdict for an access token of this session; `None`: no such session.
     Validate(Option<IpAddr>, Reply<Option<Validity>>),
     /// Spend `presented` and make `new_hash` current; `None`: no such session.
-    Rotate { presented: TokenHash, new_hash: TokenHash, ip: Option<IpAddr>, reply: Reply<Option<RotateOutcome>> },
+    Rotate {
+        presented: TokenHash,
+        new_hash: TokenHash,
+        ip: Option<IpAddr>,
+        reply: Reply<Option<RotateOutcome>>,
+    },
     /// End the session; answers whether it was active until now.
     End(EndReason, Reply<bool>),
     Snapshot(Reply<Option<SessionState>>),
@@ -63,10 +68,11 @@ pub struct SessionActor {
     ctx: Arc<ActorContext>,
 }
 
+/// What the actor holds: not read from the stores yet, known not to exist, or the state.
 enum Loaded {
-    NotLoaded,
-    Unknown,
-    Live(SessionState),
+    Unread,
+    Missing,
+    Live(Box<SessionState>),
 }
 
 pub struct SessionActorState {
@@ -80,28 +86,34 @@ impl SessionActor {
     async fn load(&self, id: Uuid, fresh: bool) -> Result<Loaded, PersistError> {
         if !fresh {
             if let Some(state) = self.ctx.cached::<SessionState>(&cache_key(id)).await {
-                return Ok(Loaded::Live(state));
+                return Ok(Loaded::Live(Box::new(state)));
             }
         }
         let started = Instant::now();
         let row = self.ctx.stores.db.session(id).await?;
         self.ctx.observe("database", "session_get", started);
-        let Some(row) = row else { return Ok(Loaded::Unknown) };
+        let Some(row) = row else { return Ok(Loaded::Missing) };
         let state: SessionState = self
             .ctx
             .open(&row.state)
             .ok_or_else(|| PersistError::Unavailable(format!("session {id}: state does not decrypt")))?;
         if state.is_active {
             let sealed = self.ctx.seal(&state)?;
-            if let Err(e) = self.ctx.stores.cache.put_versioned(&cache_key(id), state.version, &sealed, state.remaining(Utc::now())).await {
+            if let Err(e) = self
+                .ctx
+                .stores
+                .cache
+                .put_versioned(&cache_key(id), state.version, &sealed, state.remaining(Utc::now()))
+                .await
+            {
                 tracing::debug!(error = %e, "could not warm the cache");
             }
         }
-        Ok(Loaded::Live(state))
+        Ok(Loaded::Live(Box::new(state)))
     }
 
     async fn ensure_loaded(&self, state: &mut SessionActorState) -> Result<(), PersistError> {
-        if matches!(state.loaded, Loaded::NotLoaded) {
+        if matches!(state.loaded, Loaded::Unread) {
             state.loaded = self.load(state.id, false).await?;
             self.count(state);
         }
@@ -144,7 +156,9 @@ impl SessionActor {
         }
         let id = next.session_id.to_string();
         if next.is_active {
-            self.ctx.mirror(KIND, &id, &cache_key(next.session_id), next.version, &sealed, next.remaining(Utc::now())).await;
+            self.ctx
+                .mirror(KIND, &id, &cache_key(next.session_id), next.version, &sealed, next.remaining(Utc::now()))
+                .await;
         } else {
             self.ctx.forget(KIND, &id, &cache_key(next.session_id), next.version).await;
         }
@@ -161,14 +175,14 @@ impl SessionActor {
         for _ in 0..3 {
             self.ensure_loaded(state).await?;
             let Loaded::Live(current) = &state.loaded else { return Ok(None) };
-            let mut next = current.clone();
+            let mut next = (**current).clone();
             let (changed, outcome) = change(&mut next);
             if !changed {
                 return Ok(Some(outcome));
             }
             match self.persist(&next, current.version).await {
                 Ok(()) => {
-                    state.loaded = Loaded::Live(next);
+                    state.loaded = Loaded::Live(Box::new(next));
                     self.count(state);
                     return Ok(Some(outcome));
                 }
@@ -185,7 +199,7 @@ impl SessionActor {
             if !s.is_active || Utc::now() >= s.expires_at {
                 myself.stop(Some("ended".into()));
             }
-        } else if matches!(state.loaded, Loaded::Unknown) {
+        } else if matches!(state.loaded, Loaded::Missing) {
             myself.stop(Some("unknown".into()));
         }
     }
@@ -196,25 +210,38 @@ impl Actor for SessionActor {
     type State = SessionActorState;
     type Arguments = Uuid;
 
-    async fn pre_start(&self, _myself: ActorRef<SessionMsg>, id: Uuid) -> Result<SessionActorState, ActorProcessingErr> {
-        Ok(SessionActorState { id, loaded: Loaded::NotLoaded, counted: false })
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<SessionMsg>,
+        id: Uuid,
+    ) -> Result<SessionActorState, ActorProcessingErr> {
+        Ok(SessionActorState { id, loaded: Loaded::Unread, counted: false })
     }
 
-    async fn post_stop(&self, _myself: ActorRef<SessionMsg>, state: &mut SessionActorState) -> Result<(), ActorProcessingErr> {
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<SessionMsg>,
+        state: &mut SessionActorState,
+    ) -> Result<(), ActorProcessingErr> {
         if state.counted {
             self.ctx.metrics.active_sessions.dec();
         }
         Ok(())
     }
 
-    async fn handle(&self, myself: ActorRef<SessionMsg>, message: SessionMsg, state: &mut SessionActorState) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        message: SessionMsg,
+        state: &mut SessionActorState,
+    ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
         let now = Utc::now();
         match message {
             SessionMsg::Create(new, reply) => {
                 let result = self.persist(&new, 0).await;
                 if result.is_ok() {
-                    state.loaded = Loaded::Live(*new);
+                    state.loaded = Loaded::Live(new);
                     self.count(state);
                 }
                 let _ = reply.send(result);
@@ -249,14 +276,14 @@ impl Actor for SessionActor {
             }
             SessionMsg::Snapshot(reply) => {
                 let result = self.ensure_loaded(state).await.map(|()| match &state.loaded {
-                    Loaded::Live(s) => Some(s.clone()),
+                    Loaded::Live(s) => Some((**s).clone()),
                     _ => None,
                 });
                 let _ = reply.send(result);
             }
             SessionMsg::Invalidate(version) => {
                 if matches!(&state.loaded, Loaded::Live(s) if s.version < version) {
-                    state.loaded = Loaded::NotLoaded;
+                    state.loaded = Loaded::Unread;
                     self.count(state);
                 }
             }

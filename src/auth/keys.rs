@@ -133,7 +133,8 @@ pub fn generate_pair(private: &Path, public: &Path) -> Result<String, KeyError> 
     let private_pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
     let public_key = secret.public_key();
     let public_pem = public_key.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
-    files::write_private(private, private_pem.as_bytes()).map_err(|e| KeyError(format!("{}: {e}", private.display())))?;
+    files::write_private(private, private_pem.as_bytes())
+        .map_err(|e| KeyError(format!("{}: {e}", private.display())))?;
     if let Some(parent) = public.parent() {
         std::fs::create_dir_all(parent).map_err(|e| KeyError(e.to_string()))?;
     }

@@ -25,7 +25,12 @@ pub enum HashError {
 
 impl PasswordHasher {
     pub fn new(rounds: u32, workers: usize) -> Self {
-        Self { rounds, slots: Arc::new(Semaphore::new(workers.max(1))), queued: AtomicI64::new(0), dummy_hash: OnceLock::new() }
+        Self {
+            rounds,
+            slots: Arc::new(Semaphore::new(workers.max(1))),
+            queued: AtomicI64::new(0),
+            dummy_hash: OnceLock::new(),
+        }
     }
 
     pub fn queue_depth(&self) -> i64 {

@@ -199,11 +199,11 @@ impl TokenIssuer {
         let kid = header.kid.ok_or(TokenError::Invalid)?;
         let keys = self.keys.keys();
         let key = keys.find(&kid).ok_or(TokenError::Invalid)?;
-        jsonwebtoken::decode::<T>(token, &key.decoding, &self.validation)
-            .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
+        jsonwebtoken::decode::<T>(token, &key.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
+            match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,
                 _ => TokenError::Invalid,
-            })
+            }
+        })
     }
 }

@@ -16,10 +16,8 @@ impl Email {
             return Err(invalid());
         }
         let (local, domain) = normalised.split_once('@').ok_or_else(invalid)?;
-        let domain_ok = !domain.is_empty()
-            && !domain.contains('@')
-            && !domain.starts_with('.')
-            && !domain.ends_with('.');
+        let domain_ok =
+            !domain.is_empty() && !domain.contains('@') && !domain.starts_with('.') && !domain.ends_with('.');
         if local.is_empty() || !domain_ok || normalised.chars().any(char::is_whitespace) {
             return Err(invalid());
         }

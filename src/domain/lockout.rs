@@ -43,7 +43,10 @@ pub struct LockoutState {
 pub enum LockoutVerdict {
     Open,
     /// Locked; `retry_after` is `None` for a permanent lock. `step` is 1-based.
-    Locked { retry_after: Option<std::time::Duration>, step: u32 },
+    Locked {
+        retry_after: Option<std::time::Duration>,
+        step: u32,
+    },
 }
 
 impl LockoutState {
@@ -104,12 +107,8 @@ impl LockoutState {
         if self.failures < policy.threshold {
             return LockoutVerdict::Open;
         }
-        let rung = policy
-            .ladder
-            .get(self.step as usize)
-            .or(policy.ladder.last())
-            .copied()
-            .unwrap_or(LadderStep::Permanent);
+        let rung =
+            policy.ladder.get(self.step as usize).or(policy.ladder.last()).copied().unwrap_or(LadderStep::Permanent);
         self.step += 1;
         self.failures = 0;
         self.last_lock_at = Some(now);

@@ -95,10 +95,7 @@ impl NewOrder {
 }
 
 fn positive_decimal(raw: &str, field: &'static str) -> Result<Decimal, ValidationError> {
-    let value: Decimal = raw
-        .trim()
-        .parse()
-        .map_err(|_| ValidationError::new(field, "must be a decimal number"))?;
+    let value: Decimal = raw.trim().parse().map_err(|_| ValidationError::new(field, "must be a decimal number"))?;
     if value <= Decimal::ZERO {
         return Err(ValidationError::new(field, "must be greater than zero"));
     }

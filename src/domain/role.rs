@@ -85,13 +85,9 @@ impl Role {
     /// The role → scopes table of API.md §4. Platform admins get more: see [`scopes_for`].
     pub fn scopes(self) -> &'static [Scope] {
         match self {
-            Role::Admin => &[
-                Scope::UsersManage,
-                Scope::SessionsManage,
-                Scope::AuditRead,
-                Scope::OrdersRead,
-                Scope::OrdersWrite,
-            ],
+            Role::Admin => {
+                &[Scope::UsersManage, Scope::SessionsManage, Scope::AuditRead, Scope::OrdersRead, Scope::OrdersWrite]
+            }
             Role::Trader | Role::ApiUser => &[Scope::OrdersRead, Scope::OrdersWrite],
             Role::Viewer => &[Scope::OrdersRead],
         }
@@ -127,10 +123,7 @@ pub fn scopes_for(roles: &[Role], is_platform_tenant: bool) -> BTreeSet<Scope> {
 
 /// Narrows `granted` to the space-separated `requested` subset; asking for a scope one does
 /// not hold is an error rather than a silent drop, so clients learn of it.
-pub fn narrow_scopes(
-    granted: &BTreeSet<Scope>,
-    requested: Option<&str>,
-) -> Result<BTreeSet<Scope>, ValidationError> {
+pub fn narrow_scopes(granted: &BTreeSet<Scope>, requested: Option<&str>) -> Result<BTreeSet<Scope>, ValidationError> {
     let Some(requested) = requested.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(granted.clone());
     };

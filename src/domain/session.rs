@@ -125,8 +125,7 @@ impl SessionState {
         }
         let is_current: bool = self.refresh_hash.ct_eq(presented).into();
         if !is_current {
-            let is_previous =
-                self.previous_hash.is_some_and(|prev| bool::from(prev.ct_eq(presented)));
+            let is_previous = self.previous_hash.is_some_and(|prev| bool::from(prev.ct_eq(presented)));
             let within_grace = self.rotated_at.is_some_and(|at| now - at <= grace);
             if is_previous && within_grace {
                 return (false, RotateOutcome::RotatedRecently);
@@ -205,7 +204,10 @@ mod tests {
         let mut s = session(now);
         s.rotate(&[1; 32], [2; 32], None, now, Duration::seconds(10));
         let later = now + Duration::seconds(5);
-        assert_eq!(s.rotate(&[1; 32], [3; 32], None, later, Duration::seconds(10)), (false, RotateOutcome::RotatedRecently));
+        assert_eq!(
+            s.rotate(&[1; 32], [3; 32], None, later, Duration::seconds(10)),
+            (false, RotateOutcome::RotatedRecently)
+        );
         assert!(s.is_active);
     }
 

@@ -59,7 +59,8 @@ struct TokenAnswer<'a> {
 /// Per-IP limit on the credential endpoints (`RATE_LIMIT_LOGIN`).
 async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiError> {
     let limit = core.config.rate_limit_login;
-    let decision = core.stores.cache.rate_limit(&format!("rl:login:{}", meta.client_ip), limit.count, limit.per).await?;
+    let decision =
+        core.stores.cache.rate_limit(&format!("rl:login:{}", meta.client_ip), limit.count, limit.per).await?;
     if decision.allowed {
         Ok(())
     } else {
@@ -68,14 +69,27 @@ async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiErr
     }
 }
 
-pub async fn register(State(core): State<AppState>, Meta(meta): Meta, ApiJson(body): ApiJson<RegisterBody>) -> Result<Response, ApiError> {
+pub async fn register(
+    State(core): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<Response, ApiError> {
     limit_credentials(&core, &meta).await?;
-    let input = RegisterInput { email: body.email, password: body.password, display_name: body.display_name, tenant: body.tenant };
+    let input = RegisterInput {
+        email: body.email,
+        password: body.password,
+        display_name: body.display_name,
+        tenant: body.tenant,
+    };
     let user = core.register(input, &meta).await?;
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
-pub async fn login(State(core): State<AppState>, Meta(meta): Meta, ApiJson(body): ApiJson<LoginBody>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(core): State<AppState>,
+    Meta(meta): Meta,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
     limit_credentials(&core, &meta).await?;
     let input = LoginInput { email: body.email, password: body.password, tenant: body.tenant, scope: body.scope };
     let issued = core.login(input, &meta).await?;
@@ -84,7 +98,10 @@ pub async fn login(State(core): State<AppState>, Meta(meta): Meta, ApiJson(body)
 
 fn cookie_value(core: &Core, value: &str, max_age: i64) -> Option<HeaderValue> {
     let secure = if core.config.cookie_secure { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!("{COOKIE}={value}; HttpOnly{secure}; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age}")).ok()
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; HttpOnly{secure}; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age}"
+    ))
+    .ok()
 }
 
 fn token_response(core: &Core, issued: &IssuedTokens, delivery: TokenDelivery) -> Response {
@@ -172,7 +189,11 @@ pub async fn logout(State(core): State<AppState>, Meta(meta): Meta, headers: Hea
     Ok(cleared_cookie(&core))
 }
 
-pub async fn logout_all(State(core): State<AppState>, Meta(meta): Meta, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
+pub async fn logout_all(
+    State(core): State<AppState>,
+    Meta(meta): Meta,
+    AuthUser(claims): AuthUser,
+) -> Result<Response, ApiError> {
     core.end_user_sessions(claims.user_id, EndReason::LogoutAll, None, Some(&meta)).await?;
     Ok(cleared_cookie(&core))
 }
@@ -215,7 +236,11 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id: Uuid = id.parse().map_err(|_| ServiceError::NotFound)?;
-    let state = core.snapshot(id).await?.filter(|s| s.user_id == claims.user_id && s.is_active).ok_or(ServiceError::NotFound)?;
+    let state = core
+        .snapshot(id)
+        .await?
+        .filter(|s| s.user_id == claims.user_id && s.is_active)
+        .ok_or(ServiceError::NotFound)?;
     core.end_session(state.session_id, EndReason::Revoked, Some(&meta)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

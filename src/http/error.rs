@@ -53,8 +53,12 @@ impl ApiError {
         use ServiceError as S;
         match self {
             ApiError::Service(e) => match e {
-                S::Validation(v) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", v.to_string()),
-                S::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", e.to_string()),
+                S::Validation(v) => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Validation failed", v.to_string())
+                }
+                S::InvalidCredentials => {
+                    (StatusCode::UNAUTHORIZED, "invalid_credentials", "Invalid credentials", e.to_string())
+                }
                 S::AccountLocked { retry_after } => {
                     let detail = match retry_after {
                         Some(d) => format!("too many failed sign-ins; try again in {} s", seconds_ceil(*d)),
@@ -63,27 +67,73 @@ impl ApiError {
                     (StatusCode::LOCKED, "account_locked", "Account locked", detail)
                 }
                 S::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled", "Account disabled", e.to_string()),
-                S::TokenMissing => (StatusCode::UNAUTHORIZED, "token_missing", "Authentication required", e.to_string()),
+                S::TokenMissing => {
+                    (StatusCode::UNAUTHORIZED, "token_missing", "Authentication required", e.to_string())
+                }
                 S::TokenInvalid => (StatusCode::UNAUTHORIZED, "token_invalid", "Invalid token", e.to_string()),
                 S::TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired", "Token expired", e.to_string()),
                 S::TokenRotated => (StatusCode::UNAUTHORIZED, "token_rotated", "Token already rotated", e.to_string()),
                 S::TokenReused => (StatusCode::UNAUTHORIZED, "token_reused", "Token reuse detected", e.to_string()),
                 S::SessionRevoked => (StatusCode::UNAUTHORIZED, "session_revoked", "Session ended", e.to_string()),
-                S::SessionIpMismatch => (StatusCode::UNAUTHORIZED, "session_ip_mismatch", "Session bound to another address", e.to_string()),
+                S::SessionIpMismatch => {
+                    (StatusCode::UNAUTHORIZED, "session_ip_mismatch", "Session bound to another address", e.to_string())
+                }
                 S::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail.clone()),
                 S::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource".into()),
                 S::Conflict(detail) => (StatusCode::CONFLICT, "conflict", "Conflict", detail.clone()),
-                S::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", "a dependency is unavailable; retry shortly".into()),
-                S::Unexpected(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error", "an unexpected error occurred".into()),
+                S::Unavailable(_) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "Service unavailable",
+                    "a dependency is unavailable; retry shortly".into(),
+                ),
+                S::Unexpected(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Internal error",
+                    "an unexpected error occurred".into(),
+                ),
             },
-            ApiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "validation_failed", "Malformed request", detail.clone()),
-            ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "validation_failed", "Unsupported media type", "send Content-Type: application/json".into()),
-            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Payload too large", "the body must be at most 1 MiB".into()),
+            ApiError::BadRequest(detail) => {
+                (StatusCode::BAD_REQUEST, "validation_failed", "Malformed request", detail.clone())
+            }
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "validation_failed",
+                "Unsupported media type",
+                "send Content-Type: application/json".into(),
+            ),
+            ApiError::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+                "the body must be at most 1 MiB".into(),
+            ),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "no such route".into()),
-            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "validation_failed", "Method not allowed", "this route does not take that method".into()),
-            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Too many requests", "slow down; see Retry-After".into()),
-            ApiError::CrossSite => (StatusCode::FORBIDDEN, "forbidden", "Cross-site request refused", "cookie-authenticated writes need a trusted Origin or X-Requested-With".into()),
-            ApiError::Timeout => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Request timed out", "the request took too long; retry shortly".into()),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "validation_failed",
+                "Method not allowed",
+                "this route does not take that method".into(),
+            ),
+            ApiError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+                "slow down; see Retry-After".into(),
+            ),
+            ApiError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Cross-site request refused",
+                "cookie-authenticated writes need a trusted Origin or X-Requested-With".into(),
+            ),
+            ApiError::Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Request timed out",
+                "the request took too long; retry shortly".into(),
+            ),
         }
     }
 }
@@ -91,17 +141,21 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title, detail) = self.parts();
-        match &self {
-            ApiError::Service(ServiceError::Unavailable(internal) | ServiceError::Unexpected(internal)) => {
-                tracing::error!(code, error = %internal, "request failed");
-            }
-            _ => {}
+        if let ApiError::Service(ServiceError::Unavailable(internal) | ServiceError::Unexpected(internal)) = &self {
+            tracing::error!(code, error = %internal, "request failed");
         }
         let field = match &self {
             ApiError::Service(ServiceError::Validation(v)) => Some(v.field),
             _ => None,
         };
-        let problem = Problem { kind: format!("https://tradesage.dev/problems/{code}"), title, status: status.as_u16(), detail, code, field };
+        let problem = Problem {
+            kind: format!("https://tradesage.dev/problems/{code}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            code,
+            field,
+        };
         let body = serde_json::to_vec(&problem).unwrap_or_default();
         let mut response = (status, body).into_response();
         let headers = response.headers_mut();

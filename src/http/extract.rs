@@ -31,7 +31,8 @@ pub fn client_ip(core: &Core, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
     if !trusted(&peer) {
         return peer;
     }
-    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
+    let forwarded =
+        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
     let hops: Vec<IpAddr> = forwarded.filter_map(|hop| hop.trim().parse().ok()).collect();
     hops.into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
 }
@@ -57,7 +58,14 @@ impl FromRequestParts<AppState> for Meta {
 pub fn request_meta(core: &Core, parts: &Parts) -> RequestMeta {
     RequestMeta {
         client_ip: client_ip(core, peer_ip(parts), &parts.headers),
-        user_agent: parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(512).collect(),
+        user_agent: parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(512)
+            .collect(),
         request_id: request_id(&parts.headers),
     }
 }
@@ -82,7 +90,8 @@ impl FromRequestParts<AppState> for AuthUser {
         let token = bearer(&parts.headers).ok_or(ServiceError::TokenMissing)?;
         let claims = core.authenticate(token).await?;
         let limit = core.config.rate_limit_user;
-        let decision = core.stores.cache.rate_limit(&format!("rl:user:{}", claims.user_id), limit.count, limit.per).await?;
+        let decision =
+            core.stores.cache.rate_limit(&format!("rl:user:{}", claims.user_id), limit.count, limit.per).await?;
         if !decision.allowed {
             core.metrics.rate_limited.with_label_values(&["user"]).inc();
             return Err(ApiError::RateLimited(decision));
@@ -113,12 +122,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         match axum::Json::<T>::from_request(request, state).await {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::BadRequest(format!("malformed JSON: {}", e.body_text()))),
+            Err(JsonRejection::JsonSyntaxError(e)) => {
+                Err(ApiError::BadRequest(format!("malformed JSON: {}", e.body_text())))
+            }
             Err(JsonRejection::JsonDataError(e)) => {
                 let text = e.body_text();
                 Err(ServiceError::Validation(ValidationError::new(field_of(&text), text)).into())
             }
-            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
+            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::PayloadTooLarge)
+            }
             Err(other) => Err(ApiError::BadRequest(other.body_text())),
         }
     }
@@ -127,12 +140,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Names the field a serde error is about (`missing field `email``, `email: invalid type…`).
 fn field_of(message: &str) -> &'static str {
     const FIELDS: [&str; 22] = [
-        "email", "password", "display_name", "tenant", "token_delivery", "scope", "current_password", "new_password",
-        "roles", "is_active", "slug", "name", "allow_self_signup", "symbol", "side", "quantity", "limit_price",
-        "status", "limit", "cursor", "event", "user_id",
+        "email",
+        "password",
+        "display_name",
+        "tenant",
+        "token_delivery",
+        "scope",
+        "current_password",
+        "new_password",
+        "roles",
+        "is_active",
+        "slug",
+        "name",
+        "allow_self_signup",
+        "symbol",
+        "side",
+        "quantity",
+        "limit_price",
+        "status",
+        "limit",
+        "cursor",
+        "event",
+        "user_id",
     ];
     FIELDS
         .into_iter()
-        .find(|f| message.contains(&format!("`{f}`")) || message.contains(&format!("{f}:")) || message.contains(&format!(".{f}")))
+        .find(|f| {
+            message.contains(&format!("`{f}`"))
+                || message.contains(&format!("{f}:"))
+                || message.contains(&format!(".{f}"))
+        })
         .unwrap_or("body")
 }

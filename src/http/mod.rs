@@ -1,11 +1,16 @@
 //! The HTTP face: the axum router, its middleware, extractors, handlers (one module per
 //! resource) and the one problem+json error mapping.
 
+pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
 pub mod ops;
+pub mod orders;
+pub mod pagination;
+pub mod tenants;
+pub mod users;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -46,6 +51,19 @@ fn api(core: AppState) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth)
         .route("/admin/actors", get(ops::actors))
+        .route("/users/me", get(users::me).patch(users::update_me))
+        .route("/users/me/password", post(users::change_password))
+        .route("/admin/users", get(admin::list_users).post(admin::create_user))
+        .route("/admin/users/{id}", get(admin::get_user).patch(admin::update_user))
+        .route("/admin/users/{id}/unlock", post(admin::unlock_user))
+        .route("/admin/users/{id}/sessions", get(admin::user_sessions))
+        .route("/admin/sessions/{id}", delete(admin::end_session))
+        .route("/admin/lockouts", get(admin::lockouts))
+        .route("/admin/audit", get(admin::audit))
+        .route("/tenants", get(tenants::list).post(tenants::create))
+        .route("/tenants/{id}", get(tenants::get).patch(tenants::update))
+        .route("/orders", get(orders::list).post(orders::place))
+        .route("/orders/{id}", delete(orders::cancel))
         .fallback(route_not_found)
         .layer(axum::middleware::from_fn_with_state(core, middleware::limit_ip))
 }
@@ -56,7 +74,12 @@ fn cors(origins: &[String]) -> CorsLayer {
         .allow_origin(AllowOrigin::list(allowed))
         .allow_credentials(true)
         .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("x-requested-with"), HeaderName::from_static("x-request-id")])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("x-requested-with"),
+            HeaderName::from_static("x-request-id"),
+        ])
         .expose_headers([
             header::RETRY_AFTER,
             HeaderName::from_static("x-request-id"),

@@ -43,24 +43,52 @@ struct Check {
 pub async fn health_detailed(State(core): State<AppState>) -> Response {
     let started = Instant::now();
     let database = match core.stores.db.ping().await {
-        Ok(()) => Check { status: Status::Ok, latency_ms: ms(started), backend: Some(core.stores.db.backend()), detail: None },
-        Err(_) => Check { status: Status::Down, latency_ms: ms(started), backend: Some(core.stores.db.backend()), detail: Some("not answering".into()) },
+        Ok(()) => {
+            Check { status: Status::Ok, latency_ms: ms(started), backend: Some(core.stores.db.backend()), detail: None }
+        }
+        Err(_) => Check {
+            status: Status::Down,
+            latency_ms: ms(started),
+            backend: Some(core.stores.db.backend()),
+            detail: Some("not answering".into()),
+        },
     };
     let started = Instant::now();
     let cache = match core.stores.cache.ping().await {
         // Without the cache everything goes on through the database: degraded, not down.
-        Ok(()) => Check { status: Status::Ok, latency_ms: ms(started), backend: Some(core.stores.cache.backend()), detail: None },
-        Err(_) => Check { status: Status::Degraded, latency_ms: ms(started), backend: Some(core.stores.cache.backend()), detail: Some("not answering; serving from the database".into()) },
+        Ok(()) => Check {
+            status: Status::Ok,
+            latency_ms: ms(started),
+            backend: Some(core.stores.cache.backend()),
+            detail: None,
+        },
+        Err(_) => Check {
+            status: Status::Degraded,
+            latency_ms: ms(started),
+            backend: Some(core.stores.cache.backend()),
+            detail: Some("not answering; serving from the database".into()),
+        },
     };
     core.metrics.cache_circuit_open.set(i64::from(core.stores.cache.breaker_state() == BreakerState::Open));
     let started = Instant::now();
     let live = core.actors.sessions.live_count() + core.actors.lockouts.live_count();
-    let actors = Check { status: Status::Ok, latency_ms: ms(started), backend: None, detail: Some(format!("{live} live actors")) };
+    let actors = Check {
+        status: Status::Ok,
+        latency_ms: ms(started),
+        backend: None,
+        detail: Some(format!("{live} live actors")),
+    };
     let keys = core.tokens.key_ring().keys();
-    let keys = Check { status: Status::Ok, latency_ms: 0.0, backend: None, detail: Some(format!("{} verifying keys", keys.verifying.len())) };
+    let keys = Check {
+        status: Status::Ok,
+        latency_ms: 0.0,
+        backend: None,
+        detail: Some(format!("{} verifying keys", keys.verifying.len())),
+    };
     let worst = [database.status, cache.status, actors.status, keys.status].into_iter().max().unwrap_or(Status::Ok);
     let code = if worst == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    let body = json!({ "status": worst, "checks": { "database": database, "cache": cache, "actors": actors, "keys": keys } });
+    let body =
+        json!({ "status": worst, "checks": { "database": database, "cache": cache, "actors": actors, "keys": keys } });
     let mut response = (code, Json(body)).into_response();
     if code == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(5));
@@ -96,7 +124,9 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
     core.metrics.bcrypt_queue.set(core.passwords.queue_depth());
     core.metrics.cache_circuit_open.set(i64::from(core.stores.cache.breaker_state() == BreakerState::Open));
     let mut response = core.metrics.render().into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
     Ok(response)
 }
 

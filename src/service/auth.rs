@@ -19,7 +19,9 @@ use crate::auth::{sha256, AccessClaims};
 use crate::domain::role::{narrow_scopes, scope_string, scopes_for};
 use crate::domain::session::{RotateOutcome, Validity};
 use crate::domain::tenant::DEFAULT_SLUG;
-use crate::domain::{Email, EndReason, LockoutVerdict, Password, Role, Scope, SessionState, Tenant, User, ValidationError};
+use crate::domain::{
+    Email, EndReason, LockoutVerdict, Password, Role, Scope, SessionState, Tenant, User, ValidationError,
+};
 
 /// A user as the API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -83,7 +85,8 @@ pub struct LoginInput {
 }
 
 pub fn display_name(raw: Option<&str>, email: &Email) -> Result<String, ValidationError> {
-    let name = raw.map(str::trim).filter(|n| !n.is_empty()).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or(""));
+    let name =
+        raw.map(str::trim).filter(|n| !n.is_empty()).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or(""));
     if name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ValidationError::new("display_name", "must be at most 100 characters, without control characters"));
     }
@@ -191,10 +194,12 @@ impl Core {
         // Longer than bcrypt reads: refused, never truncated, and counted like any wrong password.
         let usable = input.password.len() <= Password::MAX_BYTES;
         let candidate = if usable { input.password.as_str() } else { "" };
-        let matched = self.passwords.verify(candidate, user.as_ref().map(|u| u.password_hash.as_str())).await? && usable;
+        let matched =
+            self.passwords.verify(candidate, user.as_ref().map(|u| u.password_hash.as_str())).await? && usable;
         let user_id = user.as_ref().map(|u| u.id);
         let Some(user) = user.filter(|_| matched) else {
-            let verdict = self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordFailure(subject.clone(), reply)).await??;
+            let verdict =
+                self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordFailure(subject.clone(), reply)).await??;
             self.login_failed("invalid_credentials", Some(tenant.id), user_id, meta).await;
             if let Some(locked @ ServiceError::AccountLocked { .. }) = Self::locked(verdict) {
                 if let LockoutVerdict::Locked { step, retry_after } = verdict {
@@ -213,7 +218,8 @@ impl Core {
             }
             return Err(ServiceError::InvalidCredentials);
         };
-        let verdict = self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordSuccess(subject.clone(), reply)).await??;
+        let verdict =
+            self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordSuccess(subject.clone(), reply)).await??;
         if let Some(locked) = Self::locked(verdict) {
             self.login_failed("locked", Some(tenant.id), Some(user.id), meta).await;
             return Err(locked);
@@ -241,10 +247,17 @@ impl Core {
     }
 
     /// Creates the session actor (persisted in both stores before this returns) and its tokens.
-    async fn open_session(&self, user: &User, tenant: &Tenant, scopes: &BTreeSet<Scope>, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
+    async fn open_session(
+        &self,
+        user: &User,
+        tenant: &Tenant,
+        scopes: &BTreeSet<Scope>,
+        meta: &RequestMeta,
+    ) -> Result<IssuedTokens, ServiceError> {
         let now = Utc::now();
         let session_id = Uuid::new_v4();
-        let lifetime = chrono::Duration::from_std(self.config.refresh_ttl).map_err(|e| ServiceError::Unexpected(e.to_string()))?;
+        let lifetime =
+            chrono::Duration::from_std(self.config.refresh_ttl).map_err(|e| ServiceError::Unexpected(e.to_string()))?;
         let expires_at = now + lifetime;
         let refresh_token = self.tokens.issue_refresh(user.id, session_id, now, expires_at)?;
         let scope = scope_string(scopes);
@@ -268,7 +281,8 @@ impl Core {
             end_reason: None,
         };
         let (access_token, _) = self.tokens.issue_access(access_grant(&state), now)?;
-        let created = self.actors.sessions.call(&session_id, |reply| SessionMsg::Create(Box::new(state.clone()), reply)).await?;
+        let created =
+            self.actors.sessions.call(&session_id, |reply| SessionMsg::Create(Box::new(state.clone()), reply)).await?;
         created?;
         Ok(IssuedTokens {
             access_token,
@@ -294,7 +308,12 @@ impl Core {
     }
 
     /// Ends a session through its actor; audited.
-    pub async fn end_session(&self, session_id: Uuid, reason: EndReason, meta: Option<&RequestMeta>) -> Result<bool, ServiceError> {
+    pub async fn end_session(
+        &self,
+        session_id: Uuid,
+        reason: EndReason,
+        meta: Option<&RequestMeta>,
+    ) -> Result<bool, ServiceError> {
         let ended = self.actors.sessions.call(&session_id, |reply| SessionMsg::End(reason, reply)).await??;
         if ended {
             self.audit
@@ -404,7 +423,8 @@ impl Core {
 
     async fn authenticate_inner(&self, token: &str) -> Result<Arc<AccessClaims>, ServiceError> {
         let claims = self.tokens.verify_access(token, Utc::now())?;
-        let verdict = self.actors.sessions.call(&claims.session_id, |reply| SessionMsg::Validate(None, reply)).await??;
+        let verdict =
+            self.actors.sessions.call(&claims.session_id, |reply| SessionMsg::Validate(None, reply)).await??;
         match verdict {
             Some(Validity::Valid) => Ok(claims),
             Some(Validity::Expired) => Err(ServiceError::TokenExpired),
@@ -418,16 +438,34 @@ impl Core {
         Ok(self.tokens.verify_refresh(token)?.session_id)
     }
 
-    pub async fn logout(&self, session_id: Uuid, user_id: Option<Uuid>, meta: &RequestMeta) -> Result<(), ServiceError> {
+    pub async fn logout(
+        &self,
+        session_id: Uuid,
+        user_id: Option<Uuid>,
+        meta: &RequestMeta,
+    ) -> Result<(), ServiceError> {
         self.end_session(session_id, EndReason::Logout, Some(meta)).await?;
         self.audit
-            .record(AuditRecord { event: "logout", outcome: "success", tenant_id: None, user_id, meta: Some(meta), detail: json!({ "session_id": session_id }) })
+            .record(AuditRecord {
+                event: "logout",
+                outcome: "success",
+                tenant_id: None,
+                user_id,
+                meta: Some(meta),
+                detail: json!({ "session_id": session_id }),
+            })
             .await;
         Ok(())
     }
 
     /// Ends every active session of `user_id` except `keep`; returns how many ended.
-    pub async fn end_user_sessions(&self, user_id: Uuid, reason: EndReason, keep: Option<Uuid>, meta: Option<&RequestMeta>) -> Result<usize, ServiceError> {
+    pub async fn end_user_sessions(
+        &self,
+        user_id: Uuid,
+        reason: EndReason,
+        keep: Option<Uuid>,
+        meta: Option<&RequestMeta>,
+    ) -> Result<usize, ServiceError> {
         let rows = self.stores.db.active_sessions_of(&user_ref(user_id)).await?;
         let mut ended = 0;
         for row in rows.iter().filter(|r| Some(r.id) != keep) {

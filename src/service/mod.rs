@@ -2,9 +2,13 @@
 //! users, administration, tenants and orders. Here the actors, stores and crypto meet; HTTP
 //! does not.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod orders;
+pub mod tenants;
+pub mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -135,7 +135,12 @@ pub trait Database: Send + Sync + 'static {
 
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// Tenant `None` lists every tenant's events (platform operators only).
-    async fn list_audit(&self, tenant_id: Option<Uuid>, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEvent>>;
+    async fn list_audit(
+        &self,
+        tenant_id: Option<Uuid>,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> StoreResult<Vec<AuditEvent>>;
 
     async fn insert_order(&self, order: &Order) -> StoreResult<()>;
     async fn list_orders(&self, tenant_id: Uuid, status: Option<OrderStatus>, page: Page) -> StoreResult<Vec<Order>>;

@@ -167,7 +167,11 @@ impl Cache for RedisCache {
     async fn put_versioned(&self, key: &str, version: i64, value: &str, ttl: Duration) -> StoreResult<bool> {
         let stored: i64 = self
             .put_versioned
-            .evalsha_with_reload(self.pool.next(), vec![self.key(key)], vec![version.to_string(), value.to_owned(), millis(ttl).to_string()])
+            .evalsha_with_reload(
+                self.pool.next(),
+                vec![self.key(key)],
+                vec![version.to_string(), value.to_owned(), millis(ttl).to_string()],
+            )
             .await
             .map_err(unavailable)?;
         Ok(stored == 1)

@@ -53,7 +53,8 @@ impl SqliteStore {
     /// Opens (creating) the database file in WAL mode.
     pub async fn open(path: &std::path::Path) -> StoreResult<Self> {
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent)
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)

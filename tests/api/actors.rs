@@ -85,28 +85,35 @@ both!(a_failed_session_actor_is_restarted_from_the_stores_with_its_state_intact,
     assert_eq!(view["code"], "token_invalid", "the actor view is guarded");
 });
 
-both!(an_idle_actor_passivates_and_reactivates_with_the_same_state, [("SESSION_IDLE_PASSIVATE", "300ms")], |app: TestApp| async move {
-    let (_, login) = app.signed_in_user().await;
-    let id = session_id(&login);
-    let access = login["access_token"].as_str().unwrap();
-    assert_eq!(app.get_with(SESSIONS, access).await.status(), 200);
-    let before = snapshot(&app, id).await;
-    let mut gone = false;
-    for _ in 0..50 {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        if app.core.actors.sessions.live(&id).is_none() {
-            gone = true;
-            break;
+both!(
+    an_idle_actor_passivates_and_reactivates_with_the_same_state,
+    [("SESSION_IDLE_PASSIVATE", "300ms")],
+    |app: TestApp| async move {
+        let (_, login) = app.signed_in_user().await;
+        let id = session_id(&login);
+        let access = login["access_token"].as_str().unwrap();
+        assert_eq!(app.get_with(SESSIONS, access).await.status(), 200);
+        let before = snapshot(&app, id).await;
+        let mut gone = false;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            if app.core.actors.sessions.live(&id).is_none() {
+                gone = true;
+                break;
+            }
         }
+        assert!(gone, "the idle actor was passivated");
+        assert!(counter(&app, "tradesage_actor_passivations_total{kind=\"session\"}") >= 1.0);
+        let activations = counter(&app, "tradesage_actor_activations_total{kind=\"session\"}");
+        assert_eq!(app.get_with(SESSIONS, access).await.status(), 200);
+        assert_eq!(counter(&app, "tradesage_actor_activations_total{kind=\"session\"}"), activations + 1.0);
+        let after = snapshot(&app, id).await;
+        assert_eq!(
+            (after.version, after.refresh_hash, after.expires_at),
+            (before.version, before.refresh_hash, before.expires_at)
+        );
     }
-    assert!(gone, "the idle actor was passivated");
-    assert!(counter(&app, "tradesage_actor_passivations_total{kind=\"session\"}") >= 1.0);
-    let activations = counter(&app, "tradesage_actor_activations_total{kind=\"session\"}");
-    assert_eq!(app.get_with(SESSIONS, access).await.status(), 200);
-    assert_eq!(counter(&app, "tradesage_actor_activations_total{kind=\"session\"}"), activations + 1.0);
-    let after = snapshot(&app, id).await;
-    assert_eq!((after.version, after.refresh_hash, after.expires_at), (before.version, before.refresh_hash, before.expires_at));
-});
+);
 
 both!(a_crash_loses_no_acknowledged_change, |app: TestApp| async move {
     let (_, login) = app.signed_in_user().await;

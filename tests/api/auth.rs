@@ -51,9 +51,23 @@ both!(registration_answers_201_and_refuses_duplicates_weak_passwords_and_bad_inp
         assert_eq!(problem["code"], "validation_failed");
         assert_eq!(problem["field"], field, "{body}");
     }
-    let malformed = app.client.post(app.url("/api/v1/auth/register")).header("content-type", "application/json").body("{").send().await.unwrap();
+    let malformed = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(malformed.status(), 400);
-    let wrong_type = app.client.post(app.url("/api/v1/auth/register")).header("content-type", "text/plain").body("{}").send().await.unwrap();
+    let wrong_type = app
+        .client
+        .post(app.url("/api/v1/auth/register"))
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_type.status(), 415);
 });
 
@@ -67,7 +81,10 @@ both!(login_issues_es256_tokens_with_the_contracted_claims, |app: TestApp| async
     let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let key = &jwks["keys"][0];
     assert_eq!(header["kid"], key["kid"]);
-    assert_eq!((key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str(), key["use"].as_str()), (Some("EC"), Some("P-256"), Some("ES256"), Some("sig")));
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str(), key["use"].as_str()),
+        (Some("EC"), Some("P-256"), Some("ES256"), Some("sig"))
+    );
     let claims = claims_of(access);
     assert_eq!(claims["iss"], "tradesage");
     assert_eq!(claims["aud"], "tradesage-api-gateway");
@@ -85,30 +102,38 @@ both!(login_issues_es256_tokens_with_the_contracted_claims, |app: TestApp| async
     assert!((lifetime - 30 * 86_400).abs() <= 2, "refresh lives 30 days: {lifetime}");
 });
 
-both!(cookie_delivery_sets_a_strict_http_only_cookie_and_keeps_the_token_out_of_the_body, [("COOKIE_SECURE", "true")], |app: TestApp| async move {
-    let email = "cookie@example.com";
-    app.register(email).await;
-    let response = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD})).await;
-    assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
-    for part in ["refresh_token=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth", "Max-Age="] {
-        assert!(cookie.contains(part), "{part} missing in {cookie}");
+both!(
+    cookie_delivery_sets_a_strict_http_only_cookie_and_keeps_the_token_out_of_the_body,
+    [("COOKIE_SECURE", "true")],
+    |app: TestApp| async move {
+        let email = "cookie@example.com";
+        app.register(email).await;
+        let response = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD})).await;
+        assert_eq!(response.status(), 200);
+        let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+        for part in ["refresh_token=", "HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth", "Max-Age="] {
+            assert!(cookie.contains(part), "{part} missing in {cookie}");
+        }
+        let max_age: i64 = cookie.split("Max-Age=").nth(1).unwrap().trim().parse().unwrap();
+        assert!((max_age - 30 * 86_400).abs() <= 2);
+        let body: Value = response.json().await.unwrap();
+        assert!(body.get("refresh_token").is_none());
+        let body_login = app
+            .post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD, "token_delivery": "body"}))
+            .await;
+        assert!(body_login.headers().get("set-cookie").is_none());
     }
-    let max_age: i64 = cookie.split("Max-Age=").nth(1).unwrap().trim().parse().unwrap();
-    assert!((max_age - 30 * 86_400).abs() <= 2);
-    let body: Value = response.json().await.unwrap();
-    assert!(body.get("refresh_token").is_none());
-    let body_login = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD, "token_delivery": "body"})).await;
-    assert!(body_login.headers().get("set-cookie").is_none());
-});
+);
 
 both!(unknown_email_and_wrong_password_answer_the_same_401, |app: TestApp| async move {
     app.register("known@example.com").await;
-    let wrong = app.post("/api/v1/auth/login", json!({"email": "known@example.com", "password": "wrong-password-1"})).await;
+    let wrong =
+        app.post("/api/v1/auth/login", json!({"email": "known@example.com", "password": "wrong-password-1"})).await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
     let wrong_body: Value = wrong.json().await.unwrap();
-    let unknown = app.post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong-password-1"})).await;
+    let unknown =
+        app.post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong-password-1"})).await;
     assert_eq!(unknown.status(), 401);
     let unknown_body: Value = unknown.json().await.unwrap();
     assert_eq!(wrong_body["code"], "invalid_credentials");
@@ -120,7 +145,8 @@ both!(a_protected_route_needs_a_valid_access_token_and_bearer_is_case_insensitiv
     let access = login["access_token"].as_str().unwrap();
     let missing = app.client.get(app.url(SESSIONS)).send().await.unwrap();
     assert_eq!(status_and_code(missing).await, (401, "token_missing".into()));
-    let lower = app.client.get(app.url(SESSIONS)).header("authorization", format!("bearer {access}")).send().await.unwrap();
+    let lower =
+        app.client.get(app.url(SESSIONS)).header("authorization", format!("bearer {access}")).send().await.unwrap();
     assert_eq!(lower.status(), 200);
 });
 
@@ -210,20 +236,34 @@ both!(refresh_rotates_and_a_spent_token_within_grace_is_token_rotated, |app: Tes
     assert_eq!(app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await.status(), 200);
 });
 
-both!(a_spent_token_after_grace_is_token_reused_and_ends_the_session, [("REFRESH_REUSE_GRACE", "300ms")], |app: TestApp| async move {
-    let (_, login) = app.signed_in_user().await;
-    let first = login["refresh_token"].as_str().unwrap();
-    let rotated: Value = app.refresh_with(first).await.json().await.unwrap();
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let reuse = app.refresh_with(first).await;
-    assert_eq!(status_and_code(reuse).await, (401, "token_reused".into()));
-    let newest = app.refresh_with(rotated["refresh_token"].as_str().unwrap()).await;
-    assert_eq!(status_and_code(newest).await, (401, "session_revoked".into()));
-    let access = app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await;
-    assert_eq!(status_and_code(access).await, (401, "session_revoked".into()));
-    let audit = app.core.stores.db.list_audit(None, &tradesage::store::AuditFilter { event: Some("token_reuse_detected".into()), user_id: None }, tradesage::store::Page { limit: 10, before: None }).await.unwrap();
-    assert_eq!(audit.len(), 1);
-});
+both!(
+    a_spent_token_after_grace_is_token_reused_and_ends_the_session,
+    [("REFRESH_REUSE_GRACE", "300ms")],
+    |app: TestApp| async move {
+        let (_, login) = app.signed_in_user().await;
+        let first = login["refresh_token"].as_str().unwrap();
+        let rotated: Value = app.refresh_with(first).await.json().await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+        let reuse = app.refresh_with(first).await;
+        assert_eq!(status_and_code(reuse).await, (401, "token_reused".into()));
+        let newest = app.refresh_with(rotated["refresh_token"].as_str().unwrap()).await;
+        assert_eq!(status_and_code(newest).await, (401, "session_revoked".into()));
+        let access = app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await;
+        assert_eq!(status_and_code(access).await, (401, "session_revoked".into()));
+        let audit = app
+            .core
+            .stores
+            .db
+            .list_audit(
+                None,
+                &tradesage::store::AuditFilter { event: Some("token_reuse_detected".into()), user_id: None },
+                tradesage::store::Page { limit: 10, before: None },
+            )
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 1);
+    }
+);
 
 both!(of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds, |app: TestApp| async move {
     let (_, login) = app.signed_in_user().await;
@@ -237,29 +277,48 @@ both!(of_twenty_concurrent_refreshes_with_one_token_exactly_one_succeeds, |app: 
     assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 19, "{statuses:?}");
 });
 
-both!(refresh_from_another_ip_is_refused_under_strict_binding, [("TRUSTED_PROXIES", "127.0.0.1/32")], |app: TestApp| async move {
-    let email = "ip@example.com";
-    app.register(email).await;
-    let login: Value = app
-        .client
-        .post(app.url("/api/v1/auth/login"))
-        .header("x-forwarded-for", "10.1.1.1")
-        .json(&json!({"email": email, "password": PASSWORD, "token_delivery": "body"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["refresh_token"].as_str().unwrap();
-    let moved = app.client.post(app.url("/api/v1/auth/refresh")).header("x-forwarded-for", "10.1.1.2").bearer_auth(token).send().await.unwrap();
-    assert_eq!(status_and_code(moved).await, (401, "session_ip_mismatch".into()));
-    let home = app.client.post(app.url("/api/v1/auth/refresh")).header("x-forwarded-for", "10.1.1.1").bearer_auth(token).send().await.unwrap();
-    assert_eq!(home.status(), 200);
-    // Behind a trusted proxy the session records the forwarded client address.
-    let sessions: Value = app.get_with(SESSIONS, login["access_token"].as_str().unwrap()).await.json().await.unwrap();
-    assert_eq!(sessions["items"][0]["client_ip"], "10.1.1.1");
-});
+both!(
+    refresh_from_another_ip_is_refused_under_strict_binding,
+    [("TRUSTED_PROXIES", "127.0.0.1/32")],
+    |app: TestApp| async move {
+        let email = "ip@example.com";
+        app.register(email).await;
+        let login: Value = app
+            .client
+            .post(app.url("/api/v1/auth/login"))
+            .header("x-forwarded-for", "10.1.1.1")
+            .json(&json!({"email": email, "password": PASSWORD, "token_delivery": "body"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["refresh_token"].as_str().unwrap();
+        let moved = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header("x-forwarded-for", "10.1.1.2")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(status_and_code(moved).await, (401, "session_ip_mismatch".into()));
+        let home = app
+            .client
+            .post(app.url("/api/v1/auth/refresh"))
+            .header("x-forwarded-for", "10.1.1.1")
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(home.status(), 200);
+        // Behind a trusted proxy the session records the forwarded client address.
+        let sessions: Value =
+            app.get_with(SESSIONS, login["access_token"].as_str().unwrap()).await.json().await.unwrap();
+        assert_eq!(sessions["items"][0]["client_ip"], "10.1.1.1");
+    }
+);
 
 both!(the_session_cap_ends_the_oldest_session, [("MAX_SESSIONS_PER_USER", "2")], |app: TestApp| async move {
     let email = "cap@example.com";
@@ -290,10 +349,19 @@ both!(logout_ends_the_session_at_once_and_clears_the_cookie, |app: TestApp| asyn
 both!(logout_all_ends_every_session_of_the_user, |app: TestApp| async move {
     let (email, one) = app.signed_in_user().await;
     let two = app.login_body(&email).await;
-    let response = app.client.post(app.url("/api/v1/auth/logout-all")).bearer_auth(one["access_token"].as_str().unwrap()).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/logout-all"))
+        .bearer_auth(one["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 204);
     for login in [one, two] {
-        assert_eq!(status_and_code(app.get_with(SESSIONS, login["access_token"].as_str().unwrap()).await).await, (401, "session_revoked".into()));
+        assert_eq!(
+            status_and_code(app.get_with(SESSIONS, login["access_token"].as_str().unwrap()).await).await,
+            (401, "session_revoked".into())
+        );
     }
 });
 
@@ -315,11 +383,15 @@ both!(users_list_their_sessions_and_end_their_own_but_never_another_users, |app:
     let refused = app.client.delete(app.url(&strangers)).bearer_auth(access).send().await.unwrap();
     assert_eq!(status_and_code(refused).await, (404, "not_found".into()));
     assert_eq!(app.get_with(SESSIONS, stranger["access_token"].as_str().unwrap()).await.status(), 200);
-    let garbage = app.client.delete(app.url(&format!("{SESSIONS}/not-a-uuid"))).bearer_auth(access).send().await.unwrap();
+    let garbage =
+        app.client.delete(app.url(&format!("{SESSIONS}/not-a-uuid"))).bearer_auth(access).send().await.unwrap();
     assert_eq!(garbage.status(), 404);
     let mine = format!("{SESSIONS}/{}", there["session_id"].as_str().unwrap());
     assert_eq!(app.client.delete(app.url(&mine)).bearer_auth(access).send().await.unwrap().status(), 204);
-    assert_eq!(status_and_code(app.get_with(SESSIONS, there["access_token"].as_str().unwrap()).await).await, (401, "session_revoked".into()));
+    assert_eq!(
+        status_and_code(app.get_with(SESSIONS, there["access_token"].as_str().unwrap()).await).await,
+        (401, "session_revoked".into())
+    );
 });
 
 both!(cookie_refresh_needs_a_trusted_origin_or_x_requested_with, |app: TestApp| async move {
@@ -328,14 +400,22 @@ both!(cookie_refresh_needs_a_trusted_origin_or_x_requested_with, |app: TestApp| 
     assert_eq!(app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD})).await.status(), 200);
     let bare = app.client.post(app.url("/api/v1/auth/refresh")).send().await.unwrap();
     assert_eq!(status_and_code(bare).await, (403, "forbidden".into()));
-    let foreign = app.client.post(app.url("/api/v1/auth/refresh")).header("origin", "https://evil.example").send().await.unwrap();
+    let foreign =
+        app.client.post(app.url("/api/v1/auth/refresh")).header("origin", "https://evil.example").send().await.unwrap();
     assert_eq!(foreign.status(), 403);
-    let same_origin = app.client.post(app.url("/api/v1/auth/refresh")).header("origin", app.base.clone()).send().await.unwrap();
+    let same_origin =
+        app.client.post(app.url("/api/v1/auth/refresh")).header("origin", app.base.clone()).send().await.unwrap();
     assert_eq!(same_origin.status(), 200);
     assert!(same_origin.headers()["set-cookie"].to_str().unwrap().starts_with("refresh_token="));
     let body: Value = same_origin.json().await.unwrap();
     assert!(body.get("refresh_token").is_none(), "delivered the way it came: by cookie");
-    let xhr = app.client.post(app.url("/api/v1/auth/refresh")).header("x-requested-with", "XMLHttpRequest").send().await.unwrap();
+    let xhr = app
+        .client
+        .post(app.url("/api/v1/auth/refresh"))
+        .header("x-requested-with", "XMLHttpRequest")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(xhr.status(), 200);
 });
 

@@ -14,7 +14,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_tradesage");
 
 fn command(data_dir: &std::path::Path) -> Command {
     let mut command = Command::new(BIN);
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("TRADESAGE_DATA_DIR", data_dir).env("BCRYPT_ROUNDS", "4");
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TRADESAGE_DATA_DIR", data_dir)
+        .env("BCRYPT_ROUNDS", "4");
     command.current_dir(data_dir);
     command
 }
@@ -28,7 +32,9 @@ fn temp_dir() -> std::path::PathBuf {
 #[test]
 fn a_bad_value_stops_start_up_with_exit_code_2_and_one_line_naming_the_variable() {
     let dir = temp_dir();
-    for (name, value) in [("TRADESAGE_BIND", "nowhere"), ("ACCESS_TOKEN_TTL", "soon"), ("LOCKOUT_LADDER", "permanent,1m")] {
+    for (name, value) in
+        [("TRADESAGE_BIND", "nowhere"), ("ACCESS_TOKEN_TTL", "soon"), ("LOCKOUT_LADDER", "permanent,1m")]
+    {
         let output = command(&dir).env(name, value).arg("serve").output().unwrap();
         assert_eq!(output.status.code(), Some(2), "{name}");
         let stderr = String::from_utf8(output.stderr).unwrap();
@@ -40,7 +46,14 @@ fn a_bad_value_stops_start_up_with_exit_code_2_and_one_line_naming_the_variable(
 #[test]
 fn every_command_has_help() {
     let dir = temp_dir();
-    for args in [vec!["--help"], vec!["serve", "--help"], vec!["migrate", "--help"], vec!["keygen", "--help"], vec!["user", "create", "--help"], vec!["keys", "rotate", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["serve", "--help"],
+        vec!["migrate", "--help"],
+        vec!["keygen", "--help"],
+        vec!["user", "create", "--help"],
+        vec!["keys", "rotate", "--help"],
+    ] {
         let output = command(&dir).args(&args).output().unwrap();
         assert!(output.status.success(), "{args:?}");
         assert!(String::from_utf8(output.stdout).unwrap().contains("Usage"), "{args:?}");
@@ -90,7 +103,12 @@ fn free_port() -> u16 {
 }
 
 fn serve(dir: &std::path::Path, port: u16) -> std::process::Child {
-    command(dir).env("TRADESAGE_BIND", format!("127.0.0.1:{port}")).env("COOKIE_SECURE", "false").stderr(Stdio::null()).spawn().unwrap()
+    command(dir)
+        .env("TRADESAGE_BIND", format!("127.0.0.1:{port}"))
+        .env("COOKIE_SECURE", "false")
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 async fn wait_for_health(base: &str) -> Duration {
@@ -127,12 +145,22 @@ async fn the_embedded_server_answers_keeps_its_data_across_a_restart_and_stops_c
     let mut server = serve(&dir, port);
     wait_for_health(&base).await;
     let client = reqwest::Client::new();
-    let register = client.post(format!("{base}/api/v1/auth/register")).json(&json!({"email": "keep@example.com", "password": PASSWORD})).send().await.unwrap();
+    let register = client
+        .post(format!("{base}/api/v1/auth/register"))
+        .json(&json!({"email": "keep@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(register.status(), 201);
     assert_eq!(terminate(&mut server), Some(0));
     let mut server = serve(&dir, port);
     wait_for_health(&base).await;
-    let login = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"email": "keep@example.com", "password": PASSWORD})).send().await.unwrap();
+    let login = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"email": "keep@example.com", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), 200, "the account survived the restart");
     assert_eq!(terminate(&mut server), Some(0));
     use std::os::unix::fs::PermissionsExt;

@@ -38,7 +38,11 @@ async fn detailed_health_answers_503_when_the_database_is_down() {
     use sqlx::Connection;
     let mut admin = sqlx::PgConnection::connect(crate::helpers::PG_ADMIN_URL).await.unwrap();
     sqlx::query(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).execute(&mut admin).await.unwrap();
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1").bind(&name).execute(&mut admin).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&mut admin)
+        .await
+        .unwrap();
     let response = app.client.get(app.url("/health/detailed")).send().await.unwrap();
     assert_eq!(response.status(), 503);
     assert!(response.headers().contains_key("retry-after"));
@@ -60,7 +64,13 @@ both!(every_answer_carries_the_security_headers_and_a_request_id, |app: TestApp|
         ("401", app.client.get(app.url("/api/v1/auth/sessions"))),
         ("404", app.client.get(app.url("/api/v1/nothing-here"))),
         ("405", app.client.get(app.url("/api/v1/auth/login"))),
-        ("413", app.client.post(app.url("/api/v1/auth/register")).header("content-type", "application/json").body(format!("{{\"email\":\"{big}\"}}"))),
+        (
+            "413",
+            app.client
+                .post(app.url("/api/v1/auth/register"))
+                .header("content-type", "application/json")
+                .body(format!("{{\"email\":\"{big}\"}}")),
+        ),
         ("422", app.client.post(app.url("/api/v1/auth/register")).json(&json!({"email": "x", "password": "y"}))),
     ];
     for (name, request) in requests {
@@ -92,7 +102,8 @@ both!(every_answer_carries_the_security_headers_and_a_request_id, |app: TestApp|
 
 both!(metrics_parse_as_prometheus_text_and_count_logins, |app: TestApp| async move {
     app.signed_in_user().await;
-    let _ = app.post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong-password-1"})).await;
+    let _ =
+        app.post("/api/v1/auth/login", json!({"email": "nobody@example.com", "password": "wrong-password-1"})).await;
     let response = app.client.get(app.url("/metrics")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -103,7 +114,9 @@ both!(metrics_parse_as_prometheus_text_and_count_logins, |app: TestApp| async mo
     }
     assert!(text.contains("tradesage_login_attempts_total{outcome=\"success\"} 1"));
     assert!(text.contains("tradesage_login_attempts_total{outcome=\"invalid_credentials\"} 1"));
-    assert!(text.contains("tradesage_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"} 1"));
+    assert!(
+        text.contains("tradesage_http_requests_total{method=\"POST\",route=\"/api/v1/auth/login\",status=\"200\"} 1")
+    );
     assert!(text.contains("tradesage_actor_live{kind=\"session\"}"));
 });
 
@@ -116,33 +129,44 @@ both!(metrics_need_the_token_when_one_is_set, [("METRICS_TOKEN", "s3cret-metrics
     assert_eq!(app.get_with("/metrics", viewer["access_token"].as_str().unwrap()).await.status(), 403);
 });
 
-both!(the_operator_view_shows_the_supervision_tree, [("TRADESAGE_ADMIN_EMAIL", "root@example.com"), ("TRADESAGE_ADMIN_PASSWORD", PASSWORD)], |app: TestApp| async move {
-    let login = app.post("/api/v1/auth/login", json!({"email": "root@example.com", "password": PASSWORD, "tenant": "platform"})).await;
-    assert_eq!(login.status(), 200);
-    let login: Value = login.json().await.unwrap();
-    assert!(login["user"]["scopes"].as_array().unwrap().contains(&json!("actors:read")));
-    let view: Value = app.get_with("/api/v1/admin/actors", login["access_token"].as_str().unwrap()).await.json().await.unwrap();
-    assert!(view["node"].is_string() && view["uptime_s"].is_u64());
-    let kinds: Vec<&str> = view["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["session", "lockout"]);
-    let session = &view["kinds"][0];
-    assert!(session["live"].as_i64().unwrap() >= 1);
-    for field in ["activations", "passivations", "restarts", "failures", "mailbox_depth"] {
-        assert!(session[field].is_number(), "{field}");
+both!(
+    the_operator_view_shows_the_supervision_tree,
+    [("TRADESAGE_ADMIN_EMAIL", "root@example.com"), ("TRADESAGE_ADMIN_PASSWORD", PASSWORD)],
+    |app: TestApp| async move {
+        let login = app
+            .post(
+                "/api/v1/auth/login",
+                json!({"email": "root@example.com", "password": PASSWORD, "tenant": "platform"}),
+            )
+            .await;
+        assert_eq!(login.status(), 200);
+        let login: Value = login.json().await.unwrap();
+        assert!(login["user"]["scopes"].as_array().unwrap().contains(&json!("actors:read")));
+        let view: Value =
+            app.get_with("/api/v1/admin/actors", login["access_token"].as_str().unwrap()).await.json().await.unwrap();
+        assert!(view["node"].is_string() && view["uptime_s"].is_u64());
+        let kinds: Vec<&str> = view["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["session", "lockout"]);
+        let session = &view["kinds"][0];
+        assert!(session["live"].as_i64().unwrap() >= 1);
+        for field in ["activations", "passivations", "restarts", "failures", "mailbox_depth"] {
+            assert!(session[field].is_number(), "{field}");
+        }
+        assert!(session["handle_time_ms"]["p50"].is_number() && session["handle_time_ms"]["p99"].is_number());
+        let supervisors = view["supervisors"].as_array().unwrap();
+        assert!(supervisors.iter().any(|s| s["kind"] == "session" && s["children"].as_u64().unwrap() >= 1));
+        let (_, viewer) = app.signed_in_user().await;
+        assert_eq!(app.get_with("/api/v1/admin/actors", viewer["access_token"].as_str().unwrap()).await.status(), 403);
     }
-    assert!(session["handle_time_ms"]["p50"].is_number() && session["handle_time_ms"]["p99"].is_number());
-    let supervisors = view["supervisors"].as_array().unwrap();
-    assert!(supervisors.iter().any(|s| s["kind"] == "session" && s["children"].as_u64().unwrap() >= 1));
-    let (_, viewer) = app.signed_in_user().await;
-    assert_eq!(app.get_with("/api/v1/admin/actors", viewer["access_token"].as_str().unwrap()).await.status(), 403);
-});
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graceful_shutdown_lets_an_in_flight_login_finish() {
     let app = spawn_app_with(Backend::Embedded, &[("BCRYPT_ROUNDS", "12")]).await;
     let email = "slow@example.com";
     app.register(email).await;
-    let request = app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": email, "password": PASSWORD})).send();
+    let request =
+        app.client.post(app.url("/api/v1/auth/login")).json(&json!({"email": email, "password": PASSWORD})).send();
     let in_flight = tokio::spawn(request);
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     app.stop().await;

@@ -126,7 +126,16 @@ pub async fn spawn_with_vars(backend: Backend, vars: HashMap<String, String>) ->
         let _ = rx.await;
     }));
     let client = reqwest::Client::builder().cookie_store(true).build().expect("client");
-    TestApp { base: format!("http://{address}"), address, client, core, backend, vars, shutdown: Some(tx), server: Some(server) }
+    TestApp {
+        base: format!("http://{address}"),
+        address,
+        client,
+        core,
+        backend,
+        vars,
+        shutdown: Some(tx),
+        server: Some(server),
+    }
 }
 
 async fn redis_answers() -> bool {

@@ -24,7 +24,8 @@ both!(after_keys_rotate_old_tokens_verify_and_new_ones_use_the_new_key, |app: Te
     let (_, after) = app.signed_in_user().await;
     let header = after["access_token"].as_str().unwrap().split('.').next().unwrap().to_owned();
     use base64::Engine;
-    let header: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    let header: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
     assert_eq!(header["kid"], new_kid);
 });
 

@@ -61,22 +61,31 @@ both!(lockouts_are_per_tenant_and_email_case_insensitive, [LADDER[0], LADDER[1]]
     app.register("case@example.com").await;
     assert_eq!(attempt(&app, "CASE@example.com", "wrong-password-1").await.status(), 401);
     expect_locked(attempt(&app, " Case@Example.com ", "wrong-password-1").await, Some(1)).await;
-    let other_tenant = app.post("/api/v1/auth/login", json!({"email": "case@example.com", "password": "x-wrong-pass", "tenant": "platform"})).await;
+    let other_tenant = app
+        .post(
+            "/api/v1/auth/login",
+            json!({"email": "case@example.com", "password": "x-wrong-pass", "tenant": "platform"}),
+        )
+        .await;
     assert_eq!(other_tenant.status(), 401, "the platform tenant's counter is separate");
 });
 
-both!(a_lock_survives_a_restart, [("LOCKOUT_THRESHOLD", "2"), ("LOCKOUT_LADDER", "1h,permanent")], |app: TestApp| async move {
-    app.register("durable@example.com").await;
-    assert_eq!(attempt(&app, "durable@example.com", "wrong-password-1").await.status(), 401);
-    assert_eq!(attempt(&app, "durable@example.com", "wrong-password-1").await.status(), 423);
-    let vars = app.vars.clone();
-    let backend = app.backend;
-    app.stop().await;
-    let restarted = spawn_with_vars(backend, vars).await;
-    let response = attempt(&restarted, "durable@example.com", PASSWORD).await;
-    assert_eq!(response.status(), 423);
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((3500..=3600).contains(&retry), "{retry}");
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["code"], "account_locked");
-});
+both!(
+    a_lock_survives_a_restart,
+    [("LOCKOUT_THRESHOLD", "2"), ("LOCKOUT_LADDER", "1h,permanent")],
+    |app: TestApp| async move {
+        app.register("durable@example.com").await;
+        assert_eq!(attempt(&app, "durable@example.com", "wrong-password-1").await.status(), 401);
+        assert_eq!(attempt(&app, "durable@example.com", "wrong-password-1").await.status(), 423);
+        let vars = app.vars.clone();
+        let backend = app.backend;
+        app.stop().await;
+        let restarted = spawn_with_vars(backend, vars).await;
+        let response = attempt(&restarted, "durable@example.com", PASSWORD).await;
+        assert_eq!(response.status(), 423);
+        let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((3500..=3600).contains(&retry), "{retry}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "account_locked");
+    }
+);

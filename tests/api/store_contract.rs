@@ -36,7 +36,14 @@ async fn redis() -> Arc<dyn Cache> {
 }
 
 fn tenant(slug: &str) -> Tenant {
-    Tenant { id: Uuid::now_v7(), slug: slug.into(), name: slug.into(), allow_self_signup: true, is_active: true, created_at: Utc::now() }
+    Tenant {
+        id: Uuid::now_v7(),
+        slug: slug.into(),
+        name: slug.into(),
+        allow_self_signup: true,
+        is_active: true,
+        created_at: Utc::now(),
+    }
 }
 
 fn user(tenant: &Tenant, email: &str) -> User {
@@ -73,7 +80,10 @@ async fn database_contract(db: Arc<dyn Database>) {
 
     let ann = user(&acme, "ann@example.com");
     db.insert_user(&ann).await.unwrap();
-    assert!(matches!(db.insert_user(&user(&acme, "ann@example.com")).await, Err(StoreError::Conflict(_))), "email unique in a tenant");
+    assert!(
+        matches!(db.insert_user(&user(&acme, "ann@example.com")).await, Err(StoreError::Conflict(_))),
+        "email unique in a tenant"
+    );
     db.insert_user(&user(&other, "ann@example.com")).await.expect("the same email in another tenant");
     let found = db.user_by_email(acme.id, "ann@example.com").await.unwrap().unwrap();
     assert_eq!((found.id, found.roles.clone()), (ann.id, vec![Role::Admin, Role::Trader]));
@@ -118,7 +128,14 @@ async fn database_contract(db: Arc<dyn Database>) {
     assert!(db.session(expired.id).await.unwrap().is_none());
 
     // Lockouts: version 0 inserts once; later writes compare-and-set.
-    let lock = LockoutRow { key: "k1".into(), tenant_id: acme.id, state: "s".into(), version: 1, lock_ends_at: Some(now + chrono::Duration::minutes(1)), updated_at: now };
+    let lock = LockoutRow {
+        key: "k1".into(),
+        tenant_id: acme.id,
+        state: "s".into(),
+        version: 1,
+        lock_ends_at: Some(now + chrono::Duration::minutes(1)),
+        updated_at: now,
+    };
     assert!(db.save_lockout(&lock, 0).await.unwrap());
     assert!(!db.save_lockout(&lock, 0).await.unwrap(), "a second insert loses");
     let next = LockoutRow { version: 2, ..lock.clone() };
@@ -126,7 +143,12 @@ async fn database_contract(db: Arc<dyn Database>) {
     assert!(!db.save_lockout(&next, 1).await.unwrap());
     assert_eq!(db.current_lockouts(Some(acme.id), now).await.unwrap().len(), 1);
     assert_eq!(db.current_lockouts(Some(other.id), now).await.unwrap().len(), 0);
-    let stale = LockoutRow { key: "k2".into(), lock_ends_at: None, updated_at: now - chrono::Duration::days(10), ..lock.clone() };
+    let stale = LockoutRow {
+        key: "k2".into(),
+        lock_ends_at: None,
+        updated_at: now - chrono::Duration::days(10),
+        ..lock.clone()
+    };
     db.save_lockout(&stale, 0).await.unwrap();
     assert_eq!(db.delete_stale_lockouts(now - chrono::Duration::days(6), 100).await.unwrap(), 1);
 
@@ -154,12 +176,29 @@ async fn database_contract(db: Arc<dyn Database>) {
         };
         db.insert_audit(&e).await.unwrap();
     }
-    let logins = db.list_audit(Some(acme.id), &AuditFilter { event: Some("login".into()), user_id: None }, Page { limit: 10, before: None }).await.unwrap();
+    let logins = db
+        .list_audit(
+            Some(acme.id),
+            &AuditFilter { event: Some("login".into()), user_id: None },
+            Page { limit: 10, before: None },
+        )
+        .await
+        .unwrap();
     assert_eq!(logins.len(), 2);
     assert!(logins[0].id > logins[1].id, "newest first");
     assert_eq!(logins[0].detail["n"], 1);
-    assert!(db.list_audit(Some(other.id), &AuditFilter::default(), Page { limit: 10, before: None }).await.unwrap().is_empty());
-    assert_eq!(db.list_audit(None, &AuditFilter { event: None, user_id: Some(ann.id) }, Page { limit: 10, before: None }).await.unwrap().len(), 3);
+    assert!(db
+        .list_audit(Some(other.id), &AuditFilter::default(), Page { limit: 10, before: None })
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        db.list_audit(None, &AuditFilter { event: None, user_id: Some(ann.id) }, Page { limit: 10, before: None })
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     // Orders: exact decimals, tenant-scoped, cancelled once.
     let order = Order {
@@ -177,10 +216,16 @@ async fn database_contract(db: Arc<dyn Database>) {
     let read = db.order(acme.id, order.id).await.unwrap().unwrap();
     assert_eq!((read.quantity.to_string().as_str(), read.limit_price.to_string().as_str()), ("0.1", "187.25"));
     assert!(db.order(other.id, order.id).await.unwrap().is_none());
-    assert_eq!(db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(), 1);
+    assert_eq!(
+        db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(),
+        1
+    );
     assert!(db.cancel_order(acme.id, order.id).await.unwrap());
     assert!(!db.cancel_order(acme.id, order.id).await.unwrap(), "only an open order cancels");
-    assert_eq!(db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(), 0);
+    assert_eq!(
+        db.list_orders(acme.id, Some(OrderStatus::Open), Page { limit: 10, before: None }).await.unwrap().len(),
+        0
+    );
 }
 
 async fn cache_contract(cache: Arc<dyn Cache>) {
@@ -188,7 +233,10 @@ async fn cache_contract(cache: Arc<dyn Cache>) {
     let key = format!("k-{}", Uuid::new_v4().simple());
     assert_eq!(cache.get_versioned(&key).await.unwrap(), None);
     assert!(cache.put_versioned(&key, 2, "two", Duration::from_secs(10)).await.unwrap());
-    assert!(!cache.put_versioned(&key, 1, "one", Duration::from_secs(10)).await.unwrap(), "an older version is refused");
+    assert!(
+        !cache.put_versioned(&key, 1, "one", Duration::from_secs(10)).await.unwrap(),
+        "an older version is refused"
+    );
     assert!(cache.put_versioned(&key, 3, "three:with:colons", Duration::from_secs(10)).await.unwrap());
     assert_eq!(cache.get_versioned(&key).await.unwrap(), Some((3, "three:with:colons".into())));
     cache.delete(&key).await.unwrap();
