@@ -1,0 +1,188 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createApiClient, type ApiClient, type LoginBody, type SessionSnapshot } from '../api/client';
+import type { User } from '../api/types';
+import { openAuthChannel, type AuthChannel } from './channel';
+import { tokenScopes } from './jwt';
+
+export type AuthStatus = 'loading' | 'authenticated' | 'anonymous';
+
+export interface Notice {
+  kind: 'info' | 'warning' | 'error' | 'success';
+  text: string;
+}
+
+interface AuthState {
+  status: AuthStatus;
+  user: User | null;
+  session: SessionSnapshot | null;
+  /** A message for the sign-in page (why the user is there). */
+  notice: Notice | null;
+}
+
+export interface AuthContextValue extends AuthState {
+  api: ApiClient;
+  scopes: string[];
+  hasScope(scope: string): boolean;
+  login(body: LoginBody): Promise<void>;
+  logout(): Promise<void>;
+  logoutAll(): Promise<void>;
+  /** The server ended this session (e.g. it was revoked from the sessions page). */
+  endLocally(notice?: Notice): void;
+  refreshNow(): Promise<void>;
+  reloadUser(): Promise<void>;
+  setUser(user: User): void;
+  clearNotice(): void;
+}
+
+const AuthContext = createContext<AuthContextValue | null>(null);
+
+function isFullUser(u: unknown): u is User {
+  return !!u && typeof u === 'object' && Array.isArray((u as User).scopes) && Array.isArray((u as User).roles);
+}
+
+function normalizeUser(u: Partial<User> | undefined): User | null {
+  if (!u || !u.id) return null;
+  return {
+    id: u.id,
+    email: u.email ?? '',
+    display_name: u.display_name ?? null,
+    tenant: u.tenant ?? { id: '', slug: '', name: '' },
+    roles: u.roles ?? [],
+    scopes: u.scopes ?? [],
+    created_at: u.created_at ?? '',
+  };
+}
+
+export function AuthProvider({ children, client }: { children: ReactNode; client?: ApiClient }) {
+  const [state, setState] = useState<AuthState>({ status: 'loading', user: null, session: null, notice: null });
+  const channelRef = useRef<AuthChannel | null>(null);
+
+  const onSession = useCallback((s: SessionSnapshot) => {
+    setState((prev) => ({
+      status: 'authenticated',
+      session: s,
+      user: isFullUser(s.user) ? s.user : (prev.user ?? normalizeUser(s.user)),
+      notice: null,
+    }));
+  }, []);
+
+  const signedOut = useCallback((notice: Notice | null) => {
+    setState({ status: 'anonymous', user: null, session: null, notice });
+  }, []);
+
+  const [api] = useState<ApiClient>(
+    () =>
+      client ??
+      createApiClient({
+        onSession: (s) => onSession(s),
+        onAuthFailure: (f) => {
+          signedOut({ kind: 'warning', text: f.message });
+          channelRef.current?.post({ type: 'logout', reason: f.code });
+        },
+      }),
+  );
+
+  const reloadUser = useCallback(async () => {
+    const res = await api.http.get<User>('/users/me');
+    setState((prev) => (prev.status === 'authenticated' ? { ...prev, user: res.data } : prev));
+  }, [api]);
+
+  // Restore the session from the refresh cookie on page load; listen to the other tabs.
+  useEffect(() => {
+    let alive = true;
+    const channel = openAuthChannel((msg) => {
+      if (msg.type === 'logout') {
+        api.clear();
+        signedOut({ kind: 'info', text: 'You were signed out in another tab.' });
+      } else if (msg.type === 'login' && !api.getSession()) {
+        void api.restore().then((s) => {
+          if (s) void reloadUser().catch(() => undefined);
+        });
+      }
+    });
+    channelRef.current = channel;
+    void api.restore().then((s) => {
+      if (!alive) return;
+      if (s) void reloadUser().catch(() => undefined);
+      else setState((prev) => (prev.status === 'loading' ? { ...prev, status: 'anonymous' } : prev));
+    });
+    return () => {
+      alive = false;
+      channel.close();
+      channelRef.current = null;
+    };
+  }, [api, reloadUser, signedOut]);
+
+  const login = useCallback(
+    async (body: LoginBody) => {
+      await api.login(body);
+      channelRef.current?.post({ type: 'login' });
+      await reloadUser().catch(() => undefined);
+    },
+    [api, reloadUser],
+  );
+
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } catch {
+      /* the local sign-out stands even if the server could not be told */
+    }
+    channelRef.current?.post({ type: 'logout' });
+    signedOut({ kind: 'success', text: 'You have signed out.' });
+  }, [api, signedOut]);
+
+  const logoutAll = useCallback(async () => {
+    await api.logoutAll();
+    channelRef.current?.post({ type: 'logout' });
+    signedOut({ kind: 'success', text: 'You were signed out of every session.' });
+  }, [api, signedOut]);
+
+  const endLocally = useCallback(
+    (notice?: Notice) => {
+      api.clear();
+      channelRef.current?.post({ type: 'logout' });
+      signedOut(notice ?? { kind: 'info', text: 'This session has ended.' });
+    },
+    [api, signedOut],
+  );
+
+  const refreshNow = useCallback(async () => {
+    await api.refresh();
+  }, [api]);
+
+  const setUser = useCallback((user: User) => setState((prev) => ({ ...prev, user })), []);
+  const clearNotice = useCallback(() => setState((prev) => ({ ...prev, notice: null })), []);
+
+  const scopes = useMemo(
+    () => tokenScopes(state.session?.accessToken) ?? state.user?.scopes ?? [],
+    [state.session?.accessToken, state.user?.scopes],
+  );
+  const hasScope = useCallback((s: string) => scopes.includes(s), [scopes]);
+
+  const value = useMemo<AuthContextValue>(
+    () => ({
+      ...state,
+      api,
+      scopes,
+      hasScope,
+      login,
+      logout,
+      logoutAll,
+      endLocally,
+      refreshNow,
+      reloadUser,
+      setUser,
+      clearNotice,
+    }),
+    [state, api, scopes, hasScope, login, logout, logoutAll, endLocally, refreshNow, reloadUser, setUser, clearNotice],
+  );
+
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthContextValue {
+  const ctx = useContext(AuthContext);
+  if (!ctx) throw new Error('useAuth outside AuthProvider');
+  return ctx;
+}

@@ -1,0 +1,124 @@
+import { useState } from 'react';
+import { describeError } from '../api/problem';
+import type { Page, SessionInfo } from '../api/types';
+import { useAuth } from '../auth/AuthContext';
+import { Alert, Badge, Button, Card, Empty, Loading, PageHeader } from '../components/ui';
+import { describeUserAgent, formatDateTime, formatRelative } from '../lib/format';
+import { useQuery } from '../lib/hooks';
+
+export function SessionsPage() {
+  const { api, endLocally, logoutAll } = useAuth();
+  const q = useQuery(() => api.http.get<Page<SessionInfo>>('/auth/sessions').then((r) => r.data), [api]);
+  const [ending, setEnding] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const [confirmAll, setConfirmAll] = useState(false);
+  const [endingAll, setEndingAll] = useState(false);
+
+  const sessions = [...(q.data?.items ?? [])].sort((a, b) => Number(b.current) - Number(a.current));
+
+  const endSession = async (s: SessionInfo) => {
+    setEnding(s.session_id);
+    setActionError(null);
+    try {
+      await api.http.delete(`/auth/sessions/${encodeURIComponent(s.session_id)}`);
+      if (s.current) {
+        endLocally({ kind: 'success', text: 'You ended this session and were signed out.' });
+        return;
+      }
+      q.setData((prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.session_id !== s.session_id) } : prev));
+    } catch (e) {
+      setActionError(describeError(e));
+    } finally {
+      setEnding(null);
+    }
+  };
+
+  const signOutEverywhere = async () => {
+    setEndingAll(true);
+    setActionError(null);
+    try {
+      await logoutAll();
+    } catch (e) {
+      setActionError(describeError(e));
+      setEndingAll(false);
+      setConfirmAll(false);
+    }
+  };
+
+  return (
+    <div data-testid="sessions-page">
+      <PageHeader
+        title="Your sessions"
+        subtitle="Every device and browser signed in to your account. End any you do not recognise."
+        actions={
+          confirmAll ? (
+            <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Confirm sign out everywhere">
+              <span className="text-sm text-slate-600">Sign out of every session, including this one?</span>
+              <Button variant="danger" onClick={signOutEverywhere} loading={endingAll} data-testid="logout-all-confirm">
+                Yes, sign out everywhere
+              </Button>
+              <Button variant="secondary" onClick={() => setConfirmAll(false)} disabled={endingAll}>
+                Cancel
+              </Button>
+            </div>
+          ) : (
+            <Button variant="secondary" onClick={() => setConfirmAll(true)} data-testid="logout-all">
+              Sign out everywhere
+            </Button>
+          )
+        }
+      />
+      {actionError && (
+        <div className="mb-4">
+          <Alert testId="sessions-error">{actionError}</Alert>
+        </div>
+      )}
+      <Card>
+        {q.loading && !q.data ? (
+          <Loading text="Loading sessions…" />
+        ) : q.error ? (
+          <Alert onRetry={q.reload}>{q.error}</Alert>
+        ) : sessions.length === 0 ? (
+          <Empty title="No active sessions" />
+        ) : (
+          <ul className="divide-y divide-slate-100" data-testid="sessions-list">
+            {sessions.map((s) => (
+              <li key={s.session_id} className="flex flex-col gap-3 py-4 sm:flex-row sm:items-center sm:justify-between" data-testid="session-row" data-current={s.current}>
+                <div className="min-w-0">
+                  <div className="flex flex-wrap items-center gap-2">
+                    <span className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
+                      {describeUserAgent(s.user_agent)}
+                    </span>
+                    {s.current && (
+                      <Badge color="green" testId="session-current-badge">
+                        This device
+                      </Badge>
+                    )}
+                  </div>
+                  <div className="mt-1 grid gap-x-6 gap-y-0.5 text-xs text-slate-500 sm:grid-cols-2">
+                    <span>
+                      IP <span className="font-mono text-slate-700">{s.client_ip ?? 'unknown'}</span>
+                    </span>
+                    <span>Signed in {formatDateTime(s.created_at)}</span>
+                    <span title={formatDateTime(s.last_seen_at)}>Last active {formatRelative(s.last_seen_at)}</span>
+                    <span>Expires {formatDateTime(s.expires_at)}</span>
+                  </div>
+                </div>
+                <Button
+                  variant={s.current ? 'secondary' : 'danger'}
+                  size="sm"
+                  onClick={() => endSession(s)}
+                  loading={ending === s.session_id}
+                  aria-label={s.current ? 'End this session and sign out' : `End session on ${describeUserAgent(s.user_agent)} from ${s.client_ip ?? 'unknown IP'}`}
+                  data-testid="session-end"
+                >
+                  {s.current ? 'Sign out' : 'End session'}
+                </Button>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}

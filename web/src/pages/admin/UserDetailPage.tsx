@@ -1,0 +1,202 @@
+import { useEffect, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { describeError } from '../../api/problem';
+import { ROLES, SCOPES, type AdminUser, type Page, type SessionInfo } from '../../api/types';
+import { useAuth } from '../../auth/AuthContext';
+import { Alert, Badge, Button, Card, Checkbox, Empty, Loading } from '../../components/ui';
+import { describeUserAgent, formatDateTime, formatRelative } from '../../lib/format';
+import { useQuery } from '../../lib/hooks';
+import { useAdminTenant } from './AdminLayout';
+
+export function UserDetailPage() {
+  const { id = '' } = useParams();
+  const { api, hasScope, user: me } = useAuth();
+  const { params, search, tenant } = useAdminTenant();
+  const userQ = useQuery(
+    () => api.http.get<AdminUser>(`/admin/users/${encodeURIComponent(id)}`, { params }).then((r) => r.data),
+    [api, id, tenant],
+  );
+  const sessionsQ = useQuery(
+    () =>
+      api.http
+        .get<Page<SessionInfo>>(`/admin/users/${encodeURIComponent(id)}/sessions`, { params })
+        .then((r) => r.data.items ?? []),
+    [api, id, tenant],
+  );
+  const [roles, setRoles] = useState<string[]>([]);
+  const [busy, setBusy] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  useEffect(() => setRoles(userQ.data?.roles ?? []), [userQ.data?.roles]);
+
+  const u = userQ.data;
+  const canRevoke = hasScope(SCOPES.sessionsManage);
+
+  const run = async (key: string, fn: () => Promise<void>) => {
+    setBusy(key);
+    setMsg(null);
+    try {
+      await fn();
+    } catch (e) {
+      setMsg({ kind: 'error', text: describeError(e) });
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  const patch = (body: Partial<AdminUser>, text: string) =>
+    run(Object.keys(body)[0], async () => {
+      const res = await api.http.patch<AdminUser>(`/admin/users/${encodeURIComponent(id)}`, body, { params });
+      userQ.setData((prev) => (prev ? { ...prev, ...res.data } : res.data));
+      setMsg({ kind: 'success', text });
+      if (body.is_active === false) sessionsQ.reload();
+    });
+
+  if (userQ.loading && !u) return <Loading text="Loading user…" />;
+  if (userQ.error || !u) {
+    return (
+      <div className="space-y-4">
+        <Alert onRetry={userQ.reload}>{userQ.error ?? 'User not found.'}</Alert>
+        <Link to={{ pathname: '/admin/users', search }} className="text-sm text-indigo-600 hover:underline">
+          ← Back to users
+        </Link>
+      </div>
+    );
+  }
+
+  const active = u.is_active !== false;
+  const rolesChanged = [...roles].sort().join() !== [...u.roles].sort().join();
+
+  return (
+    <div className="space-y-6" data-testid="admin-user-detail">
+      <div>
+        <Link to={{ pathname: '/admin/users', search }} className="text-sm text-indigo-600 hover:underline">
+          ← Back to users
+        </Link>
+        <h2 className="mt-2 text-xl font-semibold text-slate-900" data-testid="admin-user-email">
+          {u.email}
+        </h2>
+        <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500">
+          {u.display_name && <span>{u.display_name}</span>}
+          <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
+          <span>Created {formatDateTime(u.created_at)}</span>
+        </div>
+      </div>
+      {msg && <Alert kind={msg.kind} testId="admin-user-message">{msg.text}</Alert>}
+      <div className="grid gap-6 lg:grid-cols-2">
+        <Card title="Roles">
+          <fieldset>
+            <legend className="sr-only">Roles of {u.email}</legend>
+            <div className="space-y-2">
+              {ROLES.map((r) => (
+                <Checkbox
+                  key={r}
+                  label={r}
+                  checked={roles.includes(r)}
+                  onChange={(e) => setRoles((prev) => (e.target.checked ? [...prev, r] : prev.filter((x) => x !== r)))}
+                  data-testid={`role-${r}`}
+                />
+              ))}
+            </div>
+          </fieldset>
+          <div className="mt-4 flex gap-2">
+            <Button
+              onClick={() => patch({ roles }, 'Roles saved. They apply from the user’s next token.')}
+              disabled={!rolesChanged || roles.length === 0}
+              loading={busy === 'roles'}
+              data-testid="roles-save"
+            >
+              Save roles
+            </Button>
+            {rolesChanged && (
+              <Button variant="ghost" onClick={() => setRoles(u.roles)}>
+                Reset
+              </Button>
+            )}
+          </div>
+        </Card>
+        <Card title="Account">
+          <div className="space-y-4 text-sm">
+            <div className="flex flex-wrap items-center justify-between gap-3">
+              <div>
+                <div className="font-medium text-slate-900">{active ? 'Disable account' : 'Enable account'}</div>
+                <div className="text-slate-500">
+                  {active ? 'A disabled user cannot sign in; their sessions end at once.' : 'Let this user sign in again.'}
+                </div>
+              </div>
+              <Button
+                variant={active ? 'danger' : 'primary'}
+                onClick={() => patch({ is_active: !active }, active ? 'Account disabled; its sessions were ended.' : 'Account enabled.')}
+                loading={busy === 'is_active'}
+                disabled={u.id === me?.id}
+                data-testid="user-toggle-active"
+              >
+                {active ? 'Disable' : 'Enable'}
+              </Button>
+            </div>
+            <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">
+              <div>
+                <div className="font-medium text-slate-900">Unlock sign-in</div>
+                <div className="text-slate-500">Clear a lockout after too many failed sign-ins.</div>
+              </div>
+              <Button
+                variant="secondary"
+                loading={busy === 'unlock'}
+                onClick={() =>
+                  run('unlock', async () => {
+                    await api.http.post(`/admin/users/${encodeURIComponent(id)}/unlock`, undefined, { params });
+                    setMsg({ kind: 'success', text: 'Sign-in unlocked.' });
+                  })
+                }
+                data-testid="user-unlock"
+              >
+                Unlock
+              </Button>
+            </div>
+          </div>
+        </Card>
+      </div>
+      <Card title="Sessions" actions={<Button size="sm" variant="ghost" onClick={sessionsQ.reload}>Refresh</Button>}>
+        {sessionsQ.loading && !sessionsQ.data ? (
+          <Loading text="Loading sessions…" />
+        ) : sessionsQ.error ? (
+          <Alert onRetry={sessionsQ.reload}>{sessionsQ.error}</Alert>
+        ) : (sessionsQ.data ?? []).length === 0 ? (
+          <Empty title="No active sessions" />
+        ) : (
+          <ul className="divide-y divide-slate-100" data-testid="admin-user-sessions">
+            {(sessionsQ.data ?? []).map((s) => (
+              <li key={s.session_id} className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between">
+                <div className="min-w-0 text-sm">
+                  <div className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
+                    {describeUserAgent(s.user_agent)}
+                  </div>
+                  <div className="text-xs text-slate-500">
+                    <span className="font-mono">{s.client_ip ?? 'unknown IP'}</span> · signed in {formatDateTime(s.created_at)} · last active{' '}
+                    {formatRelative(s.last_seen_at)}
+                  </div>
+                </div>
+                {canRevoke && (
+                  <Button
+                    size="sm"
+                    variant="danger"
+                    loading={busy === s.session_id}
+                    onClick={() =>
+                      run(s.session_id, async () => {
+                        await api.http.delete(`/admin/sessions/${encodeURIComponent(s.session_id)}`, { params });
+                        sessionsQ.setData((prev) => (prev ?? []).filter((x) => x.session_id !== s.session_id));
+                        setMsg({ kind: 'success', text: 'Session ended.' });
+                      })
+                    }
+                    data-testid="admin-session-end"
+                  >
+                    End session
+                  </Button>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+    </div>
+  );
+}

@@ -1,0 +1,250 @@
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
+import { codeOf, describeError } from '../../api/problem';
+import { ROLES, type AdminUser, type Page } from '../../api/types';
+import { useAuth } from '../../auth/AuthContext';
+import { PasswordRules, passwordProblems } from '../../components/PasswordRules';
+import { Alert, Badge, Button, Card, Checkbox, Empty, Field, Loading, Table, td, th } from '../../components/ui';
+import { formatDateTime } from '../../lib/format';
+import { usePaged } from '../../lib/hooks';
+import { useAdminTenant } from './AdminLayout';
+
+export function UsersPage() {
+  const { api, user: me } = useAuth();
+  const { params, search, tenant } = useAdminTenant();
+  const [query, setQuery] = useState('');
+  const [showCreate, setShowCreate] = useState(false);
+  const [busyId, setBusyId] = useState<string | null>(null);
+  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+
+  const list = usePaged<AdminUser>(
+    (cursor) =>
+      api.http
+        .get<Page<AdminUser>>('/admin/users', { params: { limit: 50, ...params, ...(cursor ? { cursor } : {}) } })
+        .then((r) => r.data),
+    [api, tenant],
+  );
+
+  const q = query.trim().toLowerCase();
+  const shown = q
+    ? list.items.filter((u) => u.email.toLowerCase().includes(q) || (u.display_name ?? '').toLowerCase().includes(q))
+    : list.items;
+
+  const setActive = async (u: AdminUser, active: boolean) => {
+    setBusyId(u.id);
+    setMsg(null);
+    try {
+      const res = await api.http.patch<AdminUser>(`/admin/users/${u.id}`, { is_active: active }, { params });
+      list.update((items) => items.map((x) => (x.id === u.id ? { ...x, ...res.data } : x)));
+      setMsg({ kind: 'success', text: `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.` });
+    } catch (e) {
+      setMsg({ kind: 'error', text: describeError(e) });
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  const unlock = async (u: AdminUser) => {
+    setBusyId(u.id);
+    setMsg(null);
+    try {
+      await api.http.post(`/admin/users/${u.id}/unlock`, undefined, { params });
+      list.update((items) => items.map((x) => (x.id === u.id ? { ...x, locked: false, locked_until: null } : x)));
+      setMsg({ kind: 'success', text: `${u.email} unlocked.` });
+    } catch (e) {
+      setMsg({ kind: 'error', text: describeError(e) });
+    } finally {
+      setBusyId(null);
+    }
+  };
+
+  return (
+    <div data-testid="admin-users">
+      <div className="mb-4 flex flex-wrap items-end justify-between gap-3">
+        <Field
+          label="Filter loaded users"
+          type="search"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          placeholder="Email or name"
+          className="w-full sm:w-72"
+          data-testid="users-filter"
+        />
+        <Button onClick={() => setShowCreate((s) => !s)} aria-expanded={showCreate} data-testid="user-create-toggle">
+          {showCreate ? 'Close' : 'New user'}
+        </Button>
+      </div>
+      {showCreate && (
+        <CreateUser
+          params={params}
+          onCreated={(u) => {
+            list.update((items) => [u, ...items]);
+            setShowCreate(false);
+            setMsg({ kind: 'success', text: `User ${u.email} created.` });
+          }}
+        />
+      )}
+      {msg && (
+        <div className="mb-4">
+          <Alert kind={msg.kind} testId="users-message">{msg.text}</Alert>
+        </div>
+      )}
+      <Card>
+        {list.loading ? (
+          <Loading text="Loading users…" />
+        ) : list.error && list.items.length === 0 ? (
+          <Alert onRetry={list.reload}>{list.error}</Alert>
+        ) : shown.length === 0 ? (
+          <Empty title={q ? 'No user matches the filter' : 'No users yet'} />
+        ) : (
+          <>
+            <Table caption="Users" testId="users-table">
+              <thead>
+                <tr>
+                  <th scope="col" className={th}>User</th>
+                  <th scope="col" className={th}>Roles</th>
+                  <th scope="col" className={th}>Status</th>
+                  <th scope="col" className={th}>Created</th>
+                  <th scope="col" className={th}><span className="sr-only">Actions</span></th>
+                </tr>
+              </thead>
+              <tbody className="divide-y divide-slate-100">
+                {shown.map((u) => {
+                  const active = u.is_active !== false;
+                  const locked = !!u.locked || (!!u.locked_until && new Date(u.locked_until).getTime() > Date.now());
+                  return (
+                    <tr key={u.id} data-testid="user-row">
+                      <td className={td}>
+                        <Link to={{ pathname: u.id, search }} className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+                          {u.email}
+                        </Link>
+                        {u.display_name && <div className="text-xs text-slate-500">{u.display_name}</div>}
+                      </td>
+                      <td className={td}>
+                        <div className="flex flex-wrap gap-1">
+                          {u.roles.map((r) => (
+                            <Badge key={r} color="indigo">{r}</Badge>
+                          ))}
+                        </div>
+                      </td>
+                      <td className={td}>
+                        <div className="flex flex-wrap gap-1">
+                          <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
+                          {locked && <Badge color="amber">locked</Badge>}
+                        </div>
+                      </td>
+                      <td className={`${td} whitespace-nowrap`}>{formatDateTime(u.created_at)}</td>
+                      <td className={`${td} text-right`}>
+                        <div className="flex justify-end gap-2">
+                          {locked && (
+                            <Button size="sm" variant="secondary" onClick={() => unlock(u)} disabled={busyId === u.id} data-testid="user-unlock">
+                              Unlock
+                            </Button>
+                          )}
+                          {u.id !== me?.id && (
+                            <Button
+                              size="sm"
+                              variant={active ? 'secondary' : 'primary'}
+                              onClick={() => setActive(u, !active)}
+                              loading={busyId === u.id}
+                              aria-label={`${active ? 'Disable' : 'Enable'} ${u.email}`}
+                              data-testid="user-toggle-active"
+                            >
+                              {active ? 'Disable' : 'Enable'}
+                            </Button>
+                          )}
+                        </div>
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </Table>
+            {list.hasMore && (
+              <div className="mt-4 text-center">
+                <Button variant="secondary" onClick={list.loadMore} loading={list.loadingMore}>
+                  Load more
+                </Button>
+              </div>
+            )}
+          </>
+        )}
+      </Card>
+    </div>
+  );
+}
+
+function CreateUser({ params, onCreated }: { params: { tenant?: string }; onCreated: (u: AdminUser) => void }) {
+  const { api } = useAuth();
+  const [email, setEmail] = useState('');
+  const [displayName, setDisplayName] = useState('');
+  const [password, setPassword] = useState('');
+  const [roles, setRoles] = useState<string[]>(['viewer']);
+  const [busy, setBusy] = useState(false);
+  const [touched, setTouched] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const pwProblem = passwordProblems(password);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    setTouched(true);
+    if (!email.trim() || pwProblem || roles.length === 0) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await api.http.post<AdminUser>(
+        '/admin/users',
+        { email: email.trim(), password, roles, ...(displayName.trim() ? { display_name: displayName.trim() } : {}) },
+        { params },
+      );
+      onCreated(res.data);
+    } catch (err) {
+      setError(codeOf(err) === 'conflict' ? 'A user with this email already exists.' : describeError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Card title="New user" className="mb-6" testId="user-create">
+      <form onSubmit={submit} noValidate className="grid gap-4 sm:grid-cols-2">
+        {error && (
+          <div className="sm:col-span-2">
+            <Alert>{error}</Alert>
+          </div>
+        )}
+        <Field label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={touched && !email.trim() ? 'Enter an email.' : null} data-testid="user-create-email" />
+        <Field label="Display name (optional)" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
+        <Field
+          label="Initial password"
+          type="password"
+          autoComplete="new-password"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          hint={<PasswordRules password={password} />}
+          error={touched && pwProblem ? pwProblem : null}
+          data-testid="user-create-password"
+        />
+        <fieldset>
+          <legend className="text-sm font-medium text-slate-700">Roles</legend>
+          <div className="mt-2 space-y-1.5">
+            {ROLES.map((r) => (
+              <Checkbox
+                key={r}
+                label={r}
+                checked={roles.includes(r)}
+                onChange={(e) => setRoles((prev) => (e.target.checked ? [...prev, r] : prev.filter((x) => x !== r)))}
+              />
+            ))}
+          </div>
+          {touched && roles.length === 0 && <p className="mt-1 text-xs text-rose-700">Pick at least one role.</p>}
+        </fieldset>
+        <div className="sm:col-span-2">
+          <Button type="submit" loading={busy} data-testid="user-create-submit">
+            Create user
+          </Button>
+        </div>
+      </form>
+    </Card>
+  );
+}
