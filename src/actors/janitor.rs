@@ -65,6 +65,7 @@ impl Janitor {
         }
         report.verified_tokens = tokens.purge_expired(now);
         ctx.stores.cache.sweep().await;
+        ctx.stores.limits.sweep();
         let counter = &ctx.metrics.janitor_removed;
         counter.with_label_values(&["sessions"]).inc_by(report.sessions);
         counter.with_label_values(&["lockouts"]).inc_by(report.lockouts);

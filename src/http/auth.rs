@@ -1,7 +1,6 @@
 //! `/api/v1/auth/*`: register, login, refresh, logout, logout-all and the caller's sessions.
 //! Handlers are glue: extract, one call into the service, map the result.
 
-use crate::store::Cache;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -59,8 +58,7 @@ struct TokenAnswer<'a> {
 /// Per-IP limit on the credential endpoints (`RATE_LIMIT_LOGIN`).
 async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiError> {
     let limit = core.config.rate_limit_login;
-    let decision =
-        core.stores.cache.rate_limit(&format!("rl:login:{}", meta.client_ip), limit.count, limit.per).await?;
+    let decision = core.stores.limits.check(&format!("rl:login:{}", meta.client_ip), limit).await?;
     if decision.allowed {
         Ok(())
     } else {

@@ -2,7 +2,6 @@
 //! authenticated caller (one access-token check for every protected route), scope guards,
 //! and JSON bodies whose every rejection is a problem+json answer.
 
-use crate::store::Cache;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -90,8 +89,7 @@ impl FromRequestParts<AppState> for AuthUser {
         let token = bearer(&parts.headers).ok_or(ServiceError::TokenMissing)?;
         let claims = core.authenticate(token).await?;
         let limit = core.config.rate_limit_user;
-        let decision =
-            core.stores.cache.rate_limit(&format!("rl:user:{}", claims.user_id), limit.count, limit.per).await?;
+        let decision = core.stores.limits.check(&format!("rl:user:{}", claims.user_id), limit).await?;
         if !decision.allowed {
             core.metrics.rate_limited.with_label_values(&["user"]).inc();
             return Err(ApiError::RateLimited(decision));

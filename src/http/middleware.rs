@@ -1,7 +1,6 @@
 //! The request pipeline around every route: request id, security headers, per-IP rate limit,
 //! header-size limit, timeout, one JSON access-log line and the HTTP metrics per request.
 
-use crate::store::Cache;
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
@@ -83,7 +82,7 @@ pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next
         .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
     let ip = client_ip(&core, peer, request.headers());
     let limit = core.config.rate_limit_ip;
-    match core.stores.cache.rate_limit(&format!("rl:ip:{ip}"), limit.count, limit.per).await {
+    match core.stores.limits.check(&format!("rl:ip:{ip}"), limit).await {
         Ok(decision) if !decision.allowed => {
             core.metrics.rate_limited.with_label_values(&["ip"]).inc();
             ApiError::RateLimited(decision).into_response()

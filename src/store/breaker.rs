@@ -141,9 +141,9 @@ impl Cache for GuardedCache {
         }
     }
 
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision> {
-        match self.guarded(self.inner.rate_limit(key, limit, period)).await {
-            Err(StoreError::Unavailable(_)) => self.fallback.rate_limit(key, limit, period).await,
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
+        match self.guarded(self.inner.rate_limit(key, limit, period, cost)).await {
+            Err(StoreError::Unavailable(_)) => self.fallback.rate_limit(key, limit, period, cost).await,
             other => other,
         }
     }

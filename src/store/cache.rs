@@ -21,13 +21,13 @@ pub struct RateDecision {
 }
 
 /// GCRA in plain arithmetic, shared by the in-process limiter (the Redis one runs the same
-/// steps in Lua). `tat` is the theoretical arrival time in ms; returns the decision and the
-/// new `tat` to store when allowed.
-pub fn gcra(tat: Option<u64>, now_ms: u64, limit: u32, period: Duration) -> (RateDecision, Option<u64>) {
+/// steps in Lua). `tat` is the theoretical arrival time in ms; `cost` requests are taken at
+/// once (all or none); returns the decision and the new `tat` to store when allowed.
+pub fn gcra(tat: Option<u64>, now_ms: u64, limit: u32, period: Duration, cost: u32) -> (RateDecision, Option<u64>) {
     let interval = (period.as_millis() as u64 / limit.max(1) as u64).max(1);
     let tolerance = period.as_millis() as u64;
     let tat = tat.unwrap_or(now_ms).max(now_ms);
-    let new_tat = tat + interval;
+    let new_tat = tat + interval * u64::from(cost.max(1));
     let allow_at = new_tat.saturating_sub(tolerance);
     if allow_at > now_ms {
         let used = tat - now_ms;
@@ -71,8 +71,9 @@ pub trait Cache: Send + Sync + 'static {
     /// Atomically adds one; the TTL starts with the first increment.
     async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64>;
 
-    /// One request against a GCRA limit of `limit` per `period`, atomic across nodes.
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision>;
+    /// Takes `cost` requests (all or none) from a GCRA limit of `limit` per `period`, atomic
+    /// across nodes.
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision>;
 
     /// Sends `message` to every node (this one included).
     async fn publish(&self, message: &str) -> StoreResult<()>;
@@ -92,15 +93,15 @@ mod tests {
         let period = Duration::from_secs(60);
         let mut tat = None;
         for i in 0..10 {
-            let (decision, new_tat) = gcra(tat, 1_000_000, 10, period);
+            let (decision, new_tat) = gcra(tat, 1_000_000, 10, period, 1);
             assert!(decision.allowed, "request {i}");
             assert_eq!(decision.remaining, 9 - i);
             tat = new_tat;
         }
-        let (refused, _) = gcra(tat, 1_000_000, 10, period);
+        let (refused, _) = gcra(tat, 1_000_000, 10, period, 1);
         assert!(!refused.allowed);
         assert_eq!(refused.retry_after, Duration::from_secs(6));
-        let (later, _) = gcra(tat, 1_006_000, 10, period);
+        let (later, _) = gcra(tat, 1_006_000, 10, period, 1);
         assert!(later.allowed);
     }
 }

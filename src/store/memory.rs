@@ -101,11 +101,11 @@ impl Cache for MemoryCache {
         Ok(counter.0)
     }
 
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision> {
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
         let now = now_ms();
         let mut bucket = self.buckets.entry(key.to_owned()).or_insert(0);
         let previous = (*bucket > 0).then_some(*bucket);
-        let (decision, new_tat) = gcra(previous, now, limit, period);
+        let (decision, new_tat) = gcra(previous, now, limit, period, cost);
         if let Some(tat) = new_tat {
             *bucket = tat;
         }

@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod cache;
 pub mod memory;
+pub mod ratelimit;
 pub mod redis;
 pub mod sql;
 
@@ -154,6 +155,8 @@ pub trait Database: Send + Sync + 'static {
 pub struct Stores {
     pub db: Arc<dyn Database>,
     pub cache: Arc<breaker::GuardedCache>,
+    /// Rate limits over the cache, leased so that a request rarely waits for Redis.
+    pub limits: Arc<ratelimit::RateLimiter>,
 }
 
 /// SHA-256 pseudonym (hex) under a purpose label, for clear lookup columns.
@@ -177,5 +180,7 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
         Some(url) => Arc::new(redis::RedisCache::connect(url.expose(), &config.redis_prefix).await?),
         None => Arc::new(memory::MemoryCache::new()),
     };
-    Ok(Stores { db, cache: Arc::new(breaker::GuardedCache::new(cache)) })
+    let cache = Arc::new(breaker::GuardedCache::new(cache));
+    let limits = Arc::new(ratelimit::RateLimiter::new(cache.clone()));
+    Ok(Stores { db, cache, limits })
 }

@@ -31,9 +31,10 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
 local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + interval * cost
 local allow_at = new_tat - tolerance
 if allow_at > now then
   return {0, 0, tat - now, allow_at - now}
@@ -199,14 +200,14 @@ impl Cache for RedisCache {
             .map_err(unavailable)
     }
 
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration) -> StoreResult<RateDecision> {
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
         let interval = (period.as_millis() as u64 / limit.max(1) as u64).max(1);
         let answer: Vec<i64> = self
             .gcra
             .evalsha_with_reload(
                 self.pool.next(),
                 vec![self.key(key)],
-                vec![interval.to_string(), period.as_millis().to_string()],
+                vec![interval.to_string(), period.as_millis().to_string(), cost.max(1).to_string()],
             )
             .await
             .map_err(unavailable)?;

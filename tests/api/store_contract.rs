@@ -255,12 +255,16 @@ async fn cache_contract(cache: Arc<dyn Cache>) {
 
     let rl = format!("rl-{}", Uuid::new_v4().simple());
     for i in 0..5 {
-        let decision = cache.rate_limit(&rl, 5, Duration::from_secs(60)).await.unwrap();
+        let decision = cache.rate_limit(&rl, 5, Duration::from_secs(60), 1).await.unwrap();
         assert!(decision.allowed, "request {i} within the limit");
         assert_eq!(decision.remaining, 4 - i);
     }
-    let refused = cache.rate_limit(&rl, 5, Duration::from_secs(60)).await.unwrap();
+    let refused = cache.rate_limit(&rl, 5, Duration::from_secs(60), 1).await.unwrap();
     assert!(!refused.allowed);
+    let batch = format!("rl-batch-{}", Uuid::new_v4().simple());
+    assert!(cache.rate_limit(&batch, 10, Duration::from_secs(60), 8).await.unwrap().allowed, "a batch of 8 of 10");
+    assert!(!cache.rate_limit(&batch, 10, Duration::from_secs(60), 3).await.unwrap().allowed, "all or none");
+    assert!(cache.rate_limit(&batch, 10, Duration::from_secs(60), 2).await.unwrap().allowed);
     assert!(refused.retry_after > Duration::from_secs(10) && refused.retry_after <= Duration::from_secs(12));
 
     let mut events = cache.subscribe();
@@ -298,7 +302,7 @@ async fn the_rate_limit_holds_in_sum_across_two_redis_clients() {
     let mut allowed = 0;
     for i in 0..20 {
         let node: &dyn Cache = if i % 2 == 0 { &a } else { &b };
-        if node.rate_limit("shared", 10, Duration::from_secs(60)).await.unwrap().allowed {
+        if node.rate_limit("shared", 10, Duration::from_secs(60), 1).await.unwrap().allowed {
             allowed += 1;
         }
     }
