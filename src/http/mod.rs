@@ -99,14 +99,22 @@ pub fn web_dir() -> PathBuf {
 pub fn router(core: AppState) -> Router {
     let web = web_dir();
     let spa = ServeDir::new(&web).fallback(ServeFile::new(web.join("index.html")));
-    let panic_core = core.clone();
-    Router::new()
+    let routes = Router::new()
         .route("/health", get(ops::health))
         .route("/health/detailed", get(ops::health_detailed))
         .route("/metrics", get(ops::metrics))
         .route("/.well-known/jwks.json", get(ops::jwks))
         .nest("/api/v1", api(core.clone()))
-        .fallback_service(spa)
+        .fallback_service(spa);
+    with_pipeline(routes, core)
+}
+
+/// Wraps `routes` in the request pipeline every answer goes through: request id, security
+/// headers, access log and metrics, CORS, panic catching, body limit, problem+json for 405.
+/// Public so tests can put a route of their own (one that panics, say) inside it.
+pub fn with_pipeline(routes: Router<AppState>, core: AppState) -> Router {
+    let panic_core = core.clone();
+    routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(CatchPanicLayer::custom(move |panic| middleware::panic_response(&panic_core, panic)))
