@@ -42,8 +42,8 @@ pub enum SessionMsg {
         ip: Option<IpAddr>,
         reply: Reply<Option<RotateOutcome>>,
     },
-    /// End the session; answers whether it was active until now.
-    End(EndReason, Reply<bool>),
+    /// End the session; answers its final state when it was active until now.
+    End(EndReason, Reply<Option<SessionState>>),
     Snapshot(Reply<Option<SessionState>>),
     /// Another node wrote `version`: drop an older copy.
     Invalidate(i64),
@@ -269,9 +269,9 @@ impl Actor for SessionActor {
             SessionMsg::End(reason, reply) => {
                 let result = self.change(state, |s| {
                     let ended = s.end(reason, now);
-                    (ended, ended)
+                    (ended, ended.then(|| s.clone()))
                 });
-                let _ = reply.send(result.await.map(|ended| ended.unwrap_or(false)));
+                let _ = reply.send(result.await.map(Option::flatten));
                 self.stop_if_over(&myself, state);
             }
             SessionMsg::Snapshot(reply) => {

@@ -135,7 +135,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Names the field a serde error is about (`missing field `email``, `email: invalid type…`).
+/// Names the field a serde error is about: axum reports `path: error` (the path's root is the
+/// field, as in `roles[0]` or `tenant.slug`) or ``missing field `email` ``.
 fn field_of(message: &str) -> &'static str {
     const FIELDS: [&str; 22] = [
         "email",
@@ -161,12 +162,27 @@ fn field_of(message: &str) -> &'static str {
         "event",
         "user_id",
     ];
-    FIELDS
-        .into_iter()
-        .find(|f| {
-            message.contains(&format!("`{f}`"))
-                || message.contains(&format!("{f}:"))
-                || message.contains(&format!(".{f}"))
-        })
-        .unwrap_or("body")
+    let detail = message.rsplit_once("target type: ").map_or(message, |(_, rest)| rest);
+    let root = match detail.split_once("missing field `") {
+        Some((_, rest)) => rest.split('`').next().unwrap_or(""),
+        None => detail.split(": ").next().unwrap_or("").split(['[', '.']).next().unwrap_or(""),
+    };
+    FIELDS.into_iter().find(|f| *f == root).unwrap_or("body")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn the_field_is_the_root_of_the_serde_path() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        assert_eq!(
+            field_of(&format!("{prefix}new_password: invalid type: integer `5`, expected a string")),
+            "new_password"
+        );
+        assert_eq!(field_of(&format!("{prefix}roles[0]: invalid type: integer `1`")), "roles");
+        assert_eq!(field_of(&format!("{prefix}missing field `email` at line 1 column 2")), "email");
+        assert_eq!(field_of(&format!("{prefix}invalid type: integer `5`, expected struct X")), "body");
+    }
 }

@@ -44,6 +44,12 @@ pub struct TenantRef {
 }
 
 impl UserView {
+    /// The scopes a token actually carries (login may narrow them), not all the role grants.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.scopes = scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect();
+        self
+    }
+
     pub fn new(user: &User, tenant: &Tenant) -> Self {
         Self {
             id: user.id,
@@ -290,7 +296,7 @@ impl Core {
             session_id,
             refresh_token,
             refresh_expires_at: expires_at,
-            user: UserView::new(user, tenant),
+            user: UserView::new(user, tenant).with_scope(&state.scope),
         })
     }
 
@@ -315,19 +321,19 @@ impl Core {
         meta: Option<&RequestMeta>,
     ) -> Result<bool, ServiceError> {
         let ended = self.actors.sessions.call(&session_id, |reply| SessionMsg::End(reason, reply)).await??;
-        if ended {
+        if let Some(state) = &ended {
             self.audit
                 .record(AuditRecord {
                     event: "session_ended",
                     outcome: "success",
-                    tenant_id: None,
-                    user_id: None,
+                    tenant_id: Some(state.tenant_id),
+                    user_id: Some(state.user_id),
                     meta,
                     detail: json!({ "session_id": session_id, "reason": reason.as_str() }),
                 })
                 .await;
         }
-        Ok(ended)
+        Ok(ended.is_some())
     }
 
     pub async fn snapshot(&self, session_id: Uuid) -> Result<Option<SessionState>, ServiceError> {
@@ -374,8 +380,23 @@ impl Core {
             RotateOutcome::IpMismatch => return Err(ServiceError::SessionIpMismatch),
         }
         let state = self.snapshot(claims.session_id).await?.ok_or(ServiceError::SessionRevoked)?;
-        let (access_token, _) = self.tokens.issue_access(access_grant(&state), now)?;
-        let tenant = self.stores.db.tenant_by_id(state.tenant_id).await?.ok_or(ServiceError::SessionRevoked)?;
+        // Re-read the account: a disabled user or tenant gets no new tokens, and scopes shrink
+        // at once when roles were reduced since login (they never grow beyond the session's).
+        let user = self.stores.db.user_by_id(state.tenant_id, state.user_id).await?;
+        let tenant = self.stores.db.tenant_by_id(state.tenant_id).await?;
+        let (Some(user), Some(tenant)) = (user.filter(|u| u.is_active), tenant.filter(|t| t.is_active)) else {
+            self.end_session(state.session_id, EndReason::UserDisabled, Some(meta)).await?;
+            return Err(ServiceError::SessionRevoked);
+        };
+        let granted = scopes_for(&user.roles, tenant.is_platform());
+        let scope: Vec<&str> = state.scope.split(' ').filter(|s| granted.iter().any(|g| g.as_str() == *s)).collect();
+        let scope = scope.join(" ");
+        let grant = AccessGrant {
+            roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            scope: &scope,
+            ..access_grant(&state)
+        };
+        let (access_token, _) = self.tokens.issue_access(grant, now)?;
         self.audit
             .record(AuditRecord {
                 event: "refresh",
@@ -386,16 +407,7 @@ impl Core {
                 detail: json!({ "session_id": state.session_id }),
             })
             .await;
-        let user = UserView {
-            id: state.user_id,
-            email: state.email.clone(),
-            display_name: String::new(),
-            tenant: TenantRef { id: tenant.id, slug: tenant.slug, name: tenant.name },
-            roles: state.roles.clone(),
-            scopes: state.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
-            is_active: true,
-            created_at: state.created_at,
-        };
+        let user = UserView::new(&user, &tenant).with_scope(&scope);
         Ok(IssuedTokens {
             access_token,
             expires_in: self.tokens.access_ttl().as_secs(),

@@ -91,7 +91,7 @@ mod tests {
                 allowed += 1;
             }
         }
-        assert!(allowed <= 1_000 && allowed >= 990, "{allowed}");
+        assert!((990..=1_000).contains(&allowed), "{allowed}");
     }
 
     #[test]

@@ -1,0 +1,337 @@
+//! Tenant administration: users (list, create, roles, disable), their sessions and lockouts,
+//! and the audit trail. Every call acts on one tenant — the admin's own, or for admins of the
+//! `platform` tenant the one named by `?tenant=` — and every store call takes that tenant's
+//! id, so an id from another tenant is simply not found.
+//!
+//! Audit rows of admin actions name the account concerned in `user_id` (like login rows do)
+//! and the admin who acted in `detail.actor_id`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::auth::{display_name, UserView};
+use super::{AuditRecord, Core, RequestMeta, ServiceError};
+use crate::actors::{LockoutMsg, Subject};
+use crate::auth::AccessClaims;
+use crate::domain::role::parse_roles;
+use crate::domain::{Email, EndReason, LockoutVerdict, Password, SessionState, Tenant, User, ValidationError};
+use crate::store::{AuditEvent, AuditFilter, Page};
+
+/// `POST /admin/users`, as the client sent it.
+pub struct NewUserInput {
+    pub email: String,
+    pub password: String,
+    pub roles: Vec<String>,
+    pub display_name: Option<String>,
+}
+
+/// `PATCH /admin/users/{id}`: absent fields stay as they are.
+#[derive(Default)]
+pub struct UserPatch {
+    pub roles: Option<Vec<String>>,
+    pub is_active: Option<bool>,
+    pub display_name: Option<String>,
+}
+
+/// `GET /admin/audit` filters, as the client sent them (empty means no filter).
+#[derive(Default)]
+pub struct AuditQuery {
+    pub event: Option<String>,
+    pub user_id: Option<String>,
+}
+
+/// A current lockout as admins see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LockoutView {
+    /// The account of that email in the tenant, if there is one: lockouts are kept for
+    /// unknown emails too, so that they do not tell which accounts exist.
+    pub user_id: Option<Uuid>,
+    pub email: String,
+    pub failures: u32,
+    pub step: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub permanent: bool,
+}
+
+fn actor_detail(claims: &AccessClaims, extra: Value) -> Value {
+    let mut detail = json!({ "actor_id": claims.user_id, "actor_tenant_id": claims.tenant_id });
+    if let (Some(detail), Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        detail.extend(extra);
+    }
+    detail
+}
+
+/// Holds the admin role and is active: counts towards "a tenant keeps an active admin".
+fn active_admin(user: &User) -> bool {
+    user.is_active && user.is_admin()
+}
+
+impl Core {
+    /// The tenant an admin request acts on. `?tenant=` is honoured for admins of the
+    /// `platform` tenant only; anyone else naming a tenant other than their own is refused
+    /// with 403 whether or not that tenant exists, so the answer tells nothing. An unknown
+    /// slug (platform admins) answers 404.
+    pub async fn acting_tenant(&self, claims: &AccessClaims, requested: Option<&str>) -> Result<Tenant, ServiceError> {
+        let own = self.stores.db.tenant_by_id(claims.tenant_id).await?.ok_or(ServiceError::SessionRevoked)?;
+        match requested.map(str::trim).filter(|slug| !slug.is_empty()) {
+            None => Ok(own),
+            Some(slug) if slug == own.slug => Ok(own),
+            Some(_) if !own.is_platform() => {
+                Err(ServiceError::Forbidden("only platform admins may act on another tenant".into()))
+            }
+            Some(slug) => self.stores.db.tenant_by_slug(slug).await?.ok_or(ServiceError::NotFound),
+        }
+    }
+
+    async fn tenant_user(&self, tenant: &Tenant, id: Uuid) -> Result<User, ServiceError> {
+        self.stores.db.user_by_id(tenant.id, id).await?.ok_or(ServiceError::NotFound)
+    }
+
+    async fn record_admin(
+        &self,
+        event: &str,
+        tenant: &Tenant,
+        user_id: Option<Uuid>,
+        claims: &AccessClaims,
+        meta: &RequestMeta,
+        extra: Value,
+    ) {
+        self.audit
+            .record(AuditRecord {
+                event,
+                outcome: "success",
+                tenant_id: Some(tenant.id),
+                user_id,
+                meta: Some(meta),
+                detail: actor_detail(claims, extra),
+            })
+            .await;
+    }
+
+    /// `GET /admin/users`: the tenant's users, newest first.
+    pub async fn admin_list_users(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<UserView>, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let users = self.stores.db.list_users(tenant.id, page).await?;
+        Ok(users.iter().map(|u| UserView::new(u, &tenant)).collect())
+    }
+
+    /// `POST /admin/users`.
+    pub async fn admin_create_user(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        input: NewUserInput,
+        meta: &RequestMeta,
+    ) -> Result<UserView, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let email = Email::parse(&input.email)?;
+        let password = Password::parse_new(&input.password, "password")?;
+        let roles = parse_roles(&input.roles)?;
+        let name = display_name(input.display_name.as_deref(), &email)?;
+        let user = self.create_user(&tenant, &email, &password, name, roles).await?;
+        self.record_admin("admin_user_created", &tenant, Some(user.id), claims, meta, json!({ "roles": user.roles }))
+            .await;
+        Ok(UserView::new(&user, &tenant))
+    }
+
+    /// `GET /admin/users/{id}`.
+    pub async fn admin_get_user(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        id: Uuid,
+    ) -> Result<UserView, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let user = self.tenant_user(&tenant, id).await?;
+        Ok(UserView::new(&user, &tenant))
+    }
+
+    /// `PATCH /admin/users/{id}`: roles, active flag, display name.
+    ///
+    /// A tenant always keeps an active admin. Removing one's own admin role or disabling
+    /// oneself, and removing the tenant's last active admin, answer **409 conflict**: the
+    /// caller is allowed to manage users, but the change conflicts with the tenant's state.
+    /// The last-admin rule is checked before the write and again after it (reverting when a
+    /// concurrent change took the other admin away), so it holds across nodes too.
+    ///
+    /// Sessions carry the roles they were opened with (their tokens are minted from them), so
+    /// a change of roles ends the user's sessions, as disabling does: the next sign-in gets
+    /// the new scopes, and a demoted admin keeps no admin token.
+    pub async fn admin_update_user(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        id: Uuid,
+        patch: UserPatch,
+        meta: &RequestMeta,
+    ) -> Result<UserView, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let before = self.tenant_user(&tenant, id).await?;
+        let mut after = before.clone();
+        if let Some(roles) = &patch.roles {
+            after.roles = parse_roles(roles)?;
+        }
+        if let Some(is_active) = patch.is_active {
+            after.is_active = is_active;
+        }
+        if let Some(raw) = &patch.display_name {
+            if raw.trim().is_empty() {
+                return Err(ValidationError::new("display_name", "must not be blank").into());
+            }
+            after.display_name = display_name(Some(raw), &Email::parse(&before.email)?)?;
+        }
+        let sorted = |roles: &[crate::domain::Role]| {
+            let mut roles = roles.to_vec();
+            roles.sort();
+            roles.dedup();
+            roles
+        };
+        let roles_changed = sorted(&after.roles) != sorted(&before.roles);
+        let disabled = before.is_active && !after.is_active;
+        let loses_admin = active_admin(&before) && !active_admin(&after);
+        if loses_admin && before.id == claims.user_id {
+            return Err(ServiceError::Conflict(
+                "admins cannot remove their own admin role or disable themselves".into(),
+            ));
+        }
+        if loses_admin && self.stores.db.count_active_admins(tenant.id).await? <= 1 {
+            return Err(ServiceError::Conflict("this is the tenant's last active admin".into()));
+        }
+        if !roles_changed && before.is_active == after.is_active && before.display_name == after.display_name {
+            return Ok(UserView::new(&before, &tenant));
+        }
+        after.updated_at = Utc::now();
+        self.stores.db.update_user(&after).await?;
+        if loses_admin && self.stores.db.count_active_admins(tenant.id).await? < 1 {
+            // Another admin lost the role meanwhile: undo ours, so one of them stays.
+            self.stores.db.update_user(&before).await?;
+            return Err(ServiceError::Conflict("this is the tenant's last active admin".into()));
+        }
+        let mut sessions_ended = 0;
+        if disabled {
+            sessions_ended = self.end_user_sessions(after.id, EndReason::UserDisabled, None, Some(meta)).await?;
+        } else if roles_changed {
+            sessions_ended = self.end_user_sessions(after.id, EndReason::Revoked, None, Some(meta)).await?;
+        }
+        let detail = json!({
+            "roles": patch.roles.is_some().then(|| after.roles.clone()),
+            "is_active": patch.is_active,
+            "display_name_changed": before.display_name != after.display_name,
+            "sessions_ended": sessions_ended,
+        });
+        self.record_admin("admin_user_updated", &tenant, Some(after.id), claims, meta, detail).await;
+        Ok(UserView::new(&after, &tenant))
+    }
+
+    /// `POST /admin/users/{id}/unlock`: clears the lockout of that account's email, even a
+    /// permanent one.
+    pub async fn admin_unlock_user(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(), ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let user = self.tenant_user(&tenant, id).await?;
+        let subject = Subject { tenant_id: tenant.id, email: user.email.clone() };
+        self.actors.lockouts.call(&subject.key(), |reply| LockoutMsg::Unlock(subject.clone(), reply)).await??;
+        self.record_admin("admin_unlock", &tenant, Some(user.id), claims, meta, json!({})).await;
+        Ok(())
+    }
+
+    /// `GET /admin/users/{id}/sessions`: the user's live sessions.
+    pub async fn admin_user_sessions(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        id: Uuid,
+    ) -> Result<Vec<SessionState>, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let user = self.tenant_user(&tenant, id).await?;
+        self.sessions_of(user.id).await
+    }
+
+    /// `DELETE /admin/sessions/{id}`: a live session of the tenant, else 404.
+    pub async fn admin_end_session(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        session_id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(), ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let state = self
+            .snapshot(session_id)
+            .await?
+            .filter(|s| s.tenant_id == tenant.id && s.is_active && s.expires_at > Utc::now())
+            .ok_or(ServiceError::NotFound)?;
+        self.end_session(state.session_id, EndReason::Revoked, Some(meta)).await?;
+        self.record_admin(
+            "admin_session_ended",
+            &tenant,
+            Some(state.user_id),
+            claims,
+            meta,
+            json!({ "session_id": state.session_id }),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// `GET /admin/lockouts`: the tenant's current locks, read through their actors (the
+    /// stored state is encrypted; the actor holds the newest version).
+    pub async fn admin_lockouts(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+    ) -> Result<Vec<LockoutView>, ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let now = Utc::now();
+        let rows = self.stores.db.current_lockouts(Some(tenant.id), now).await?;
+        let mut items = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(state) = self.actors.lockouts.call(&row.key, LockoutMsg::Snapshot).await?? else { continue };
+            if state.tenant_id != tenant.id || state.verdict(now) == LockoutVerdict::Open {
+                continue;
+            }
+            let user_id = self.stores.db.user_by_email(tenant.id, &state.email).await?.map(|u| u.id);
+            items.push(LockoutView {
+                user_id,
+                email: state.email,
+                failures: state.failures,
+                step: state.step,
+                locked_until: if state.permanent { None } else { state.locked_until },
+                permanent: state.permanent,
+            });
+        }
+        Ok(items)
+    }
+
+    /// `GET /admin/audit`: the tenant's audit events, newest first.
+    pub async fn admin_audit(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        query: AuditQuery,
+        page: Page,
+    ) -> Result<Vec<AuditEvent>, ServiceError> {
+        let event = query.event.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
+        if event.as_ref().is_some_and(|e| e.len() > 64) {
+            return Err(ValidationError::new("event", "must be at most 64 characters").into());
+        }
+        let user_id = match query.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            None => None,
+            Some(raw) => Some(raw.parse::<Uuid>().map_err(|_| ValidationError::new("user_id", "must be a UUID"))?),
+        };
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        Ok(self.stores.db.list_audit(Some(tenant.id), &AuditFilter { event, user_id }, page).await?)
+    }
+}
