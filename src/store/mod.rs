@@ -6,6 +6,7 @@
 
 pub mod breaker;
 pub mod cache;
+pub mod cached;
 pub mod memory;
 pub mod ratelimit;
 pub mod redis;
@@ -182,5 +183,6 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
     };
     let cache = Arc::new(breaker::GuardedCache::new(cache));
     let limits = Arc::new(ratelimit::RateLimiter::new(cache.clone()));
+    let db: Arc<dyn Database> = cached::CachedDatabase::new(db, cache.clone());
     Ok(Stores { db, cache, limits })
 }

@@ -1,0 +1,248 @@
+//! A read-through cache in front of the [`Database`] for the two lookups every authenticated
+//! request may make — a user by id and a tenant by id — so `GET /users/me` needs no database
+//! round trip. Every write of a user or tenant goes through this decorator, which drops the
+//! entry here and tells the other nodes (they drop theirs on the event), so nothing can forget
+//! to invalidate. Entries also expire after [`TTL`], a bound on staleness should an event be
+//! lost.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use dashmap::DashMap;
+use uuid::Uuid;
+
+use super::cache::Cache;
+use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult};
+use crate::domain::{Order, OrderStatus, Tenant, User};
+
+const TTL: Duration = Duration::from_secs(30);
+/// Beyond this many entries a map is cleared rather than grown.
+const CAPACITY: usize = 100_000;
+const EVENT_KIND: &str = "directory";
+
+pub struct CachedDatabase {
+    inner: Arc<dyn Database>,
+    events: Arc<dyn Cache>,
+    node_id: Uuid,
+    users: DashMap<(Uuid, Uuid), (User, Instant)>,
+    tenants: DashMap<Uuid, (Tenant, Instant)>,
+    /// Bumped by every invalidation: a read that raced a write does not fill the cache with
+    /// what it read before the write.
+    generation: AtomicU64,
+}
+
+impl CachedDatabase {
+    /// Wraps `inner`; invalidations travel over `events` (the cross-node channel).
+    pub fn new(inner: Arc<dyn Database>, events: Arc<dyn Cache>) -> Arc<Self> {
+        let db = Arc::new(Self {
+            inner,
+            events: events.clone(),
+            node_id: Uuid::new_v4(),
+            users: DashMap::new(),
+            tenants: DashMap::new(),
+            generation: AtomicU64::new(0),
+        });
+        let mut received = events.subscribe();
+        let weak = Arc::downgrade(&db);
+        tokio::spawn(async move {
+            loop {
+                let message = match received.recv().await {
+                    Ok(message) => message,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // Events were lost: forget everything rather than serve stale entries.
+                        let Some(db) = weak.upgrade() else { break };
+                        db.clear();
+                        continue;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                };
+                let Some(db) = weak.upgrade() else { break };
+                let mut parts = message.split(' ');
+                let (Some(node), Some(EVENT_KIND), Some(what), Some(id)) =
+                    (parts.next(), parts.next(), parts.next(), parts.next())
+                else {
+                    continue;
+                };
+                if node == db.node_id.to_string() {
+                    continue;
+                }
+                if let Ok(id) = id.parse::<Uuid>() {
+                    db.forget(what, id);
+                }
+            }
+        });
+        db
+    }
+
+    fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.users.clear();
+        self.tenants.clear();
+    }
+
+    fn forget(&self, what: &str, id: Uuid) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match what {
+            "user" => self.users.retain(|(_, user_id), _| *user_id != id),
+            "tenant" => {
+                self.tenants.remove(&id);
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops the entry here and on every other node.
+    async fn invalidate(&self, what: &str, id: Uuid) {
+        self.forget(what, id);
+        let message = format!("{} {EVENT_KIND} {what} {id} 0", self.node_id);
+        if let Err(e) = self.events.publish(&message).await {
+            tracing::warn!(error = %e, "could not tell other nodes to drop a cached {what}");
+        }
+    }
+}
+
+#[async_trait]
+impl Database for CachedDatabase {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+    async fn migrate(&self) -> StoreResult<()> {
+        self.inner.migrate().await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
+    }
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.inner.insert_tenant(tenant).await
+    }
+    async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        self.inner.tenant_by_slug(slug).await
+    }
+    async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
+        if let Some(entry) = self.tenants.get(&id).filter(|e| e.1.elapsed() < TTL) {
+            return Ok(Some(entry.0.clone()));
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let tenant = self.inner.tenant_by_id(id).await?;
+        if let Some(tenant) = &tenant {
+            if self.generation.load(Ordering::SeqCst) == generation {
+                if self.tenants.len() >= CAPACITY {
+                    self.tenants.clear();
+                }
+                self.tenants.insert(id, (tenant.clone(), Instant::now()));
+            }
+        }
+        Ok(tenant)
+    }
+    async fn list_tenants(&self, page: Page) -> StoreResult<Vec<Tenant>> {
+        self.inner.list_tenants(page).await
+    }
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let result = self.inner.update_tenant(tenant).await;
+        self.invalidate("tenant", tenant.id).await;
+        result
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.inner.insert_user(user).await
+    }
+    async fn user_by_email(&self, tenant_id: Uuid, email: &str) -> StoreResult<Option<User>> {
+        // Logins read the password hash fresh, never from a cache.
+        self.inner.user_by_email(tenant_id, email).await
+    }
+    async fn user_by_id(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User>> {
+        if let Some(entry) = self.users.get(&(tenant_id, id)).filter(|e| e.1.elapsed() < TTL) {
+            return Ok(Some(entry.0.clone()));
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let user = self.inner.user_by_id(tenant_id, id).await?;
+        if let Some(user) = &user {
+            if self.generation.load(Ordering::SeqCst) == generation {
+                if self.users.len() >= CAPACITY {
+                    self.users.clear();
+                }
+                self.users.insert((tenant_id, id), (user.clone(), Instant::now()));
+            }
+        }
+        Ok(user)
+    }
+    async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>> {
+        self.inner.list_users(tenant_id, page).await
+    }
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        let result = self.inner.update_user(user).await;
+        self.invalidate("user", user.id).await;
+        result
+    }
+    async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64> {
+        self.inner.count_active_admins(tenant_id).await
+    }
+
+    async fn insert_session(&self, row: &SessionRow) -> StoreResult<()> {
+        self.inner.insert_session(row).await
+    }
+    async fn update_session(&self, row: &SessionRow, expected_version: i64) -> StoreResult<bool> {
+        self.inner.update_session(row, expected_version).await
+    }
+    async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
+        self.inner.session(id).await
+    }
+    async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
+        self.inner.active_sessions_of(user_ref).await
+    }
+    async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.delete_expired_sessions(before, batch).await
+    }
+
+    async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>> {
+        self.inner.lockout(key).await
+    }
+    async fn save_lockout(&self, row: &LockoutRow, expected_version: i64) -> StoreResult<bool> {
+        self.inner.save_lockout(row, expected_version).await
+    }
+    async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>> {
+        self.inner.current_lockouts(tenant_id, now).await
+    }
+    async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.delete_stale_lockouts(before, batch).await
+    }
+
+    async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
+        self.inner.revoke_token(jti, expires_at).await
+    }
+    async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool> {
+        self.inner.is_token_revoked(jti).await
+    }
+    async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.purge_revoked_tokens(now, batch).await
+    }
+
+    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()> {
+        self.inner.insert_audit(event).await
+    }
+    async fn list_audit(
+        &self,
+        tenant_id: Option<Uuid>,
+        filter: &AuditFilter,
+        page: Page,
+    ) -> StoreResult<Vec<AuditEvent>> {
+        self.inner.list_audit(tenant_id, filter, page).await
+    }
+
+    async fn insert_order(&self, order: &Order) -> StoreResult<()> {
+        self.inner.insert_order(order).await
+    }
+    async fn list_orders(&self, tenant_id: Uuid, status: Option<OrderStatus>, page: Page) -> StoreResult<Vec<Order>> {
+        self.inner.list_orders(tenant_id, status, page).await
+    }
+    async fn order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order>> {
+        self.inner.order(tenant_id, id).await
+    }
+    async fn cancel_order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<bool> {
+        self.inner.cancel_order(tenant_id, id).await
+    }
+}
