@@ -222,3 +222,33 @@ async fn two_nodes_detect_reuse_across_nodes_and_see_an_end_within_a_second() {
     assert_eq!(a.post("/api/v1/auth/login", wrong.clone()).await.status(), 423);
     assert_eq!(b.post("/api/v1/auth/login", wrong).await.status(), 423, "B sees A's lock");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_profile_change_on_one_node_is_seen_by_the_other_within_a_second() {
+    let mut vars = base_vars(Backend::PostgresRedis);
+    vars.insert("DATABASE_URL".into(), fresh_database().await);
+    let a = spawn_with_vars(Backend::PostgresRedis, vars.clone()).await;
+    let b = spawn_with_vars(Backend::PostgresRedis, vars).await;
+    let (_, login) = a.signed_in_user().await;
+    let access = login["access_token"].as_str().unwrap();
+    let before: Value = b.get_with("/api/v1/users/me", access).await.json().await.unwrap();
+    assert_ne!(before["display_name"], "Renamed on A");
+    let patch = a
+        .client
+        .patch(a.url("/api/v1/users/me"))
+        .bearer_auth(access)
+        .json(&serde_json::json!({"display_name": "Renamed on A"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patch.status(), 200);
+    let started = std::time::Instant::now();
+    loop {
+        let me: Value = b.get_with("/api/v1/users/me", access).await.json().await.unwrap();
+        if me["display_name"] == "Renamed on A" {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "B still shows the old name");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
