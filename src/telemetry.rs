@@ -10,15 +10,19 @@ use prometheus::{
 
 use crate::config::LogFormat;
 
-/// Installs the global subscriber; level from `RUST_LOG` (default `info`). Safe to call twice.
-pub fn init_logging(format: LogFormat) {
+/// Installs the global subscriber; level from `RUST_LOG` (default `info`). Lines are written by
+/// a background thread so a request never waits on stderr; keep the returned guard alive until
+/// exit, it flushes what is buffered. Safe to call twice (the second call installs nothing).
+pub fn init_logging(format: LogFormat) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,fred=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
+    let installed = match format {
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+    installed.ok().map(|()| guard)
 }
 
 /// Every metric, registered once; shared by `Arc`.
