@@ -7,14 +7,14 @@ use uuid::Uuid;
 
 use super::ValidationError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderSide {
     Buy,
     Sell,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Open,
@@ -53,7 +53,7 @@ impl OrderSide {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Order {
     pub id: Uuid,
     #[serde(skip)]
@@ -61,8 +61,10 @@ pub struct Order {
     pub symbol: String,
     pub side: OrderSide,
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "10")]
     pub quantity: Decimal,
     #[serde(with = "rust_decimal::serde::str")]
+    #[schema(value_type = String, example = "187.25")]
     pub limit_price: Decimal,
     pub status: OrderStatus,
     pub user_id: Uuid,

@@ -8,50 +8,72 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{path_id, SessionView};
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
+use super::openapi as doc;
 use super::pagination::{ApiQuery, ListQuery, Listing};
-use crate::domain::{Scope, ValidationError};
+use crate::domain::{Role, Scope, ValidationError};
 use crate::service::admin::{AuditQuery, NewUserInput, UserPatch};
+use crate::service::auth::UserView;
 
 /// `?tenant=<slug>`.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TenantParam {
+    /// Slug of the tenant to act on (platform admins only); the caller's own by default.
     tenant: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// `?tenant=<slug>` plus the paging parameters (documented by [`ListQuery`]).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UsersParams {
+    /// Slug of the tenant to act on (platform admins only); the caller's own by default.
     tenant: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     list: ListQuery,
 }
 
-#[derive(Deserialize, Default)]
+/// The audit filters plus the paging parameters (documented by [`ListQuery`]).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
+    /// Slug of the tenant to act on (platform admins only); the caller's own by default.
     tenant: Option<String>,
+    /// Only events of this name (at most 64 characters), e.g. `login_failed`.
     event: Option<String>,
+    /// Only events about this user.
+    #[param(value_type = Option<Uuid>)]
     user_id: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     list: ListQuery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewUserBody {
+    #[schema(format = "email", example = "ada@example.com")]
     email: String,
+    /// 8–72 bytes, not in the common-password list.
+    #[schema(format = "password", min_length = 8, max_length = 72)]
     password: String,
-    /// Raw JSON, so that a bad element (`[1]`) is reported under `roles` too.
+    // Raw JSON, so that a bad element (`[1]`) is reported under `roles` too.
     #[serde(default)]
+    #[schema(value_type = Vec<Role>, required = true, min_items = 1)]
     roles: Option<Value>,
     display_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UserPatchBody {
     #[serde(default)]
+    #[schema(value_type = Option<Vec<Role>>, min_items = 1)]
     roles: Option<Value>,
+    /// `false` disables the account and ends its sessions.
     is_active: Option<bool>,
     display_name: Option<String>,
 }
@@ -63,6 +85,24 @@ fn role_names(value: Value) -> Result<Vec<String>, ValidationError> {
     items.into_iter().map(|item| if let Value::String(name) = item { Ok(name) } else { Err(refused()) }).collect()
 }
 
+/// The users of the tenant, newest first (scope `users:manage`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(UsersParams, ListQuery),
+    responses(
+        (status = 200, description = "A page of users", body = Listing<UserView>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn list_users(
     State(core): State<AppState>,
     user: AuthUser,
@@ -74,6 +114,28 @@ pub async fn list_users(
     Ok(page.answer(users, |u| u.id))
 }
 
+/// Creates a user in the tenant (scope `users:manage`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(TenantParam),
+    request_body = NewUserBody,
+    responses(
+        (status = 201, description = "The new user", body = UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn create_user(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -88,6 +150,23 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+/// One user of the tenant (scope `users:manage`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{id}",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(("id" = Uuid, Path, description = "User id"), TenantParam),
+    responses(
+        (status = 200, description = "The user", body = UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn get_user(
     State(core): State<AppState>,
     user: AuthUser,
@@ -98,6 +177,29 @@ pub async fn get_user(
     Ok(Json(core.admin_get_user(&user.0, q.tenant.as_deref(), path_id(&id)?).await?).into_response())
 }
 
+/// Changes a user's roles, active flag or display name (scope `users:manage`); disabling
+/// ends the user's sessions. The tenant's last active admin cannot be demoted or disabled.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/users/{id}",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(("id" = Uuid, Path, description = "User id"), TenantParam),
+    request_body = UserPatchBody,
+    responses(
+        (status = 200, description = "The updated user", body = UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn update_user(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -113,6 +215,23 @@ pub async fn update_user(
     Ok(Json(updated).into_response())
 }
 
+/// Lifts the lockout of a user's email, permanent or not (scope `users:manage`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/users/{id}/unlock",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(("id" = Uuid, Path, description = "User id"), TenantParam),
+    responses(
+        (status = 204, description = "Unlocked"),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn unlock_user(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -125,6 +244,24 @@ pub async fn unlock_user(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A user's active sessions (scope `sessions:manage`; one page: `next_cursor` is null).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/users/{id}/sessions",
+    operation_id = "admin_user_sessions",
+    tag = "admin",
+    security(("bearer" = ["sessions:manage"])),
+    params(("id" = Uuid, Path, description = "User id"), TenantParam),
+    responses(
+        (status = 200, description = "The user's active sessions", body = Listing<SessionView>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn user_sessions(
     State(core): State<AppState>,
     user: AuthUser,
@@ -137,6 +274,24 @@ pub async fn user_sessions(
     Ok(Json(Listing { items, next_cursor: None }).into_response())
 }
 
+/// Ends a session of a user of the tenant (scope `sessions:manage`).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/sessions/{id}",
+    operation_id = "admin_end_session",
+    tag = "admin",
+    security(("bearer" = ["sessions:manage"])),
+    params(("id" = Uuid, Path, description = "Session id"), TenantParam),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn end_session(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -149,6 +304,24 @@ pub async fn end_session(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Current lockouts of the tenant, known emails or not (scope `users:manage`; one page).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/lockouts",
+    operation_id = "admin_lockouts",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(TenantParam),
+    responses(
+        (status = 200, description = "Current lockouts", body = Listing<doc::LockoutView>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn lockouts(
     State(core): State<AppState>,
     user: AuthUser,
@@ -159,6 +332,25 @@ pub async fn lockouts(
     Ok(Json(Listing { items, next_cursor: None }).into_response())
 }
 
+/// The tenant's audit events, newest first (scope `audit:read`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/audit",
+    operation_id = "admin_audit",
+    tag = "admin",
+    security(("bearer" = ["audit:read"])),
+    params(AuditParams, ListQuery),
+    responses(
+        (status = 200, description = "A page of audit events", body = Listing<doc::AuditEvent>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn audit(
     State(core): State<AppState>,
     user: AuthUser,

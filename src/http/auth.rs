@@ -7,26 +7,37 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::error::ApiError;
 use super::extract::{bearer, ApiJson, AppState, AuthUser, Meta};
+use super::openapi as doc;
+use super::pagination::Listing;
 use crate::domain::{EndReason, ValidationError};
 use crate::service::auth::{IssuedTokens, LoginInput, RegisterInput};
 use crate::service::{Core, RequestMeta, ServiceError};
 
 const COOKIE: &str = "refresh_token";
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct RegisterBody {
+    /// Trimmed; compared case-insensitively; unique within the tenant.
+    #[schema(format = "email", example = "ada@example.com")]
     email: String,
+    /// 8–72 bytes, not in the common-password list.
+    #[schema(format = "password", min_length = 8, max_length = 72)]
     password: String,
+    /// At most 100 characters; defaults to the email's local part.
     display_name: Option<String>,
+    /// Tenant slug; `default` when left out. The tenant must allow self sign-up.
+    #[schema(example = "default")]
     tenant: Option<String>,
 }
 
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default)]
+/// Where login and refresh put the new refresh token: an `HttpOnly` cookie (`cookie`, the
+/// default for login) or the answer's body (`body`, for API clients).
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenDelivery {
     #[default]
@@ -34,24 +45,37 @@ pub enum TokenDelivery {
     Body,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
+    #[schema(format = "email", example = "ada@example.com")]
     email: String,
+    #[schema(format = "password")]
     password: String,
+    /// Tenant slug; `default` when left out, `platform` for platform admins.
+    #[schema(example = "default")]
     tenant: Option<String>,
     #[serde(default)]
     token_delivery: TokenDelivery,
+    /// Space-separated subset of the user's scopes to narrow the access token to.
+    #[schema(example = "orders:read")]
     scope: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The answer of login and refresh.
+#[derive(Serialize, ToSchema)]
 struct TokenAnswer<'a> {
+    /// ES256 JWT for `Authorization: Bearer`.
     access_token: &'a str,
+    #[schema(example = "Bearer")]
     token_type: &'static str,
+    /// Seconds until the access token expires.
     expires_in: u64,
     session_id: Uuid,
     user: &'a crate::service::auth::UserView,
+    /// Only with `token_delivery: "body"` (or a refresh authenticated by bearer token);
+    /// otherwise the token is in the `refresh_token` cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false)]
     refresh_token: Option<&'a str>,
 }
 
@@ -67,6 +91,23 @@ async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiErr
     }
 }
 
+/// Self sign-up in a tenant that allows it; the new user gets the role `viewer`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/register",
+    tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "The new user", body = crate::service::auth::UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn register(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -83,6 +124,28 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(user)).into_response())
 }
 
+/// Signs in: answers an access token and starts a session whose refresh token goes into a
+/// cookie (default) or the body (`token_delivery: "body"`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; with `token_delivery: cookie` the refresh token is in \
+            `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`", body = TokenAnswer,
+            headers(("Set-Cookie" = String, description = "The refresh token cookie (cookie delivery only)"))),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 423, response = doc::Locked),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn login(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -150,6 +213,23 @@ pub fn cookie_write_allowed(core: &Core, headers: &HeaderMap) -> bool {
     !host.is_empty() && (origin == format!("http://{host}") || origin == format!("https://{host}"))
 }
 
+/// Spends a refresh token (the `refresh_token` cookie, else `Authorization: Bearer`) for a new
+/// access token and a new refresh token, delivered the way the old one came.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/refresh",
+    tag = "auth",
+    security(("refresh_cookie" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "New tokens; a cookie-borne refresh token is replaced by a new cookie",
+            body = TokenAnswer,
+            headers(("Set-Cookie" = String, description = "The new refresh token cookie (cookie delivery only)"))),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn refresh(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
     let (token, delivery) = match refresh_cookie(&headers) {
         Some(token) => {
@@ -172,6 +252,20 @@ fn cleared_cookie(core: &Core) -> Response {
     response
 }
 
+/// Ends the caller's session (by access token, or by refresh cookie) and clears the cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "auth",
+    security(("bearer" = []), ("refresh_cookie" = [])),
+    responses(
+        (status = 204, description = "Session ended; the refresh cookie is cleared"),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn logout(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = bearer(&headers) {
         let claims = core.authenticate(token).await?;
@@ -187,6 +281,19 @@ pub async fn logout(State(core): State<AppState>, Meta(meta): Meta, headers: Hea
     Ok(cleared_cookie(&core))
 }
 
+/// Ends every session of the caller.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout-all",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "All of the caller's sessions ended; the refresh cookie is cleared"),
+        (status = 401, response = doc::Unauthorized),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn logout_all(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -196,14 +303,17 @@ pub async fn logout_all(
     Ok(cleared_cookie(&core))
 }
 
-#[derive(Serialize)]
+/// A session as its user (or an admin) sees it.
+#[derive(Serialize, ToSchema)]
 pub struct SessionView {
     session_id: Uuid,
     created_at: DateTime<Utc>,
     last_seen_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    #[schema(example = "203.0.113.7")]
     client_ip: String,
     user_agent: String,
+    /// Whether this is the session of the token making the request.
     current: bool,
 }
 
@@ -221,12 +331,42 @@ impl SessionView {
     }
 }
 
+/// The caller's active sessions (one page: `next_cursor` is always null).
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/sessions",
+    operation_id = "own_sessions",
+    tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's active sessions", body = Listing<SessionView>),
+        (status = 401, response = doc::Unauthorized),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn sessions(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
     let sessions = core.sessions_of(claims.user_id).await?;
     let items: Vec<SessionView> = sessions.iter().map(|s| SessionView::new(s, Some(claims.session_id))).collect();
-    Ok(Json(json!({ "items": items, "next_cursor": null })).into_response())
+    Ok(Json(Listing { items, next_cursor: None }).into_response())
 }
 
+/// Ends one of the caller's own sessions.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/sessions/{id}",
+    operation_id = "end_own_session",
+    tag = "auth",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses(
+        (status = 204, description = "Session ended"),
+        (status = 401, response = doc::Unauthorized),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn end_session(
     State(core): State<AppState>,
     Meta(meta): Meta,

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::service::ServiceError;
 use crate::store::RateDecision;
@@ -32,15 +33,30 @@ impl<E: Into<ServiceError>> From<E> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An error, as `application/problem+json` (RFC 9457).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// `https://tradesage.dev/problems/<code>`.
     #[serde(rename = "type")]
+    #[schema(format = "uri", example = "https://tradesage.dev/problems/validation_failed")]
     kind: String,
+    #[schema(example = "Validation failed")]
     title: &'a str,
+    /// The HTTP status code.
+    #[schema(example = 422)]
     status: u16,
+    /// What went wrong, for people.
+    #[schema(example = "email: is not a valid email address")]
     detail: String,
+    /// Stable, for programs: `validation_failed`, `invalid_credentials`, `account_locked`,
+    /// `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
+    /// `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
+    /// `conflict`, `rate_limited`, `payload_too_large`, `unavailable` (and `internal` for 500).
+    #[schema(example = "validation_failed")]
     code: &'a str,
+    /// The request field at fault (`validation_failed` answers of a field rule only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = false, example = "email")]
     field: Option<&'a str>,
 }
 

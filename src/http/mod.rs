@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod middleware;
+pub mod openapi;
 pub mod ops;
 pub mod orders;
 pub mod pagination;
@@ -104,7 +105,11 @@ pub fn router(core: AppState) -> Router {
         .route("/health/detailed", get(ops::health_detailed))
         .route("/metrics", get(ops::metrics))
         .route("/.well-known/jwks.json", get(ops::jwks))
+        .route("/openapi.json", get(openapi::openapi_json))
         .nest("/api/v1", api(core.clone()))
+        // Anything else under /api is an unknown route, never the web app's index page.
+        .route("/api", axum::routing::any(route_not_found))
+        .route("/api/{*rest}", axum::routing::any(route_not_found))
         .fallback_service(spa);
     with_pipeline(routes, core)
 }

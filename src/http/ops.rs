@@ -8,21 +8,37 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use serde_json::json;
 use subtle::ConstantTimeEq;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::{bearer, AppState};
+use super::openapi as doc;
 use crate::domain::Scope;
 use crate::service::{Core, ServiceError};
 use crate::store::breaker::BreakerState;
 use crate::store::Cache;
 
-pub async fn health() -> Json<serde_json::Value> {
-    Json(json!({ "status": "ok" }))
+/// The answer of `/health`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: &'static str,
 }
 
-#[derive(Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Liveness: answers without touching any dependency.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "ops",
+    responses((status = 200, description = "The server is up", body = Health, example = json!({"status": "ok"})))
+)]
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// The state of one dependency; the overall status is the worst of them.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ToSchema)]
 #[serde(rename_all = "snake_case")]
 enum Status {
     Ok,
@@ -30,16 +46,45 @@ enum Status {
     Down,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Check {
     status: Status,
     latency_ms: f64,
+    /// `postgres` or `sqlite` for the database, `redis` or `memory` for the cache.
     #[serde(skip_serializing_if = "Option::is_none")]
     backend: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
 }
 
+/// The answer of `/health/detailed`.
+// Fields in the order the `json!` map this replaced wrote them (alphabetical).
+#[derive(Serialize, ToSchema)]
+struct DetailedHealth {
+    checks: Checks,
+    /// The worst of the checks.
+    status: Status,
+}
+
+#[derive(Serialize, ToSchema)]
+struct Checks {
+    actors: Check,
+    cache: Check,
+    database: Check,
+    keys: Check,
+}
+
+/// Readiness: each dependency with its status, latency and backend; 503 when one is down.
+#[utoipa::path(
+    get,
+    path = "/health/detailed",
+    tag = "ops",
+    responses(
+        (status = 200, description = "Every check `ok` or `degraded`", body = DetailedHealth),
+        (status = 503, description = "A check is `down`", body = DetailedHealth,
+            headers(("Retry-After" = u64, description = "Seconds"))),
+    )
+)]
 pub async fn health_detailed(State(core): State<AppState>) -> Response {
     let started = Instant::now();
     let database = match core.stores.db.ping().await {
@@ -87,8 +132,7 @@ pub async fn health_detailed(State(core): State<AppState>) -> Response {
     };
     let worst = [database.status, cache.status, actors.status, keys.status].into_iter().max().unwrap_or(Status::Ok);
     let code = if worst == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    let body =
-        json!({ "status": worst, "checks": { "database": database, "cache": cache, "actors": actors, "keys": keys } });
+    let body = DetailedHealth { checks: Checks { actors, cache, database, keys }, status: worst };
     let mut response = (code, Json(body)).into_response();
     if code == StatusCode::SERVICE_UNAVAILABLE {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(5));
@@ -117,6 +161,21 @@ async fn operator_allowed(core: &Core, headers: &HeaderMap) -> Result<(), ApiErr
     }
 }
 
+/// Prometheus metrics. Open unless `METRICS_TOKEN` is set; then it needs that token, or an
+/// access token with `actors:read`, as a bearer token.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "ops",
+    security((), ("bearer" = ["actors:read"])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format",
+            content_type = "text/plain; version=0.0.4; charset=utf-8", body = String),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     if core.config.metrics_token.is_some() {
         operator_allowed(&core, &headers).await?;
@@ -130,11 +189,33 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
     Ok(response)
 }
 
+/// The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/actors",
+    operation_id = "admin_actors",
+    tag = "ops",
+    security(("bearer" = ["actors:read"])),
+    responses(
+        (status = 200, description = "The actor system", body = doc::ActorsView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn actors(State(core): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     operator_allowed(&core, &headers).await?;
     Ok(Json(core.actors.snapshot(&core.node)).into_response())
 }
 
+/// The public keys that verify access and refresh tokens (current and still-valid previous).
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "ops",
+    responses((status = 200, description = "JSON Web Key Set", body = doc::Jwks))
+)]
 pub async fn jwks(State(core): State<AppState>) -> Response {
     let mut response = Json(core.tokens.key_ring().keys().jwks()).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));

@@ -8,28 +8,53 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+use utoipa::openapi::Schema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::auth::path_id;
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
-use super::pagination::{ApiQuery, ListQuery};
-use crate::domain::{Scope, ValidationError};
+use super::openapi as doc;
+use super::pagination::{ApiQuery, ListQuery, Listing};
+use crate::domain::{Order, OrderSide, OrderStatus, Scope, ValidationError};
 use crate::service::orders::OrderInput;
 
-#[derive(Deserialize)]
+/// `?status=` plus the paging parameters (documented by [`ListQuery`]).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OrdersParams {
+    /// Only orders in this status.
+    #[param(value_type = Option<OrderStatus>)]
     status: Option<String>,
     #[serde(flatten)]
+    #[param(ignore)]
     list: ListQuery,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewOrderBody {
+    /// 1–12 characters of `A-Z`, `0-9` and `.`.
+    #[schema(pattern = "^[A-Z0-9.]{1,12}$", example = "AAPL")]
     symbol: String,
+    #[schema(value_type = OrderSide)]
     side: String,
-    /// Raw JSON, to read a number's digits rather than its `f64` approximation.
+    // Raw JSON, to read a number's digits rather than its `f64` approximation.
+    #[schema(schema_with = decimal_schema)]
     quantity: Box<RawValue>,
+    #[schema(schema_with = decimal_schema)]
     limit_price: Box<RawValue>,
+}
+
+/// The schema of an accepted decimal: a string or a JSON number, greater than zero, taken
+/// exactly as written.
+fn decimal_schema() -> Schema {
+    OneOfBuilder::new()
+        .item(ObjectBuilder::new().schema_type(Type::String))
+        .item(ObjectBuilder::new().schema_type(Type::Number))
+        .description(Some("A decimal greater than zero, as a string or a JSON number (kept exactly as written)"))
+        .examples(["187.25"])
+        .into()
 }
 
 /// The decimal text of a JSON string or number; anything else is refused under `field`.
@@ -45,6 +70,24 @@ fn decimal_text(raw: &RawValue, field: &'static str) -> Result<String, Validatio
     }
 }
 
+/// The tenant's orders, newest first (scope `orders:read`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders",
+    operation_id = "list_orders",
+    tag = "orders",
+    security(("bearer" = ["orders:read"])),
+    params(OrdersParams, ListQuery),
+    responses(
+        (status = 200, description = "A page of orders", body = Listing<Order>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn list(
     State(core): State<AppState>,
     user: AuthUser,
@@ -56,6 +99,26 @@ pub async fn list(
     Ok(page.answer(orders, |o| o.id))
 }
 
+/// Places a limit order (scope `orders:write`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    operation_id = "place_order",
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    request_body = NewOrderBody,
+    responses(
+        (status = 201, description = "The new open order", body = Order),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn place(
     State(core): State<AppState>,
     user: AuthUser,
@@ -71,6 +134,24 @@ pub async fn place(
     Ok((StatusCode::CREATED, Json(core.place_order(&user.0, input).await?)).into_response())
 }
 
+/// Cancels an open order (scope `orders:write`; the owner or an admin).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/orders/{id}",
+    operation_id = "cancel_order",
+    tag = "orders",
+    security(("bearer" = ["orders:write"])),
+    params(("id" = Uuid, Path, description = "Order id")),
+    responses(
+        (status = 200, description = "The cancelled order (`status: cancelled`)", body = Order),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn cancel(
     State(core): State<AppState>,
     Meta(meta): Meta,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::bad_query;
@@ -22,9 +23,14 @@ pub const MAX_LIMIT: i64 = 200;
 
 /// `?limit=&cursor=`, kept as text so that a bad value answers 422 naming its field rather
 /// than a bare 400. An empty value means "not given".
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Page size, 1–200; 50 by default.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    #[param(value_type = Option<Uuid>)]
     pub cursor: Option<String>,
 }
 
@@ -79,9 +85,10 @@ impl PageRequest {
 }
 
 /// The shape of every list answer.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Listing<T: Serialize> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; null on the last page.
     pub next_cursor: Option<Uuid>,
 }
 

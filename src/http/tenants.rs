@@ -7,28 +7,56 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
+use utoipa::ToSchema;
 
 use super::auth::path_id;
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
-use super::pagination::{ApiQuery, ListQuery};
+use super::openapi as doc;
+use super::pagination::{ApiQuery, ListQuery, Listing};
 use crate::domain::Scope;
 use crate::service::tenants::{NewTenantInput, TenantPatch};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct NewTenantBody {
+    /// 2–32 characters of `a-z`, `0-9` and `-`; unique.
+    #[schema(pattern = "^[a-z0-9-]{2,32}$", example = "acme")]
     slug: String,
+    /// 1–100 characters.
+    #[schema(example = "Acme Corp")]
     name: String,
+    /// Whether anyone may register in this tenant; `false` by default.
     allow_self_signup: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct TenantPatchBody {
     name: Option<String>,
+    /// Never `true` for the `platform` tenant (422).
     allow_self_signup: Option<bool>,
+    /// `false` refuses the tenant's logins and ends its sessions; the `platform` tenant
+    /// cannot be disabled (409).
     is_active: Option<bool>,
 }
 
+/// All tenants, newest first (scope `tenants:manage`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants",
+    operation_id = "list_tenants",
+    tag = "tenants",
+    security(("bearer" = ["tenants:manage"])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of tenants", body = Listing<doc::Tenant>),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn list(
     State(core): State<AppState>,
     user: AuthUser,
@@ -40,6 +68,27 @@ pub async fn list(
     Ok(page.answer(tenants, |t| t.id))
 }
 
+/// Creates a tenant (scope `tenants:manage`).
+#[utoipa::path(
+    post,
+    path = "/api/v1/tenants",
+    operation_id = "create_tenant",
+    tag = "tenants",
+    security(("bearer" = ["tenants:manage"])),
+    request_body = NewTenantBody,
+    responses(
+        (status = 201, description = "The new tenant", body = doc::Tenant),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn create(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -52,11 +101,51 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(tenant)).into_response())
 }
 
+/// One tenant (scope `tenants:manage`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/tenants/{id}",
+    operation_id = "get_tenant",
+    tag = "tenants",
+    security(("bearer" = ["tenants:manage"])),
+    params(("id" = Uuid, Path, description = "Tenant id")),
+    responses(
+        (status = 200, description = "The tenant", body = doc::Tenant),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
     user.require(Scope::TenantsManage)?;
     Ok(Json(core.get_tenant(path_id(&id)?).await?).into_response())
 }
 
+/// Renames, opens or closes sign-up, disables or re-enables a tenant (scope `tenants:manage`).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tenants/{id}",
+    operation_id = "update_tenant",
+    tag = "tenants",
+    security(("bearer" = ["tenants:manage"])),
+    params(("id" = Uuid, Path, description = "Tenant id")),
+    request_body = TenantPatchBody,
+    responses(
+        (status = 200, description = "The updated tenant", body = doc::Tenant),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn update(
     State(core): State<AppState>,
     Meta(meta): Meta,

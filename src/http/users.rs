@@ -7,24 +7,31 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
+use super::openapi as doc;
 use crate::domain::ValidationError;
 use crate::service::users::PasswordChange;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ProfilePatch {
+    /// At most 100 characters, not blank.
     display_name: Option<String>,
 }
 
 /// The password fields arrive as raw JSON values so that a value of the wrong type is
 /// reported under its own name (`new_password`), not under a field whose name it contains.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(description = "The current password and the new one")]
 pub struct PasswordBody {
     #[serde(default)]
+    #[schema(value_type = String, format = "password", required = true)]
     current_password: Option<Value>,
+    /// 8–72 bytes, not in the common-password list, not the current password.
     #[serde(default)]
+    #[schema(value_type = String, format = "password", required = true, min_length = 8, max_length = 72)]
     new_password: Option<Value>,
 }
 
@@ -36,10 +43,43 @@ fn text(value: Option<Value>, field: &'static str) -> Result<String, ValidationE
     }
 }
 
+/// The caller's own account.
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/me",
+    operation_id = "get_me",
+    tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = crate::service::auth::UserView),
+        (status = 401, response = doc::Unauthorized),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn me(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
     Ok(Json(core.me(&claims).await?).into_response())
 }
 
+/// Changes the caller's display name.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/me",
+    operation_id = "update_me",
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = ProfilePatch,
+    responses(
+        (status = 200, description = "The updated caller", body = crate::service::auth::UserView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn update_me(
     State(core): State<AppState>,
     Meta(meta): Meta,
@@ -49,6 +89,25 @@ pub async fn update_me(
     Ok(Json(core.update_me(&claims, body.display_name, &meta).await?).into_response())
 }
 
+/// Changes the caller's password; the caller's other sessions end.
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/me/password",
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Password changed; the caller's other sessions ended"),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 423, response = doc::Locked),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
 pub async fn change_password(
     State(core): State<AppState>,
     Meta(meta): Meta,

@@ -1,0 +1,555 @@
+//! The OpenAPI 3 description of the HTTP API, served at `GET /openapi.json`. It is generated
+//! from the code: the handlers' `#[utoipa::path]` annotations, the body types' `ToSchema`
+//! derives, and here the reusable problem+json error answers, the security schemes and the
+//! schemas of answers built by types outside the HTTP layer.
+//!
+//! `tests/api/openapi.rs` compares the document with the routes `mod.rs` registers, so a route
+//! added without an annotation (or an annotation without its route) fails the tests.
+
+use std::sync::LazyLock;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{Object, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
+use uuid::Uuid;
+
+use super::{admin, auth, ops, orders, tenants, users};
+
+/// The content type of every error answer.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The document: every route's operation, listed by handler.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tradesage",
+        description = "Authentication and session server of the Tradesage trading platform. Errors are \
+            `application/problem+json` with a stable `code`; lists take `limit` and `cursor` and answer \
+            `{items, next_cursor}`; money and quantities are decimal strings."
+    ),
+    paths(
+        ops::health,
+        ops::health_detailed,
+        ops::metrics,
+        ops::jwks,
+        openapi_json,
+        auth::register,
+        auth::login,
+        auth::refresh,
+        auth::logout,
+        auth::logout_all,
+        auth::sessions,
+        auth::end_session,
+        ops::actors,
+        users::me,
+        users::update_me,
+        users::change_password,
+        admin::list_users,
+        admin::create_user,
+        admin::get_user,
+        admin::update_user,
+        admin::unlock_user,
+        admin::user_sessions,
+        admin::end_session,
+        admin::lockouts,
+        admin::audit,
+        tenants::list,
+        tenants::create,
+        tenants::get,
+        tenants::update,
+        orders::list,
+        orders::place,
+        orders::cancel,
+    ),
+    components(
+        schemas(super::error::Problem),
+        responses(
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            NotFound,
+            Conflict,
+            PayloadTooLarge,
+            UnsupportedMediaType,
+            ValidationFailed,
+            Locked,
+            TooManyRequests,
+            Unavailable,
+        )
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Register, sign in, refresh, sign out, own sessions"),
+        (name = "users", description = "The caller's own account"),
+        (name = "admin", description = "Tenant administration (role `admin`)"),
+        (name = "tenants", description = "Tenant management (admins of tenant `platform`)"),
+        (name = "orders", description = "The protected trading resource"),
+        (name = "ops", description = "Health, metrics, keys, the actor system and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The security schemes the operations name: `bearer` (an access token; for `/metrics` and
+/// the actor view also `METRICS_TOKEN`; for refresh a refresh token) and `refresh_cookie`.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An ES256 access token (`token_type: access`); the scheme is matched \
+                         case-insensitively. The list of an operation's requirement names the scope it needs.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "refresh_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "refresh_token",
+                "The refresh token cookie set by login (`token_delivery: cookie`). Writes authenticated \
+                 by it need an `Origin` of this server or of `CORS_ALLOWED_ORIGINS`, or `X-Requested-With`.",
+            ))),
+        );
+    }
+}
+
+/// The document as served. Serialising it cannot fail (string keys only); were it to, the
+/// error is logged and `{}` served, and the unit tests below fail.
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
+    ApiDoc::openapi().to_json().unwrap_or_else(|error| {
+        tracing::error!(%error, "the OpenAPI document does not serialise");
+        "{}".to_owned()
+    })
+});
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "ops",
+    responses((status = 200, description = "The OpenAPI 3 description of this API", body = Object))
+)]
+pub async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], DOCUMENT.as_str()).into_response()
+}
+
+/// One reusable problem+json error answer per status: a response component whose body is a
+/// [`Problem`](super::error::Problem), with the headers that status carries.
+macro_rules! problem_responses {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident: $status:literal, $code:literal, $title:literal, $detail:literal, $description:literal
+        $(, field = $field:literal)?
+        $(, headers($(($header:literal, $integer:literal, $header_description:literal)),+ $(,)?))?;
+    )+) => {
+        $(
+            $(#[$meta])*
+            pub struct $name;
+
+            impl $name {
+                /// The example body: what the server answers for a typical error of this status.
+                pub fn example() -> Value {
+                    #[allow(unused_mut)]
+                    let mut example = json!({
+                        "type": concat!("https://tradesage.dev/problems/", $code),
+                        "title": $title,
+                        "status": $status,
+                        "detail": $detail,
+                        "code": $code,
+                    });
+                    $(example["field"] = json!($field);)?
+                    example
+                }
+            }
+
+            impl<'r> ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+                    let content = ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .example(Some(Self::example()))
+                        .build();
+                    #[allow(unused_mut)]
+                    let mut response = ResponseBuilder::new().description($description).content(PROBLEM_JSON, content);
+                    $($(
+                        let schema = Object::with_type(if $integer { Type::Integer } else { Type::String });
+                        response = response.header(
+                            $header,
+                            HeaderBuilder::new().schema(schema).description(Some($header_description)).build(),
+                        );
+                    )+)?
+                    (stringify!($name), response.build().into())
+                }
+            }
+        )+
+    };
+}
+
+problem_responses! {
+    /// 400.
+    BadRequest: 400, "validation_failed", "Malformed request", "malformed JSON: expected value at line 1 column 1",
+        "Malformed request: bad JSON syntax, query string or path (`validation_failed`).";
+    /// 401.
+    Unauthorized: 401, "token_missing", "Authentication required", "no token was presented",
+        "Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, \
+         `token_rotated`, `token_reused`, `session_revoked` or `session_ip_mismatch`.",
+        headers(("WWW-Authenticate", false, "`Bearer error=\"invalid_token\", error_description=\"<code>\"`"));
+    /// 403.
+    Forbidden: 403, "forbidden", "Forbidden", "this needs the `users:manage` scope",
+        "Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write \
+         without a trusted `Origin` or `X-Requested-With`) or `account_disabled`.";
+    /// 404.
+    NotFound: 404, "not_found", "Not found", "no such resource",
+        "`not_found`: no such resource (or one the caller may not see).";
+    /// 409.
+    Conflict: 409, "conflict", "Conflict", "an account with this email already exists in this tenant",
+        "`conflict`: the request clashes with the resource's current state.";
+    /// 413.
+    PayloadTooLarge: 413, "payload_too_large", "Payload too large", "the body must be at most 1 MiB",
+        "`payload_too_large`: the body is larger than 1 MiB.";
+    /// 415.
+    UnsupportedMediaType: 415, "validation_failed", "Unsupported media type", "send Content-Type: application/json",
+        "`validation_failed`: the body was not sent as `Content-Type: application/json`.";
+    /// 422.
+    ValidationFailed: 422, "validation_failed", "Validation failed", "email: is not a valid email address",
+        "`validation_failed`: a field is missing, of the wrong type or breaks a rule; `field` names it.",
+        field = "email";
+    /// 423.
+    Locked: 423, "account_locked", "Account locked", "too many failed sign-ins; try again in 60 s",
+        "`account_locked`: too many failed sign-ins. Every attempt is refused until the lock ends.",
+        headers(("Retry-After", true, "Seconds until the lock ends; absent when the lock is permanent"));
+    /// 429.
+    TooManyRequests: 429, "rate_limited", "Too many requests", "slow down; see Retry-After",
+        "`rate_limited`: too many requests from this client IP or user.",
+        headers(
+            ("Retry-After", true, "Seconds until a request would be allowed"),
+            ("RateLimit-Limit", true, "Requests allowed per window"),
+            ("RateLimit-Remaining", true, "Requests left in the window"),
+            ("RateLimit-Reset", true, "Seconds until the window is full again"),
+        );
+    /// 503.
+    Unavailable: 503, "unavailable", "Service unavailable", "a dependency is unavailable; retry shortly",
+        "`unavailable`: a dependency is down or the request timed out; retry after `Retry-After`.",
+        headers(("Retry-After", true, "Seconds"));
+}
+
+// Schemas of answers serialised by types outside the HTTP layer. They mirror those types field
+// for field; the unit tests below serialise the real types and compare.
+
+/// A tenant.
+#[derive(Serialize, ToSchema)]
+pub struct Tenant {
+    pub id: Uuid,
+    #[schema(example = "acme")]
+    pub slug: String,
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+    pub allow_self_signup: bool,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A current lockout, kept per (tenant, email) whether or not the account exists.
+#[derive(Serialize, ToSchema)]
+pub struct LockoutView {
+    /// The account of that email in the tenant, if there is one.
+    pub user_id: Option<Uuid>,
+    pub email: String,
+    /// Failed sign-ins since the last lock ended.
+    pub failures: u32,
+    /// The step of the lockout ladder reached.
+    pub step: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub permanent: bool,
+}
+
+/// One line of the audit trail.
+#[derive(Serialize, ToSchema)]
+pub struct AuditEvent {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub tenant_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    #[schema(example = "login_succeeded")]
+    pub event: String,
+    #[schema(example = "success")]
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    /// Event-specific facts.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+/// The actor system's supervision tree.
+#[derive(Serialize, ToSchema)]
+pub struct ActorsView {
+    pub node: String,
+    pub uptime_s: u64,
+    pub kinds: Vec<ActorKind>,
+    pub supervisors: Vec<Supervisor>,
+}
+
+/// The actors of one kind (`session`, `lockout`).
+#[derive(Serialize, ToSchema)]
+pub struct ActorKind {
+    #[schema(example = "session")]
+    pub kind: String,
+    pub live: i64,
+    pub activations: u64,
+    pub passivations: u64,
+    pub restarts: u64,
+    pub failures: u64,
+    pub mailbox_depth: i64,
+    pub handle_time_ms: Quantiles,
+}
+
+/// Message handling time quantiles, in milliseconds.
+#[derive(Serialize, ToSchema)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// One supervisor (a shard of a kind).
+#[derive(Serialize, ToSchema)]
+pub struct Supervisor {
+    #[schema(example = "session-shard-0")]
+    pub name: String,
+    pub kind: String,
+    pub children: u64,
+    pub restarts: u64,
+    pub failures: u64,
+}
+
+/// A JSON Web Key Set.
+#[derive(Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// A P-256 public key (RFC 7517), `kid` being its RFC 7638 thumbprint.
+#[derive(Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    pub kty: String,
+    #[schema(example = "P-256")]
+    pub crv: String,
+    pub x: String,
+    pub y: String,
+    pub kid: String,
+    #[schema(example = "ES256")]
+    pub alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::body::to_bytes;
+
+    use super::*;
+    use crate::domain::ValidationError;
+    use crate::http::error::ApiError;
+    use crate::service::ServiceError;
+    use crate::store::RateDecision;
+
+    fn document() -> Value {
+        serde_json::from_str(&DOCUMENT).unwrap()
+    }
+
+    /// The schema `name` refers to, following `$ref`s.
+    fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+        while let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            let name = reference.strip_prefix("#/components/schemas/").expect("a schema reference");
+            schema = &doc["components"]["schemas"][name];
+            assert!(schema.is_object(), "{reference} is not in the document");
+        }
+        schema
+    }
+
+    /// Checks that `value` fits `schema` as far as object keys go: every key it has is a
+    /// property of the schema, every required property is there; recursing into objects and
+    /// arrays.
+    fn assert_fits(doc: &Value, schema: &Value, value: &Value, at: &str) {
+        let schema = resolve(doc, schema);
+        if let Some(one_of) = schema.get("oneOf").and_then(Value::as_array) {
+            // `Option<T>` of a referenced schema: `oneOf: [null, T]`.
+            if value.is_null() {
+                return;
+            }
+            let object = one_of.iter().find(|s| s.get("type") != Some(&json!("null"))).expect("a non-null branch");
+            return assert_fits(doc, object, value, at);
+        }
+        match value {
+            Value::Object(fields) => {
+                let properties = schema["properties"].as_object().unwrap_or_else(|| panic!("{at}: no properties"));
+                for (key, field) in fields {
+                    let property = properties.get(key).unwrap_or_else(|| panic!("{at}.{key} is not in the schema"));
+                    if !(property.get("type") == Some(&json!("object")) && property.get("properties").is_none()) {
+                        assert_fits(doc, property, field, &format!("{at}.{key}"));
+                    }
+                }
+                for required in schema["required"].as_array().unwrap_or(&Vec::new()) {
+                    let required = required.as_str().unwrap();
+                    assert!(fields.contains_key(required), "{at}.{required} is required but missing");
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    assert_fits(doc, &schema["items"], item, &format!("{at}[{i}]"));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn schema_named(name: &str) -> Value {
+        json!({ "$ref": format!("#/components/schemas/{name}") })
+    }
+
+    #[test]
+    fn the_document_is_openapi_3_titled_tradesage() {
+        let doc = document();
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        assert_eq!(doc["info"]["title"], "Tradesage");
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    #[test]
+    fn the_mirrored_schemas_fit_what_the_real_types_serialise() {
+        let doc = document();
+        let now = Utc::now();
+        let tenant = crate::domain::Tenant {
+            id: Uuid::now_v7(),
+            slug: "acme".into(),
+            name: "Acme".into(),
+            allow_self_signup: true,
+            is_active: true,
+            created_at: now,
+        };
+        assert_fits(&doc, &schema_named("Tenant"), &serde_json::to_value(&tenant).unwrap(), "Tenant");
+        let lockout = crate::service::admin::LockoutView {
+            user_id: Some(Uuid::now_v7()),
+            email: "a@example.com".into(),
+            failures: 3,
+            step: 1,
+            locked_until: Some(now),
+            permanent: false,
+        };
+        assert_fits(&doc, &schema_named("LockoutView"), &serde_json::to_value(&lockout).unwrap(), "LockoutView");
+        let event = crate::store::AuditEvent {
+            id: Uuid::now_v7(),
+            at: now,
+            tenant_id: Some(Uuid::now_v7()),
+            user_id: None,
+            event: "login_succeeded".into(),
+            outcome: "success".into(),
+            ip: Some("127.0.0.1".into()),
+            user_agent: Some("test".into()),
+            request_id: None,
+            detail: json!({ "x": 1 }),
+        };
+        assert_fits(&doc, &schema_named("AuditEvent"), &serde_json::to_value(&event).unwrap(), "AuditEvent");
+        let actors = crate::actors::ActorsView {
+            node: "n".into(),
+            uptime_s: 1,
+            kinds: vec![crate::actors::KindView {
+                kind: "session",
+                live: 1,
+                activations: 1,
+                passivations: 0,
+                restarts: 0,
+                failures: 0,
+                mailbox_depth: 0,
+                handle_time_ms: crate::actors::Quantiles { p50: 0.1, p99: 0.2 },
+            }],
+            supervisors: vec![crate::actors::SupervisorView {
+                name: "session-shard-0".into(),
+                kind: "session",
+                children: 1,
+                restarts: 0,
+                failures: 0,
+            }],
+        };
+        assert_fits(&doc, &schema_named("ActorsView"), &serde_json::to_value(&actors).unwrap(), "ActorsView");
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k", "alg": "ES256", "use": "sig"});
+        assert_fits(&doc, &schema_named("Jwks"), &json!({ "keys": [jwk] }), "Jwks");
+    }
+
+    async fn body_of(error: ApiError) -> Value {
+        let response = error.into_response();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        serde_json::from_slice(&to_bytes(response.into_body(), usize::MAX).await.unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_error_examples_are_what_the_server_answers() {
+        let doc = document();
+        let decision = RateDecision {
+            allowed: false,
+            limit: 1,
+            remaining: 0,
+            reset_after: Duration::from_secs(1),
+            retry_after: Duration::from_secs(1),
+        };
+        let cases: Vec<(&str, Value, ApiError)> = vec![
+            (
+                "BadRequest",
+                BadRequest::example(),
+                ApiError::BadRequest(BadRequest::example()["detail"].as_str().unwrap().into()),
+            ),
+            ("Unauthorized", Unauthorized::example(), ServiceError::TokenMissing.into()),
+            (
+                "Forbidden",
+                Forbidden::example(),
+                ServiceError::Forbidden("this needs the `users:manage` scope".into()).into(),
+            ),
+            ("NotFound", NotFound::example(), ServiceError::NotFound.into()),
+            (
+                "Conflict",
+                Conflict::example(),
+                ServiceError::Conflict("an account with this email already exists in this tenant".into()).into(),
+            ),
+            ("PayloadTooLarge", PayloadTooLarge::example(), ApiError::PayloadTooLarge),
+            ("UnsupportedMediaType", UnsupportedMediaType::example(), ApiError::UnsupportedMediaType),
+            (
+                "ValidationFailed",
+                ValidationFailed::example(),
+                ValidationError::new("email", "is not a valid email address").into(),
+            ),
+            (
+                "Locked",
+                Locked::example(),
+                ServiceError::AccountLocked { retry_after: Some(Duration::from_secs(60)) }.into(),
+            ),
+            ("TooManyRequests", TooManyRequests::example(), ApiError::RateLimited(decision)),
+            ("Unavailable", Unavailable::example(), ServiceError::Unavailable("test".into()).into()),
+        ];
+        for (name, example, error) in cases {
+            let response = &doc["components"]["responses"][name];
+            assert_eq!(response["content"][PROBLEM_JSON]["example"], example, "{name}");
+            let answered = body_of(error).await;
+            assert_eq!(answered, example, "{name}");
+            assert_fits(&doc, &schema_named("Problem"), &answered, name);
+        }
+    }
+}
