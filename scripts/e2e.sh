@@ -1,19 +1,107 @@
 #!/usr/bin/env bash
-# Starts a real server (embedded, on a free port, short access tokens) serving web/dist and
-# runs the Playwright end-to-end tests in Debian's Chromium against it.
+# End-to-end tests of the web app: starts a real server (embedded backends, a free port, 5 s
+# access tokens, a short lockout ladder, a platform admin) serving web/dist, and runs the
+# Playwright tests (web/e2e/app.e2e.mjs) in Debian's headless Chromium against it.
+#
+# Exits non-zero when any test fails (or the server does not come up); then prints the tail of
+# the server log. The server is always stopped. Screenshots and the server log end up in
+# web/e2e/artifacts/ (gitignored).
+#
+# Run from a clean clone after scripts/web-build.sh (scripts/test does `npm ci && npm test &&
+# npm run build` first). E2E_TIMEOUT_S bounds the test run (default 600); TRADESAGE_BIN names a
+# server binary to test instead of building target/debug/tradesage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! [ -x /usr/bin/chromium ]; then
+
+CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if ! [ -x "$CHROMIUM" ]; then
+  echo "== e2e: installing Debian's chromium"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-cargo build --bin tradesage
-data=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# The built app (a no-op when web/dist is up to date) and the test's one dependency.
+scripts/web-build.sh
+[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+# TRADESAGE_BIN: test this binary instead of building the debug one.
+bin="${TRADESAGE_BIN:-}"
+if [ -z "$bin" ]; then
+  cargo build --bin tradesage
+  bin=./target/debug/tradesage
+fi
+
+data=$(mktemp -d "${TMPDIR:-/tmp}/tradesage-e2e.XXXXXX")
+log="$data/server.log"
+server=""
+
+stop_server() {
+  [ -n "$server" ] || return 0
+  if kill -0 "$server" 2>/dev/null; then
+    kill "$server" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$server" 2>/dev/null || true
+  fi
+  wait "$server" 2>/dev/null || true
+  server=""
+}
+
+finish() {
+  local rc=$?
+  trap - EXIT INT TERM
+  stop_server
+  if [ -f "$log" ]; then
+    mkdir -p web/e2e/artifacts
+    cp "$log" web/e2e/artifacts/server.log || true
+    if [ "$rc" -ne 0 ]; then
+      echo "== e2e: FAILED (exit $rc). Last 100 lines of the server log (full log: web/e2e/artifacts/server.log):" >&2
+      tail -n 100 "$log" >&2 || true
+    fi
+  elif [ "$rc" -ne 0 ]; then
+    echo "== e2e: FAILED (exit $rc) before the server started" >&2
+  fi
+  rm -rf "$data"
+  exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 export TRADESAGE_ADMIN_EMAIL=root@example.com TRADESAGE_ADMIN_PASSWORD=e2e-Root-password-42
-TRADESAGE_DATA_DIR="$data" TRADESAGE_BIND="127.0.0.1:$port" COOKIE_SECURE=false BCRYPT_ROUNDS=4 \
-  ACCESS_TOKEN_TTL=5s LOCKOUT_THRESHOLD=3 LOCKOUT_LADDER=30s,permanent SESSION_IDLE_PASSIVATE=1m \
-  TRADESAGE_WEB_DIR=web/dist LOG_FORMAT=json ./target/debug/tradesage serve >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-(cd web && TRADESAGE_URL="http://127.0.0.1:$port" npm run e2e)
+
+# A free port can be taken between choosing it and binding it: try a few.
+url=""
+for attempt in 1 2 3; do
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  TRADESAGE_DATA_DIR="$data" TRADESAGE_BIND="127.0.0.1:$port" COOKIE_SECURE=false BCRYPT_ROUNDS=4 \
+    ACCESS_TOKEN_TTL=5s LOCKOUT_THRESHOLD=3 LOCKOUT_LADDER=30s,permanent SESSION_IDLE_PASSIVATE=1m \
+    TRADESAGE_WEB_DIR=web/dist LOG_FORMAT=json "$bin" serve >>"$log" 2>&1 &
+  server=$!
+  for _ in $(seq 1 300); do
+    kill -0 "$server" 2>/dev/null || break
+    if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then url="http://127.0.0.1:$port"; break; fi
+    sleep 0.1
+  done
+  # Healthy and still ours (not another process that happened to answer on the port).
+  if [ -n "$url" ] && kill -0 "$server" 2>/dev/null; then break; fi
+  url=""
+  stop_server
+  echo "== e2e: the server did not come up on port $port (attempt $attempt)" >&2
+done
+[ -n "$url" ] || exit 1
+curl -sf "$url/" | grep -q '<div id="root"' || { echo "== e2e: $url/ does not serve the web app (web/dist)" >&2; exit 1; }
+echo "== e2e: server at $url (pid $server), data in $data"
+
+start=$(date +%s)
+set +e
+(
+  cd web
+  TRADESAGE_URL="$url" CHROMIUM_PATH="$CHROMIUM" E2E_ACCESS_TTL_S=5 E2E_LOCKOUT_THRESHOLD=3 \
+    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node e2e/app.e2e.mjs
+)
+rc=$?
+set -e
+if ! kill -0 "$server" 2>/dev/null; then
+  echo "== e2e: the server exited during the tests" >&2
+  [ "$rc" -ne 0 ] || rc=1
+fi
+[ "$rc" -ne 124 ] || echo "== e2e: timed out after ${E2E_TIMEOUT_S:-600} s" >&2
+echo "== e2e: $([ "$rc" -eq 0 ] && echo passed || echo FAILED) in $(($(date +%s) - start)) s"
+exit "$rc"

@@ -70,13 +70,25 @@ function userView(u) {
   const t = tenants.get(u.tenant_id);
   return { id: u.id, email: u.email, display_name: u.display_name, tenant: { id: t.id, slug: t.slug, name: t.name }, roles: u.roles, scopes: scopesOf(u), created_at: u.created_at };
 }
+// Shapes as the real server answers them (src/http/*.rs): the admin user view is the user view
+// plus `is_active` (lock state comes from /admin/lockouts).
 function adminUserView(u) {
-  const f = failures.get(`${u.tenant_id}|${u.email}`);
-  const locked = !!f && (f.lockedUntil === Infinity || f.lockedUntil > Date.now());
-  return { ...userView(u), is_active: u.is_active, locked, locked_until: locked && f.lockedUntil !== Infinity ? new Date(f.lockedUntil).toISOString() : null };
+  return { ...userView(u), is_active: u.is_active };
 }
-function log(event, u, extra = {}) {
-  audit.unshift({ id: randomUUID(), created_at: now(), event, user_id: u?.id ?? null, email: u?.email ?? null, tenant_id: u?.tenant_id ?? null, ...extra });
+/** An audit event as the server records it: `{id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail}`. */
+function log(event, u, detail = {}, outcome = 'success', tenantId = null) {
+  audit.unshift({
+    id: randomUUID(),
+    at: now(),
+    tenant_id: u?.tenant_id ?? tenantId,
+    user_id: u?.id ?? null,
+    event,
+    outcome,
+    ip: '127.0.0.1',
+    user_agent: null,
+    request_id: randomUUID(),
+    detail,
+  });
 }
 
 const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -198,14 +210,14 @@ async function api(req, res, url, body) {
     pwCheck(body.password);
     if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email)) throw new Problem(409, 'conflict', 'This email is already registered.');
     const u = addUser(t, email, body.password, ['viewer'], body.display_name ?? null);
-    log('user_registered', u);
+    log('register', u);
     return send(res, 201, userView(u));
   }
   if (M === 'POST' && path === '/auth/login') {
     const t = tenantBySlug(body.tenant ?? 'default');
     const email = String(body.email ?? '').trim().toLowerCase();
     const key = `${t?.id}|${email}`;
-    const f = failures.get(key) ?? { count: 0, lockedUntil: 0 };
+    const f = failures.get(key) ?? { count: 0, lockedUntil: 0, step: 0 };
     if (f.lockedUntil > Date.now()) {
       throw new Problem(423, 'account_locked', 'Too many failed sign-ins.', f.lockedUntil === Infinity ? {} : { 'Retry-After': String(Math.ceil((f.lockedUntil - Date.now()) / 1000)) });
     }
@@ -213,12 +225,13 @@ async function api(req, res, url, body) {
     if (!u || u.password !== body.password) {
       f.count++;
       failures.set(key, f);
-      log('login_failed', u ?? null, { email });
+      log('login', u ?? null, { reason: 'invalid_credentials' }, 'failure', t?.id ?? null);
       if (f.count >= 5) {
         f.count = 0;
+        f.step = (f.step ?? 0) + 1;
         f.lockedUntil = Date.now() + 60_000;
         actorStats.lockout.activations++;
-        log('account_locked', u ?? null, { email });
+        log('lockout', u ?? null, { permanent: false, retry_after_s: 60, step: f.step }, 'locked', t?.id ?? null);
         throw new Problem(423, 'account_locked', 'Too many failed sign-ins.', { 'Retry-After': '60' });
       }
       throw new Problem(401, 'invalid_credentials', 'Email or password is incorrect.');
@@ -227,7 +240,7 @@ async function api(req, res, url, body) {
     f.count = 0;
     failures.set(key, f);
     const s = newSession(req, u);
-    log('login_succeeded', u, { session_id: s.session_id });
+    log('login', u, { session_id: s.session_id });
     const out = tokenBody(s);
     const rt = mintRefresh(s);
     if (body.token_delivery === 'body') return send(res, 200, { ...out, refresh_token: rt });
@@ -245,7 +258,7 @@ async function api(req, res, url, body) {
     if (r.spentAt) {
       if (Date.now() - r.spentAt < GRACE_MS) throw new Problem(401, 'token_rotated', 'The refresh token was just rotated.');
       endSession(s);
-      log('token_reused', users.get(s.user_id), { session_id: s.session_id });
+      log('token_reuse_detected', users.get(s.user_id), { session_id: s.session_id }, 'session_ended');
       throw new Problem(401, 'token_reused', 'A spent refresh token was presented; the session was ended.');
     }
     r.spentAt = Date.now();
@@ -274,7 +287,7 @@ async function api(req, res, url, body) {
 
   if (M === 'POST' && path === '/auth/logout-all') {
     for (const s of sessions.values()) if (s.user_id === ctx.u.id) endSession(s);
-    log('logout_all', ctx.u);
+    log('logout', ctx.u, { all: true });
     return send(res, 204, undefined, { 'Set-Cookie': clearRefreshCookie });
   }
   const sessionView = (s, current) => ({ session_id: s.session_id, created_at: s.created_at, last_seen_at: s.last_seen_at, expires_at: s.expires_at, client_ip: s.client_ip, user_agent: s.user_agent, current });
@@ -298,7 +311,7 @@ async function api(req, res, url, body) {
     pwCheck(body.new_password);
     ctx.u.password = body.new_password;
     for (const s of sessions.values()) if (s.user_id === ctx.u.id && s.session_id !== ctx.s.session_id) endSession(s);
-    log('password_changed', ctx.u);
+    log('password_change', ctx.u);
     return send(res, 204);
   }
   if (path === '/orders' && M === 'GET') {
@@ -392,7 +405,14 @@ async function api(req, res, url, body) {
       .map(([k, f]) => {
         const email = k.split('|')[1];
         const u = [...users.values()].find((x) => x.tenant_id === tid && x.email === email);
-        return { email, user_id: u?.id ?? null, failed_attempts: f.count, locked_until: f.lockedUntil > Date.now() ? new Date(f.lockedUntil).toISOString() : null, permanent: f.lockedUntil === Infinity };
+        return {
+          user_id: u?.id ?? null,
+          email,
+          failures: f.count,
+          step: f.step ?? 0,
+          locked_until: f.lockedUntil > Date.now() && f.lockedUntil !== Infinity ? new Date(f.lockedUntil).toISOString() : null,
+          permanent: f.lockedUntil === Infinity,
+        };
       });
     return send(res, 200, { items, next_cursor: null });
   }
@@ -401,7 +421,7 @@ async function api(req, res, url, body) {
     const tid = adminTenant(ctx, url);
     const ev = url.searchParams.get('event');
     const uid = url.searchParams.get('user_id');
-    const items = audit.filter((a) => a.tenant_id === tid && (!ev || a.event === ev) && (!uid || a.user_id === uid)).map(({ tenant_id: _t, ...rest }) => rest);
+    const items = audit.filter((a) => a.tenant_id === tid && (!ev || a.event === ev) && (!uid || a.user_id === uid));
     return send(res, 200, page(items, url));
   }
   if (path.startsWith('/tenants')) {

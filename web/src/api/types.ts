@@ -3,6 +3,7 @@ export interface Tenant {
   slug: string;
   name: string;
   allow_self_signup?: boolean;
+  is_active?: boolean;
   created_at?: string;
 }
 
@@ -51,19 +52,43 @@ export interface Order {
   created_at: string;
 }
 
-/** A user as seen by an admin (GET /api/v1/admin/users). Fields beyond `User` are optional. */
+/** A user as seen by an admin (GET /api/v1/admin/users): the user view plus `is_active`. */
 export interface AdminUser {
   id: string;
   email: string;
   display_name?: string | null;
   roles: string[];
+  scopes?: string[];
   is_active?: boolean;
-  locked?: boolean;
-  locked_until?: string | null;
   created_at?: string;
-  last_login_at?: string | null;
-  tenant?: Pick<Tenant, 'id' | 'slug' | 'name'> | string;
-  tenant_id?: string;
+  tenant?: Pick<Tenant, 'id' | 'slug' | 'name'>;
+}
+
+/**
+ * A sign-in lockout (GET /api/v1/admin/lockouts). Kept per (tenant, email) whether or not the
+ * account exists, so `user_id` is null for unknown emails.
+ */
+export interface Lockout {
+  user_id: string | null;
+  email: string;
+  failures: number;
+  step: number;
+  locked_until: string | null;
+  permanent: boolean;
+}
+
+/** An audit event (GET /api/v1/admin/audit), newest first. */
+export interface AuditEvent {
+  id: string;
+  at: string;
+  tenant_id: string | null;
+  user_id: string | null;
+  event: string;
+  outcome: string;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  detail: unknown;
 }
 
 export interface ActorKind {

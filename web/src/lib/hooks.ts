@@ -14,8 +14,11 @@ export function useNow(intervalMs = 1000): number {
 
 /** Seconds left until `until` (epoch ms), ticking; 0 when past or null. */
 export function useCountdown(until: number | null): number {
-  const now = useNow(until ? 250 : 60_000);
+  const tick = useNow(until ? 250 : 60_000);
   if (!until) return 0;
+  // `tick` may be up to a minute old on the render that sets `until` (the slow interval ran
+  // until then): never count from before the present.
+  const now = Math.max(tick, Date.now());
   return Math.max(0, Math.ceil((until - now) / 1000));
 }
 

@@ -12,6 +12,7 @@ export function OperatorPage() {
   const [data, setData] = useState<ActorsView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
+  const [polls, setPolls] = useState(0);
   const [paused, setPaused] = useState(false);
   const pausedRef = useRef(paused);
   pausedRef.current = paused;
@@ -31,6 +32,7 @@ export function OperatorPage() {
           setData(res.data);
           setError(null);
           setUpdatedAt(new Date());
+          setPolls((n) => n + 1);
         } catch (e) {
           if (!alive) return;
           setError(describeError(e));
@@ -59,7 +61,7 @@ export function OperatorPage() {
   );
 
   return (
-    <div data-testid="operator-page">
+    <div data-testid="operator-page" data-polls={polls}>
       <PageHeader
         title="Operator"
         subtitle="The actor supervision tree of this node, refreshed every 2 seconds."
@@ -90,7 +92,7 @@ export function OperatorPage() {
           <div className="mb-6 grid grid-cols-2 gap-4 lg:grid-cols-5">
             <Stat label="Node" value={data.node} mono testId="operator-node" />
             <Stat label="Uptime" value={formatUptime(data.uptime_s)} testId="operator-uptime" />
-            <Stat label="Live actors" value={formatNumber(totals.live)} />
+            <Stat label="Live actors" value={formatNumber(totals.live)} testId="operator-live-total" />
             <Stat label="Restarts" value={formatNumber(totals.restarts)} warn={totals.restarts > 0} />
             <Stat label="Failures" value={formatNumber(totals.failures)} bad={totals.failures > 0} />
           </div>
@@ -116,7 +118,7 @@ export function OperatorPage() {
                   {kinds.map((k) => (
                     <tr key={k.kind} data-testid="actor-kind-row" data-kind={k.kind}>
                       <td className={`${td} font-medium text-slate-900`}>{k.kind}</td>
-                      <td className={tdNum}>{formatNumber(k.live)}</td>
+                      <td className={tdNum} data-testid="actor-live" data-value={k.live}>{formatNumber(k.live)}</td>
                       <td className={tdNum}>{formatNumber(k.activations)}</td>
                       <td className={tdNum}>{formatNumber(k.passivations)}</td>
                       <td className={tdNum}>{k.restarts > 0 ? <Badge color="amber">{formatNumber(k.restarts)}</Badge> : '0'}</td>

@@ -67,7 +67,7 @@ export function TenantsPage() {
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {list.items.map((t) => (
-                  <tr key={t.id} data-testid="tenant-row">
+                  <tr key={t.id} data-testid="tenant-row" data-slug={t.slug}>
                     <td className={td}>
                       {editing?.id === t.id ? (
                         <form
@@ -96,7 +96,14 @@ export function TenantsPage() {
                         <span className="font-medium text-slate-900">{t.name}</span>
                       )}
                     </td>
-                    <td className={`${td} font-mono text-xs`}>{t.slug}</td>
+                    <td className={`${td} font-mono text-xs`}>
+                      {t.slug}
+                      {t.is_active === false && (
+                        <span className="ml-2 font-sans">
+                          <Badge color="gray">inactive</Badge>
+                        </span>
+                      )}
+                    </td>
                     <td className={td}>
                       <Badge color={t.allow_self_signup ? 'green' : 'gray'}>{t.allow_self_signup ? 'allowed' : 'closed'}</Badge>
                     </td>

@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { describeError } from '../../api/problem';
-import { ROLES, SCOPES, type AdminUser, type Page, type SessionInfo } from '../../api/types';
+import { ROLES, SCOPES, type AdminUser, type Lockout, type Page, type SessionInfo } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { Alert, Badge, Button, Card, Checkbox, Empty, Loading } from '../../components/ui';
 import { describeUserAgent, formatDateTime, formatRelative } from '../../lib/format';
 import { useQuery } from '../../lib/hooks';
+import { lockedUsers } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
 export function UserDetailPage() {
@@ -23,6 +24,11 @@ export function UserDetailPage() {
         .then((r) => r.data.items ?? []),
     [api, id, tenant],
   );
+  const lockoutsQ = useQuery(
+    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
+    [api, tenant],
+  );
+  const lock = lockedUsers(lockoutsQ.data ?? []).get(id);
   const [roles, setRoles] = useState<string[]>([]);
   const [busy, setBusy] = useState<string | null>(null);
   const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
@@ -78,6 +84,7 @@ export function UserDetailPage() {
         <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500">
           {u.display_name && <span>{u.display_name}</span>}
           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
+          {lock && <Badge color="amber" testId="admin-user-locked">{lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}</Badge>}
           <span>Created {formatDateTime(u.created_at)}</span>
         </div>
       </div>
@@ -144,6 +151,7 @@ export function UserDetailPage() {
                 onClick={() =>
                   run('unlock', async () => {
                     await api.http.post(`/admin/users/${encodeURIComponent(id)}/unlock`, undefined, { params });
+                    lockoutsQ.setData((prev) => (prev ?? []).filter((l) => l.user_id !== id));
                     setMsg({ kind: 'success', text: 'Sign-in unlocked.' });
                   })
                 }

@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { codeOf, describeError } from '../../api/problem';
-import { ROLES, type AdminUser, type Page } from '../../api/types';
+import { ROLES, type AdminUser, type Lockout, type Page } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { PasswordRules, passwordProblems } from '../../components/PasswordRules';
 import { Alert, Badge, Button, Card, Checkbox, Empty, Field, Loading, Table, td, th } from '../../components/ui';
 import { formatDateTime } from '../../lib/format';
-import { usePaged } from '../../lib/hooks';
+import { useQuery, usePaged } from '../../lib/hooks';
+import { lockedUsers } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
 export function UsersPage() {
@@ -24,6 +25,12 @@ export function UsersPage() {
         .then((r) => r.data),
     [api, tenant],
   );
+  // The user view has no lock state: it comes from the tenant's lockouts.
+  const lockouts = useQuery(
+    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
+    [api, tenant],
+  );
+  const locks = lockedUsers(lockouts.data ?? []);
 
   const q = query.trim().toLowerCase();
   const shown = q
@@ -34,7 +41,7 @@ export function UsersPage() {
     setBusyId(u.id);
     setMsg(null);
     try {
-      const res = await api.http.patch<AdminUser>(`/admin/users/${u.id}`, { is_active: active }, { params });
+      const res = await api.http.patch<AdminUser>(`/admin/users/${encodeURIComponent(u.id)}`, { is_active: active }, { params });
       list.update((items) => items.map((x) => (x.id === u.id ? { ...x, ...res.data } : x)));
       setMsg({ kind: 'success', text: `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.` });
     } catch (e) {
@@ -48,8 +55,8 @@ export function UsersPage() {
     setBusyId(u.id);
     setMsg(null);
     try {
-      await api.http.post(`/admin/users/${u.id}/unlock`, undefined, { params });
-      list.update((items) => items.map((x) => (x.id === u.id ? { ...x, locked: false, locked_until: null } : x)));
+      await api.http.post(`/admin/users/${encodeURIComponent(u.id)}/unlock`, undefined, { params });
+      lockouts.setData((prev) => (prev ?? []).filter((l) => l.user_id !== u.id));
       setMsg({ kind: 'success', text: `${u.email} unlocked.` });
     } catch (e) {
       setMsg({ kind: 'error', text: describeError(e) });
@@ -111,9 +118,10 @@ export function UsersPage() {
               <tbody className="divide-y divide-slate-100">
                 {shown.map((u) => {
                   const active = u.is_active !== false;
-                  const locked = !!u.locked || (!!u.locked_until && new Date(u.locked_until).getTime() > Date.now());
+                  const lock = locks.get(u.id);
+                  const locked = !!lock;
                   return (
-                    <tr key={u.id} data-testid="user-row">
+                    <tr key={u.id} data-testid="user-row" data-email={u.email} data-locked={locked}>
                       <td className={td}>
                         <Link to={{ pathname: u.id, search }} className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
                           {u.email}
@@ -130,7 +138,11 @@ export function UsersPage() {
                       <td className={td}>
                         <div className="flex flex-wrap gap-1">
                           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
-                          {locked && <Badge color="amber">locked</Badge>}
+                          {lock && (
+                            <span title={lock.permanent ? 'Locked until an admin unlocks' : `Locked until ${formatDateTime(lock.locked_until)}`}>
+                              <Badge color="amber" testId="user-locked-badge">{lock.permanent ? 'locked (permanent)' : 'locked'}</Badge>
+                            </span>
+                          )}
                         </div>
                       </td>
                       <td className={`${td} whitespace-nowrap`}>{formatDateTime(u.created_at)}</td>
