@@ -75,7 +75,7 @@ impl ActorContext {
     pub async fn mirror(&self, kind: &str, id: &str, cache_key: &str, version: i64, sealed: &str, ttl: Duration) {
         let started = std::time::Instant::now();
         if let Err(e) = self.stores.cache.put_versioned(cache_key, version, sealed, ttl).await {
-            tracing::warn!(error = %e, kind, "cache write failed; the database holds the state");
+            cache_trouble(&e, kind, "cache write failed; the database holds the state");
         }
         self.observe("cache", "put", started);
         self.announce(kind, id, version).await;
@@ -84,7 +84,7 @@ impl ActorContext {
     /// Removes a value from the cache and tells the other nodes.
     pub async fn forget(&self, kind: &str, id: &str, cache_key: &str, version: i64) {
         if let Err(e) = self.stores.cache.delete(cache_key).await {
-            tracing::warn!(error = %e, kind, "cache delete failed");
+            cache_trouble(&e, kind, "cache delete failed");
         }
         self.announce(kind, id, version).await;
     }
@@ -92,12 +92,22 @@ impl ActorContext {
     async fn announce(&self, kind: &str, id: &str, version: i64) {
         let message = format!("{} {kind} {id} {version}", self.node_id);
         if let Err(e) = self.stores.cache.publish(&message).await {
-            tracing::warn!(error = %e, kind, "could not tell other nodes of a change");
+            cache_trouble(&e, kind, "could not tell other nodes of a change");
         }
     }
 
     pub fn observe(&self, store: &str, operation: &str, started: std::time::Instant) {
         self.metrics.store_duration.with_label_values(&[store, operation]).observe(started.elapsed().as_secs_f64());
+    }
+}
+
+/// Logs a cache failure: a warning when it is news, debug while the breaker is open (health
+/// and the `cache_circuit_open` metric already say so; one line per request would flood).
+fn cache_trouble(error: &StoreError, kind: &str, what: &str) {
+    if error.to_string().contains("circuit open") {
+        tracing::debug!(error = %error, kind, "{what}");
+    } else {
+        tracing::warn!(error = %error, kind, "{what}");
     }
 }
 
