@@ -104,7 +104,7 @@ impl ActorContext {
 /// Logs a cache failure: a warning when it is news, debug while the breaker is open (health
 /// and the `cache_circuit_open` metric already say so; one line per request would flood).
 fn cache_trouble(error: &StoreError, kind: &str, what: &str) {
-    if error.to_string().contains("circuit open") {
+    if matches!(error, StoreError::CircuitOpen) {
         tracing::debug!(error = %error, kind, "{what}");
     } else {
         tracing::warn!(error = %error, kind, "{what}");

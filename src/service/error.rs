@@ -58,6 +58,7 @@ impl From<StoreError> for ServiceError {
         match error {
             StoreError::Conflict(detail) => ServiceError::Conflict(detail),
             StoreError::Unavailable(detail) => ServiceError::Unavailable(detail),
+            StoreError::CircuitOpen => ServiceError::Unavailable("cache circuit open".into()),
             StoreError::Corrupt(detail) => ServiceError::Unexpected(detail),
         }
     }

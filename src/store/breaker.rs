@@ -93,7 +93,7 @@ impl GuardedCache {
 
     async fn guarded<T>(&self, call: impl std::future::Future<Output = StoreResult<T>>) -> StoreResult<T> {
         if !self.breaker.allows() {
-            return Err(StoreError::Unavailable("cache circuit open".into()));
+            return Err(StoreError::CircuitOpen);
         }
         let result = call.await;
         self.breaker.record(&result);
@@ -136,14 +136,16 @@ impl Cache for GuardedCache {
 
     async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
         match self.guarded(self.inner.incr(key, ttl)).await {
-            Err(StoreError::Unavailable(_)) => self.fallback.incr(key, ttl).await,
+            Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => self.fallback.incr(key, ttl).await,
             other => other,
         }
     }
 
     async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
         match self.guarded(self.inner.rate_limit(key, limit, period, cost)).await {
-            Err(StoreError::Unavailable(_)) => self.fallback.rate_limit(key, limit, period, cost).await,
+            Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => {
+                self.fallback.rate_limit(key, limit, period, cost).await
+            }
             other => other,
         }
     }

@@ -30,6 +30,9 @@ pub enum StoreError {
     /// The backend could not be reached or failed; the request may be retried later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The cache's circuit breaker is open: the call was not even tried.
+    #[error("cache circuit open")]
+    CircuitOpen,
     /// Stored data could not be read back (corrupt, or written by a newer version).
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

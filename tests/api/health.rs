@@ -173,3 +173,49 @@ async fn graceful_shutdown_lets_an_in_flight_login_finish() {
     let response = in_flight.await.unwrap().expect("the in-flight request was answered");
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_everything_goes_on_through_postgres_and_health_says_degraded() {
+    let mut vars = base_vars(Backend::PostgresRedis);
+    vars.insert("DATABASE_URL".into(), fresh_database().await);
+    // Nothing listens on port 1: the cache is down from the start.
+    vars.insert("REDIS_URL".into(), "redis://127.0.0.1:1".into());
+    let config = tradesage::config::Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    let app = tradesage::app::Application::build(config).await.expect("starts without Redis");
+    let address = app.address();
+    tokio::spawn(app.run_until(std::future::pending()));
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://{address}{path}");
+    let email = "noredis@example.com";
+    let register = client
+        .post(url("/api/v1/auth/register"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(register.status(), 201);
+    let login: Value = client
+        .post(url("/api/v1/auth/login"))
+        .json(&json!({"email": email, "password": PASSWORD, "token_delivery": "body"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = login["access_token"].as_str().expect("login works without Redis");
+    assert_eq!(client.get(url("/api/v1/users/me")).bearer_auth(access).send().await.unwrap().status(), 200);
+    let refreshed = client
+        .post(url("/api/v1/auth/refresh"))
+        .bearer_auth(login["refresh_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refreshed.status(), 200);
+    let health = client.get(url("/health/detailed")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let body: Value = health.json().await.unwrap();
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["checks"]["cache"]["status"], "degraded");
+    assert_eq!(body["checks"]["database"]["status"], "ok");
+}
