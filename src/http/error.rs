@@ -19,6 +19,8 @@ pub enum ApiError {
     BadRequest(String),
     UnsupportedMediaType,
     PayloadTooLarge,
+    /// The request's headers exceed the server's limit (431).
+    HeadersTooLarge,
     RouteNotFound,
     MethodNotAllowed,
     RateLimited(RateDecision),
@@ -124,6 +126,12 @@ impl ApiError {
                 "payload_too_large",
                 "Payload too large",
                 "the body must be at most 1 MiB".into(),
+            ),
+            ApiError::HeadersTooLarge => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "payload_too_large",
+                "Request headers too large",
+                "the request headers must be at most 16 KiB in total".into(),
             ),
             ApiError::RouteNotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "no such route".into()),
             ApiError::MethodNotAllowed => (

@@ -42,7 +42,7 @@ pub async fn envelope(State(core): State<AppState>, mut request: Request, next: 
     let path_for_log = route.clone().unwrap_or_else(|| "unmatched".into());
     let header_bytes: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     let mut response = if header_bytes > MAX_HEADER_BYTES {
-        (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "").into_response()
+        ApiError::HeadersTooLarge.into_response()
     } else {
         match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
             Ok(response) => response,

@@ -354,6 +354,8 @@ both!(request_limits_answer_413_431_400_415_404_and_405, |app: TestApp| async mo
     let response = big_headers.send().await.unwrap();
     assert_eq!(response.status(), 431);
     assert_security_headers(response.headers(), "431");
+    assert_eq!(response.headers()["content-type"], "application/problem+json");
+    assert_eq!(response.json::<serde_json::Value>().await.unwrap()["code"], "payload_too_large");
     let mut fine_headers = app.client.get(app.url("/health"));
     for i in 0..12 {
         fine_headers = fine_headers.header(format!("x-pad-{i}"), "p".repeat(1000));
