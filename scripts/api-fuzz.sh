@@ -9,7 +9,7 @@ data=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 TRADESAGE_DATA_DIR="$data" TRADESAGE_BIND="127.0.0.1:$port" COOKIE_SECURE=false BCRYPT_ROUNDS=4 \
   RATE_LIMIT_IP=1000000/min RATE_LIMIT_LOGIN=1000000/min RATE_LIMIT_USER=1000000/min \
-  TRADESAGE_WEB_DIR=web/dist ./target/debug/tradesage serve >"$data/server.log" 2>&1 &
+  TRADESAGE_WEB_DIR=web/dist "${CARGO_TARGET_DIR:-target}/debug/tradesage" serve >"$data/server.log" 2>&1 &
 server=$!
 cleanup() {
   status=$?

@@ -25,7 +25,7 @@ scripts/web-build.sh
 bin="${TRADESAGE_BIN:-}"
 if [ -z "$bin" ]; then
   cargo build --bin tradesage
-  bin=./target/debug/tradesage
+  bin="${CARGO_TARGET_DIR:-target}/debug/tradesage"
 fi
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/tradesage-e2e.XXXXXX")
