@@ -1,0 +1,270 @@
+//! Memory of live session actors, in-process: the server's actor system is built with
+//! `tradesage::app::build_core` on the configured stores (embedded SQLite and the in-process
+//! cache unless DATABASE_URL / REDIS_URL say otherwise), N session actors are created through
+//! `SessionMsg::Create` — the same message a login sends, so each one is persisted
+//! write-through — and this process's RSS is read at checkpoints. Then every actor is
+//! passivated (what `SESSION_IDLE_PASSIVATE` does after its idle time, triggered here at once)
+//! and RSS is read again, right away and after the allocator has had time to hand pages back.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use serde::Serialize;
+use tradesage::actors::SessionMsg;
+use tradesage::config::Config;
+use tradesage::domain::{Role, SessionState};
+use tradesage::service::Core;
+use uuid::Uuid;
+
+/// What the memory run does.
+pub struct Options {
+    pub sessions: usize,
+    pub checkpoints: Vec<usize>,
+    pub parallelism: usize,
+    pub data_dir: Option<PathBuf>,
+    /// How long to keep sampling RSS after the last actor stopped.
+    pub settle: Duration,
+}
+
+/// RSS with a number of live actors.
+#[derive(Debug, Serialize)]
+pub struct Checkpoint {
+    pub live_actors: usize,
+    pub rss_kib: u64,
+    /// (RSS − baseline) ÷ live actors: everything a session costs this process, including
+    /// its copy in the in-process cache when there is no Redis.
+    pub bytes_per_session: u64,
+    /// Time to create the actors so far (each persisted before it answered).
+    pub seconds: f64,
+    pub creations_per_s: f64,
+}
+
+/// RSS after passivation.
+#[derive(Debug, Serialize)]
+pub struct Passivation {
+    pub seconds_to_passivate: f64,
+    pub live_after: usize,
+    pub rss_kib_at_once: u64,
+    pub rss_kib_settled: u64,
+    pub settled_after_s: f64,
+    /// settled ÷ baseline − 1, in percent (the target: within 20 %).
+    pub vs_baseline_pct: f64,
+    /// settled ÷ peak − 1, in percent.
+    pub vs_peak_pct: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemoryReport {
+    pub database: &'static str,
+    pub cache: &'static str,
+    pub sessions: usize,
+    pub sealed_state_bytes: usize,
+    pub parallelism: usize,
+    /// RSS with the core built and no session actor.
+    pub baseline_rss_kib: u64,
+    pub checkpoints: Vec<Checkpoint>,
+    pub passivation: Passivation,
+}
+
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+
+fn session(index: usize, tenant_id: Uuid) -> SessionState {
+    let now = Utc::now();
+    let mut refresh_hash = [0u8; 32];
+    refresh_hash[..16].copy_from_slice(Uuid::new_v4().as_bytes());
+    SessionState {
+        session_id: Uuid::new_v4(),
+        user_id: Uuid::new_v4(),
+        email: format!("bench-{index}@example.com"),
+        tenant_id,
+        roles: vec![Role::Viewer],
+        scope: "orders:read".into(),
+        client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
+        user_agent: USER_AGENT.into(),
+        refresh_hash,
+        previous_hash: None,
+        rotated_at: None,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + chrono::Duration::days(30),
+        version: 1,
+        is_active: true,
+        end_reason: None,
+    }
+}
+
+async fn build(options: &Options) -> anyhow::Result<(Arc<Core>, PathBuf, bool)> {
+    let (dir, temporary) = match &options.data_dir {
+        Some(dir) => (dir.clone(), false),
+        None => (std::env::temp_dir().join(format!("tradesage-bench-mem-{}", Uuid::new_v4().simple())), true),
+    };
+    let mut vars = std::collections::HashMap::from([
+        ("TRADESAGE_DATA_DIR".to_owned(), dir.display().to_string()),
+        // Passivation is triggered by hand below; the ticker must not do it during creation.
+        ("SESSION_IDLE_PASSIVATE".to_owned(), "1h".to_owned()),
+        ("JANITOR_INTERVAL".to_owned(), "1h".to_owned()),
+        ("BCRYPT_ROUNDS".to_owned(), "4".to_owned()),
+    ]);
+    for name in ["DATABASE_URL", "REDIS_URL", "REDIS_KEY_PREFIX"] {
+        if let Ok(value) = std::env::var(name) {
+            vars.insert(name.to_owned(), value);
+        }
+    }
+    if vars.contains_key("REDIS_URL") && !vars.contains_key("REDIS_KEY_PREFIX") {
+        vars.insert("REDIS_KEY_PREFIX".into(), format!("bench-mem:{}:", Uuid::new_v4().simple()));
+    }
+    let config = Config::from_lookup(|k| vars.get(k).cloned()).context("configuration")?;
+    let core = tradesage::app::build_core(config).await.context("building the actor system")?;
+    Ok((core, dir, temporary))
+}
+
+/// Creates actors until `target` are live, `parallelism` at a time.
+async fn create_until(
+    core: &Arc<Core>,
+    next: &Arc<AtomicUsize>,
+    target: usize,
+    parallelism: usize,
+    tenant: Uuid,
+) -> anyhow::Result<()> {
+    let workers: Vec<_> = (0..parallelism)
+        .map(|_| {
+            let core = core.clone();
+            let next = next.clone();
+            tokio::spawn(async move {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= target {
+                        next.fetch_min(target, Ordering::Relaxed);
+                        return anyhow::Ok(());
+                    }
+                    let state = session(index, tenant);
+                    let id = state.session_id;
+                    core.actors
+                        .sessions
+                        .call(&id, |reply| SessionMsg::Create(Box::new(state.clone()), reply))
+                        .await
+                        .map_err(|e| anyhow::anyhow!("create session {index}: {e}"))?
+                        .map_err(|e| anyhow::anyhow!("persist session {index}: {e}"))?;
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.map_err(|e| anyhow::anyhow!("a creator panicked: {e}"))??;
+    }
+    Ok(())
+}
+
+pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
+    let (core, dir, temporary) = build(&options).await?;
+    let database = core.stores.db.backend();
+    let cache = tradesage::store::Cache::backend(core.stores.cache.as_ref());
+    let tenant = Uuid::new_v4();
+    let sealed_state_bytes = core.actors.ctx.seal(&session(0, tenant)).map(|s| s.len()).unwrap_or(0);
+    // Let start-up allocations settle before the baseline.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let baseline = rss_kib();
+    eprintln!(
+        "memory: {database} + {cache}, baseline RSS {baseline} kB; creating {} session actors…",
+        options.sessions
+    );
+    let mut targets: Vec<usize> =
+        options.checkpoints.iter().copied().filter(|&c| c > 0 && c < options.sessions).collect();
+    targets.push(options.sessions);
+    targets.sort_unstable();
+    targets.dedup();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut checkpoints = Vec::new();
+    for target in targets {
+        create_until(&core, &next, target, options.parallelism, tenant).await?;
+        let seconds = started.elapsed().as_secs_f64();
+        let live = core.actors.sessions.live_count();
+        let rss = rss_kib();
+        let bytes_per_session = (rss.saturating_sub(baseline) * 1024) / live.max(1) as u64;
+        eprintln!("  {live} live: RSS {rss} kB ({bytes_per_session} B/session), {seconds:.1}s");
+        checkpoints.push(Checkpoint {
+            live_actors: live,
+            rss_kib: rss,
+            bytes_per_session,
+            seconds: (seconds * 100.0).round() / 100.0,
+            creations_per_s: (target as f64 / seconds).round(),
+        });
+    }
+    let peak = rss_kib();
+    // Every actor is now idle for longer than a second: passivate them all.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let passivating = Instant::now();
+    core.actors.sessions.passivate_idle(Duration::from_secs(1));
+    let deadline = passivating + Duration::from_secs(300);
+    while core.actors.sessions.live_count() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seconds_to_passivate = passivating.elapsed().as_secs_f64();
+    let live_after = core.actors.sessions.live_count();
+    let at_once = rss_kib();
+    eprintln!("  passivated in {seconds_to_passivate:.1}s ({live_after} left): RSS {at_once} kB; settling…");
+    let settling = Instant::now();
+    let mut settled = at_once;
+    while settling.elapsed() < options.settle {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        settled = settled.min(rss_kib());
+    }
+    let pct = |x: u64, of: u64| ((x as f64 / of.max(1) as f64 - 1.0) * 1000.0).round() / 10.0;
+    let report = MemoryReport {
+        database,
+        cache,
+        sessions: options.sessions,
+        sealed_state_bytes,
+        parallelism: options.parallelism,
+        baseline_rss_kib: baseline,
+        checkpoints,
+        passivation: Passivation {
+            seconds_to_passivate: (seconds_to_passivate * 100.0).round() / 100.0,
+            live_after,
+            rss_kib_at_once: at_once,
+            rss_kib_settled: settled,
+            settled_after_s: options.settle.as_secs_f64(),
+            vs_baseline_pct: pct(settled, baseline),
+            vs_peak_pct: pct(settled, peak),
+        },
+    };
+    core.actors.shutdown().await;
+    if let Some(redis) = redis_prefix_cleanup(&core) {
+        redis.await;
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(report)
+}
+
+/// With Redis, the sessions written under the run's own prefix are removed afterwards.
+fn redis_prefix_cleanup(core: &Arc<Core>) -> Option<impl std::future::Future<Output = ()>> {
+    let url = core.config.redis_url.as_ref()?.expose().clone();
+    let prefix = core.config.redis_prefix.clone();
+    if !prefix.starts_with("bench-mem:") {
+        return None;
+    }
+    Some(async move {
+        if let Ok(redis) = tradesage::store::redis::RedisCache::connect(&url, &prefix).await {
+            let _ = redis.clear_prefix().await;
+        }
+    })
+}
