@@ -4,12 +4,12 @@
 use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::{client_ip, request_id, AppState};
+use super::extract::{client_ip, AppState};
 
 /// Headers beyond this many bytes in total are refused with 431.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -96,13 +96,4 @@ pub fn panic_response(core: &AppState, _panic: Box<dyn std::any::Any + Send>) ->
     core.metrics.http_panics.inc();
     tracing::error!("a handler panicked; answered 500");
     ApiError::Service(crate::service::ServiceError::Unexpected("handler panic".into())).into_response()
-}
-
-pub fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
-pub fn request_id_of(request: &Request) -> String {
-    request_id(request.headers())
 }
