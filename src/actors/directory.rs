@@ -163,10 +163,21 @@ impl<K: VirtualKind> Directory<K> {
         self.shared.live.len()
     }
 
-    /// Asks every shard to stop its children idle for longer than `idle`.
+    /// Asks every shard to stop its children idle for longer than `idle`; gives back the
+    /// directory's room once most of it stands empty, so memory follows the live actors down.
     pub fn passivate_idle(&self, idle: Duration) {
         for shard in &self.shards {
             let _ = shard.send_message(ShardMsg::Passivate(idle));
+        }
+        for (len, capacity) in [
+            (self.shared.live.len(), self.shared.live.capacity()),
+            (self.shared.keys_by_actor.len(), self.shared.keys_by_actor.capacity()),
+        ] {
+            if capacity > 1_024 && len * 4 < capacity {
+                self.shared.live.shrink_to_fit();
+                self.shared.keys_by_actor.shrink_to_fit();
+                break;
+            }
         }
     }
 

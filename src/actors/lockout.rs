@@ -172,6 +172,19 @@ impl Actor for LockoutActor {
 
     async fn handle(
         &self,
+        myself: ActorRef<LockoutMsg>,
+        message: LockoutMsg,
+        state: &mut LockoutActorState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
+        // largest handling future (store and cache round trips) for its whole life.
+        Box::pin(self.handle_message(myself, message, state)).await
+    }
+}
+
+impl LockoutActor {
+    async fn handle_message(
+        &self,
         _myself: ActorRef<LockoutMsg>,
         message: LockoutMsg,
         state: &mut LockoutActorState,

@@ -235,6 +235,19 @@ impl Actor for SessionActor {
         message: SessionMsg,
         state: &mut SessionActorState,
     ) -> Result<(), ActorProcessingErr> {
+        // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
+        // largest handling future (store and cache round trips) for its whole life.
+        Box::pin(self.handle_message(myself, message, state)).await
+    }
+}
+
+impl SessionActor {
+    async fn handle_message(
+        &self,
+        myself: ActorRef<SessionMsg>,
+        message: SessionMsg,
+        state: &mut SessionActorState,
+    ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
         let now = Utc::now();
         match message {
