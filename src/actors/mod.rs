@@ -138,7 +138,7 @@ impl ActorSystem {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
                 let Some(system) = system.upgrade() else { break };
-                let Some(event) = persist::ChangeEvent::parse(&message) else { continue };
+                let Some(event) = crate::store::cache::ChangeEvent::parse(&message) else { continue };
                 if event.node_id == node_id {
                     continue;
                 }

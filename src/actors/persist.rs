@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::StateCipher;
 use crate::domain::LockoutPolicy;
+use crate::store::cache::ChangeEvent;
 use crate::store::{Cache, StoreError, Stores};
 use crate::telemetry::Metrics;
 
@@ -90,7 +91,7 @@ impl ActorContext {
     }
 
     async fn announce(&self, kind: &str, id: &str, version: i64) {
-        let message = format!("{} {kind} {id} {version}", self.node_id);
+        let message = ChangeEvent { node_id: self.node_id, kind: kind.to_owned(), id: id.to_owned(), version }.render();
         if let Err(e) = self.stores.cache.publish(&message).await {
             cache_trouble(&e, kind, "could not tell other nodes of a change");
         }
@@ -108,26 +109,5 @@ fn cache_trouble(error: &StoreError, kind: &str, what: &str) {
         tracing::debug!(error = %error, kind, "{what}");
     } else {
         tracing::warn!(error = %error, kind, "{what}");
-    }
-}
-
-/// A cross-node event: `<node> <kind> <id> <version>`.
-pub struct ChangeEvent {
-    pub node_id: Uuid,
-    pub kind: String,
-    pub id: String,
-    pub version: i64,
-}
-
-impl ChangeEvent {
-    pub fn parse(message: &str) -> Option<Self> {
-        let mut parts = message.split(' ');
-        let event = ChangeEvent {
-            node_id: parts.next()?.parse().ok()?,
-            kind: parts.next()?.to_owned(),
-            id: parts.next()?.to_owned(),
-            version: parts.next()?.parse().ok()?,
-        };
-        parts.next().is_none().then_some(event)
     }
 }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::sync::broadcast;
+use uuid::Uuid;
 
 use super::StoreResult;
 
@@ -50,6 +51,32 @@ pub fn gcra(tat: Option<u64>, now_ms: u64, limit: u32, period: Duration, cost: u
         retry_after: Duration::ZERO,
     };
     (decision, Some(new_tat))
+}
+
+/// A change announced on the cross-node channel: `<node> <kind> <id> <version>`. The node
+/// id lets a node ignore its own announcements; each listener acts on the kinds it owns.
+pub struct ChangeEvent {
+    pub node_id: Uuid,
+    pub kind: String,
+    pub id: String,
+    pub version: i64,
+}
+
+impl ChangeEvent {
+    pub fn render(&self) -> String {
+        format!("{} {} {} {}", self.node_id, self.kind, self.id, self.version)
+    }
+
+    pub fn parse(message: &str) -> Option<Self> {
+        let mut parts = message.split(' ');
+        let event = ChangeEvent {
+            node_id: parts.next()?.parse().ok()?,
+            kind: parts.next()?.to_owned(),
+            id: parts.next()?.to_owned(),
+            version: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(event)
+    }
 }
 
 #[async_trait]

@@ -14,14 +14,13 @@ use chrono::{DateTime, Utc};
 use dashmap::DashMap;
 use uuid::Uuid;
 
-use super::cache::Cache;
+use super::cache::{Cache, ChangeEvent};
 use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult};
 use crate::domain::{Order, OrderStatus, Tenant, User};
 
 const TTL: Duration = Duration::from_secs(30);
 /// Beyond this many entries a map is cleared rather than grown.
 const CAPACITY: usize = 100_000;
-const EVENT_KIND: &str = "directory";
 
 pub struct CachedDatabase {
     inner: Arc<dyn Database>,
@@ -60,17 +59,12 @@ impl CachedDatabase {
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
                 let Some(db) = weak.upgrade() else { break };
-                let mut parts = message.split(' ');
-                let (Some(node), Some(EVENT_KIND), Some(what), Some(id)) =
-                    (parts.next(), parts.next(), parts.next(), parts.next())
-                else {
-                    continue;
-                };
-                if node == db.node_id.to_string() {
+                let Some(event) = ChangeEvent::parse(&message) else { continue };
+                if event.node_id == db.node_id {
                     continue;
                 }
-                if let Ok(id) = id.parse::<Uuid>() {
-                    db.forget(what, id);
+                if let Ok(id) = event.id.parse::<Uuid>() {
+                    db.forget(&event.kind, id);
                 }
             }
         });
@@ -83,11 +77,16 @@ impl CachedDatabase {
         self.tenants.clear();
     }
 
+    /// Drops a user or tenant entry; other kinds on the channel (sessions, lockouts) are not
+    /// this cache's and leave it, and its race guard, untouched.
     fn forget(&self, what: &str, id: Uuid) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
         match what {
-            "user" => self.users.retain(|(_, user_id), _| *user_id != id),
+            "user" => {
+                self.generation.fetch_add(1, Ordering::SeqCst);
+                self.users.retain(|(_, user_id), _| *user_id != id);
+            }
             "tenant" => {
+                self.generation.fetch_add(1, Ordering::SeqCst);
                 self.tenants.remove(&id);
             }
             _ => {}
@@ -97,7 +96,8 @@ impl CachedDatabase {
     /// Drops the entry here and on every other node.
     async fn invalidate(&self, what: &str, id: Uuid) {
         self.forget(what, id);
-        let message = format!("{} {EVENT_KIND} {what} {id} 0", self.node_id);
+        let message =
+            ChangeEvent { node_id: self.node_id, kind: what.to_owned(), id: id.to_string(), version: 0 }.render();
         if let Err(e) = self.events.publish(&message).await {
             tracing::warn!(error = %e, "could not tell other nodes to drop a cached {what}");
         }
