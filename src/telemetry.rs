@@ -51,6 +51,8 @@ pub struct Metrics {
     pub supervisor_children: IntGaugeVec,
     pub supervisor_restarts: IntCounterVec,
     pub supervisor_failures: IntCounterVec,
+    pub root_escalations: IntCounterVec,
+    pub root_restarts: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -151,6 +153,18 @@ impl Metrics {
                 &r,
                 "supervisor_failures_total",
                 "Child failures per supervisor",
+                &["supervisor", "kind"],
+            ),
+            root_escalations: counter(
+                &r,
+                "root_escalations_total",
+                "Shard supervisors that exceeded their restart intensity and failed to the root",
+                &["supervisor", "kind"],
+            ),
+            root_restarts: counter(
+                &r,
+                "root_restarts_total",
+                "Failed shard supervisors replaced by the root",
                 &["supervisor", "kind"],
             ),
             registry: r,

@@ -1,26 +1,36 @@
 //! Virtual actors: find the live actor for a key, or activate one, with no global lock (a
 //! sharded map whose entry lock makes activation of one key happen once per node); shard
 //! supervisors that restart failed children; idle passivation; per-kind metrics.
+//!
+//! A shard supervisor whose children fail too often fails itself; ractor then kills its
+//! children and tells the root. The root replaces it through [`ShardRestart`]: the dead
+//! shard's children are purged from the directory (their successors reload from the stores on
+//! the next message) and a fresh supervisor is swapped into the shard's slot.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
+use futures::future::BoxFuture;
 use ractor::rpc::CallResult;
-use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent, ACTIVE_STATES};
 
 use crate::telemetry::Metrics;
 
 /// How long a caller waits for an actor's answer before giving up.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
-/// Restart intensity: more than this many restarts in [`RESTART_WINDOW`] escalates.
-const MAX_RESTARTS: usize = 20;
-const RESTART_WINDOW: Duration = Duration::from_secs(10);
+/// Restart intensity: a failure after this many restarts in [`RESTART_WINDOW`] escalates to
+/// the root.
+pub const MAX_RESTARTS: usize = 20;
+pub const RESTART_WINDOW: Duration = Duration::from_secs(10);
+/// How many times [`Directory::call`] tries: a message that meets a stopping actor, or a key
+/// whose shard is being replaced, is tried again after a short backoff.
+const CALL_ATTEMPTS: u32 = 6;
 
 /// A kind of virtual actor: how to make one for a key.
 pub trait VirtualKind: Send + Sync + 'static {
@@ -67,10 +77,31 @@ impl<K: VirtualKind> Shared<K> {
     }
 }
 
+/// The shard supervisors of a kind, by index. The root swaps a slot when it replaces a failed
+/// supervisor. Activation takes the read lock (only on a miss) and holds it across the spawn,
+/// so taking the write lock once waits out every spawn still linking to the old supervisor.
+type Shards = Arc<[RwLock<ActorRef<ShardMsg>>]>;
+
+fn read(slot: &RwLock<ActorRef<ShardMsg>>) -> RwLockReadGuard<'_, ActorRef<ShardMsg>> {
+    // Nothing panics while holding the lock; if something did, the ref inside is still whole.
+    slot.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(slot: &RwLock<ActorRef<ShardMsg>>) -> RwLockWriteGuard<'_, ActorRef<ShardMsg>> {
+    slot.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Which shard a key belongs to: fixed for the life of the directory.
+fn shard_index<Q: Hash>(key: &Q, shard_count: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    (hasher.finish() % shard_count as u64) as usize
+}
+
 /// The directory of one kind of actor.
 pub struct Directory<K: VirtualKind> {
     shared: Arc<Shared<K>>,
-    shards: Vec<ActorRef<ShardMsg>>,
+    shards: Shards,
 }
 
 impl<K: VirtualKind> Directory<K> {
@@ -90,19 +121,19 @@ impl<K: VirtualKind> Directory<K> {
         });
         let mut shards = Vec::with_capacity(shard_count);
         for index in 0..shard_count.max(1) {
-            let supervisor = ShardSupervisor { shared: shared.clone(), name: format!("{}-shard-{index}", K::KIND) };
-            let (shard, _) = Actor::spawn_linked(None, supervisor, (), root.clone())
-                .await
-                .map_err(|e| ActorError::Unreachable(e.to_string()))?;
-            shards.push(shard);
+            shards.push(RwLock::new(spawn_shard(&shared, index, root.clone()).await?));
         }
-        Ok(Self { shared, shards })
+        Ok(Self { shared, shards: shards.into() })
     }
 
-    fn shard_of(&self, key: &K::Key) -> &ActorRef<ShardMsg> {
-        let mut hasher = DefaultHasher::new();
-        key.hash(&mut hasher);
-        &self.shards[(hasher.finish() % self.shards.len() as u64) as usize]
+    /// The index of the shard whose supervisor activates `key`.
+    pub fn shard_index(&self, key: &K::Key) -> usize {
+        shard_index(key, self.shards.len())
+    }
+
+    /// What the root needs to replace this directory's failed shard supervisors.
+    pub fn restarter(&self) -> Arc<dyn ShardRestart> {
+        Arc::new(Restarter { shared: self.shared.clone(), shards: self.shards.clone() })
     }
 
     /// The live actor for `key`, activating it when there is none. Activation only spawns: the
@@ -112,13 +143,20 @@ impl<K: VirtualKind> Directory<K> {
         if let Some(slot) = self.shared.live.get(key) {
             return Ok(slot.clone());
         }
-        let shard = self.shard_of(key).get_cell();
         let entry = self.shared.live.entry(key.clone());
         match entry {
             dashmap::Entry::Occupied(occupied) => Ok(occupied.get().clone()),
             dashmap::Entry::Vacant(vacant) => {
-                let slot = spawn_child(&self.shared, key.clone(), shard)?;
+                // Held until the slot is in the map: see [`Shards`].
+                let shard = read(&self.shards[self.shard_index(key)]);
+                // A failed supervisor is Stopping before the root hears of it; until the root
+                // swaps in a fresh one, a child linked to it would run unsupervised.
+                if !ACTIVE_STATES.contains(&shard.get_status()) {
+                    return Err(ActorError::Unreachable("the shard supervisor is being restarted".into()));
+                }
+                let slot = spawn_child(&self.shared, key.clone(), shard.get_cell())?;
                 vacant.insert(slot.clone());
+                drop(shard);
                 self.shared.metrics.actor_activations.with_label_values(&[K::KIND]).inc();
                 Ok(slot)
             }
@@ -126,7 +164,8 @@ impl<K: VirtualKind> Directory<K> {
     }
 
     /// Sends a request to the actor of `key` and waits for its answer. A message that meets
-    /// a stopping actor (passivated, restarted) is sent again to its successor.
+    /// a stopping actor (passivated, restarted, or killed with its failed shard) is sent again
+    /// to its successor.
     pub async fn call<R: Send + 'static>(
         &self,
         key: &K::Key,
@@ -134,8 +173,22 @@ impl<K: VirtualKind> Directory<K> {
     ) -> Result<R, ActorError> {
         let depth = self.shared.metrics.actor_mailbox.with_label_values(&[K::KIND]);
         let mut last_error = String::new();
-        for _ in 0..4 {
-            let slot = self.activate(key)?;
+        for attempt in 0..CALL_ATTEMPTS {
+            if attempt > 0 {
+                // A successor is usually there at once (yield); a shard the root is replacing
+                // takes a message round trip to the root, so back off a little (2..16 ms).
+                match attempt {
+                    1 => tokio::task::yield_now().await,
+                    n => tokio::time::sleep(Duration::from_millis(1 << (n - 1))).await,
+                }
+            }
+            let slot = match self.activate(key) {
+                Ok(slot) => slot,
+                Err(e) => {
+                    last_error = e.to_string();
+                    continue;
+                }
+            };
             slot.last_used_ms.store(self.shared.now_ms(), Ordering::Relaxed);
             depth.inc();
             let answer = slot.actor.call(&make, Some(CALL_TIMEOUT)).await;
@@ -149,7 +202,6 @@ impl<K: VirtualKind> Directory<K> {
             // The actor is gone: forget it (if nobody replaced it yet) and try its successor.
             let gone = slot.actor.get_id();
             self.shared.live.remove_if(key, |_, s| s.actor.get_id() == gone);
-            tokio::task::yield_now().await;
         }
         Err(ActorError::Unreachable(last_error))
     }
@@ -166,8 +218,8 @@ impl<K: VirtualKind> Directory<K> {
     /// Asks every shard to stop its children idle for longer than `idle`; gives back the
     /// directory's room once most of it stands empty, so memory follows the live actors down.
     pub fn passivate_idle(&self, idle: Duration) {
-        for shard in &self.shards {
-            let _ = shard.send_message(ShardMsg::Passivate(idle));
+        for shard in self.shards.iter() {
+            let _ = read(shard).send_message(ShardMsg::Passivate(idle));
         }
         for (len, capacity) in [
             (self.shared.live.len(), self.shared.live.capacity()),
@@ -193,9 +245,101 @@ impl<K: VirtualKind> Directory<K> {
         }
     }
 
-    pub fn shard_refs(&self) -> &[ActorRef<ShardMsg>] {
-        &self.shards
+    /// The current shard supervisors, by index.
+    pub fn shard_refs(&self) -> Vec<ActorRef<ShardMsg>> {
+        self.shards.iter().map(|slot| read(slot).clone()).collect()
     }
+}
+
+/// Replaces the failed shard supervisors of one directory, whatever its kind: the root holds
+/// one per directory, type-erased, and is told of a failure only by the dead supervisor's id.
+pub trait ShardRestart: Send + Sync + 'static {
+    /// `session` or `lockout`.
+    fn kind(&self) -> &'static str;
+    /// The index of the shard `supervisor` currently serves, if it is one of this directory's.
+    fn index_of(&self, supervisor: &ActorId) -> Option<usize>;
+    /// Forgets every actor of shard `index`, whose supervisor `dead` has failed, and kills the
+    /// ones still running; gives how many were forgotten. Their successors activate lazily.
+    fn purge(&self, index: usize, dead: &ActorId) -> usize;
+    /// Starts a fresh supervisor for shard `index` linked to `root` and swaps it in for `dead`.
+    /// Gives `false` when the slot no longer holds `dead` (already replaced).
+    fn restart(&self, index: usize, dead: ActorId, root: ActorCell) -> BoxFuture<'_, Result<bool, ActorError>>;
+}
+
+struct Restarter<K: VirtualKind> {
+    shared: Arc<Shared<K>>,
+    shards: Shards,
+}
+
+impl<K: VirtualKind> ShardRestart for Restarter<K> {
+    fn kind(&self) -> &'static str {
+        K::KIND
+    }
+
+    fn index_of(&self, supervisor: &ActorId) -> Option<usize> {
+        self.shards.iter().position(|slot| read(slot).get_id() == *supervisor)
+    }
+
+    fn purge(&self, index: usize, dead: &ActorId) -> usize {
+        let Some(slot) = self.shards.get(index) else { return 0 };
+        // The write lock waits out activations that saw the supervisor still running; later
+        // ones see it stopping and refuse, and the slot keeps the dead supervisor until the
+        // fresh one is swapped in. So right now every actor of this shard's keys is one the
+        // dead supervisor owned (ractor killed and unlinked them without telling anyone), and
+        // they are found by their key's hash: no per-actor record of its supervisor is kept.
+        if write(slot).get_id() != *dead {
+            return 0;
+        }
+        let count = self.shards.len();
+        let mut orphans = Vec::new();
+        self.shared.live.retain(|key, slot| {
+            let mine = shard_index(key, count) == index;
+            if mine {
+                orphans.push(slot.actor.clone());
+            }
+            !mine
+        });
+        // A child spawned while its supervisor was dying may have linked to it afterwards and
+        // outlived it: kill it too, so no actor of this shard runs unsupervised.
+        orphans.iter().for_each(|actor| actor.kill());
+        let mut forgotten = 0;
+        self.shared.keys_by_actor.retain(|_, key| {
+            let mine = shard_index(key, count) == index;
+            forgotten += usize::from(mine);
+            !mine
+        });
+        let metrics = &self.shared.metrics;
+        metrics.actor_live.with_label_values(&[K::KIND]).sub(forgotten as i64);
+        metrics.supervisor_children.with_label_values(&[&shard_name::<K>(index), K::KIND]).set(0);
+        forgotten
+    }
+
+    fn restart(&self, index: usize, dead: ActorId, root: ActorCell) -> BoxFuture<'_, Result<bool, ActorError>> {
+        Box::pin(async move {
+            let Some(slot) = self.shards.get(index) else { return Ok(false) };
+            if read(slot).get_id() != dead {
+                return Ok(false);
+            }
+            let fresh = spawn_shard(&self.shared, index, root).await?;
+            *write(slot) = fresh;
+            Ok(true)
+        })
+    }
+}
+
+fn shard_name<K: VirtualKind>(index: usize) -> String {
+    format!("{}-shard-{index}", K::KIND)
+}
+
+async fn spawn_shard<K: VirtualKind>(
+    shared: &Arc<Shared<K>>,
+    index: usize,
+    root: ActorCell,
+) -> Result<ActorRef<ShardMsg>, ActorError> {
+    let supervisor = ShardSupervisor { shared: shared.clone(), name: shard_name::<K>(index) };
+    let (shard, _) =
+        Actor::spawn_linked(None, supervisor, (), root).await.map_err(|e| ActorError::Unreachable(e.to_string()))?;
+    Ok(shard)
 }
 
 fn spawn_child<K: VirtualKind>(
@@ -211,7 +355,7 @@ fn spawn_child<K: VirtualKind>(
 }
 
 /// Supervises one shard of a kind's actors: forgets stopped children, restarts failed ones
-/// (within a restart intensity), stops idle ones.
+/// (within a restart intensity, past which it fails and the root replaces it), stops idle ones.
 struct ShardSupervisor<K: VirtualKind> {
     shared: Arc<Shared<K>>,
     name: String,

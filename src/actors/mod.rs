@@ -7,6 +7,10 @@
 //!       ├─ lockout-shard-0..N ── LockoutActor{key}
 //!       └─ janitor
 //! ```
+//!
+//! One-for-one at both levels: a shard supervisor restarts a failed actor; a shard supervisor
+//! that fails (its children failed too often) is replaced by the root, alone, while the other
+//! shards and their actors run on.
 
 pub mod directory;
 pub mod janitor;
@@ -14,57 +18,162 @@ pub mod lockout;
 pub mod persist;
 pub mod session;
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::rpc::CallResult;
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use directory::{ActorError, Directory};
+pub use directory::{ActorError, Directory, ShardRestart};
 pub use lockout::{LockoutKind, LockoutMsg, Subject};
 pub use persist::{ActorContext, PersistError};
 pub use session::{SessionKind, SessionMsg};
 
 use crate::auth::TokenIssuer;
 use crate::store::Cache;
-use crate::telemetry::histogram_quantile;
+use crate::telemetry::{histogram_quantile, Metrics};
 
 /// The running actor system of one node.
 pub struct ActorSystem {
     pub sessions: Directory<SessionKind>,
     pub lockouts: Directory<LockoutKind>,
     pub ctx: Arc<ActorContext>,
-    root: ActorRef<()>,
+    root: ActorRef<RootMsg>,
     started: Instant,
     /// The passivation ticker and the cross-node listener, aborted at shutdown.
     background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-/// Restarts nothing itself: it owns the shards and the janitor, logs and counts what they
-/// escalate, and keeps running.
-struct Root;
+/// Root restart intensity: past this many shard failures in [`ROOT_WINDOW`], each further
+/// replacement waits [`ROOT_BACKOFF`] times the excess, at most [`ROOT_MAX_BACKOFF`].
+///
+/// The root never gives up on a shard: a shard left dead would refuse a fixed share of the
+/// users, and stopping the root would stop them all. But a shard only fails after
+/// `MAX_RESTARTS` failed actors in a row, each a store round trip, so shards failing again
+/// and again mean a cause that a restart does not cure (a store down, a poisoned state);
+/// replacing them at once would spin on it. The wait is a timer message, not a sleep, so the
+/// root keeps handling the other shards meanwhile.
+const ROOT_MAX_ESCALATIONS: usize = 3;
+const ROOT_WINDOW: Duration = Duration::from_secs(60);
+const ROOT_BACKOFF: Duration = Duration::from_secs(1);
+const ROOT_MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Messages of the root.
+enum RootMsg {
+    /// Look after the shards of a directory: replace them when they fail.
+    Adopt(Arc<dyn ShardRestart>, RpcReplyPort<()>),
+    /// Start a fresh supervisor for shard `index` of directory `directory` in place of `dead`.
+    Restart { directory: usize, index: usize, dead: ActorId },
+}
+
+/// Owns the shards and the janitor. Replaces a failed shard supervisor (one-for-one: the other
+/// shards are untouched); logs and counts anything else that stops, and keeps running.
+struct Root {
+    metrics: Arc<Metrics>,
+}
+
+struct RootState {
+    directories: Vec<Arc<dyn ShardRestart>>,
+    recent_escalations: VecDeque<Instant>,
+}
 
 impl Actor for Root {
-    type Msg = ();
-    type State = ();
+    type Msg = RootMsg;
+    type State = RootState;
     type Arguments = ();
 
-    async fn pre_start(&self, _myself: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+    async fn pre_start(&self, _myself: ActorRef<RootMsg>, _: ()) -> Result<RootState, ActorProcessingErr> {
+        Ok(RootState { directories: Vec::new(), recent_escalations: VecDeque::new() })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<RootMsg>,
+        message: RootMsg,
+        state: &mut RootState,
+    ) -> Result<(), ActorProcessingErr> {
+        match message {
+            RootMsg::Adopt(directory, reply) => {
+                state.directories.push(directory);
+                let _ = reply.send(());
+            }
+            RootMsg::Restart { directory, index, dead } => {
+                let Some(restarter) = state.directories.get(directory) else { return Ok(()) };
+                let kind = restarter.kind();
+                let name = format!("{kind}-shard-{index}");
+                match restarter.restart(index, dead, myself.get_cell()).await {
+                    Ok(true) => {
+                        self.metrics.root_restarts.with_label_values(&[&name, kind]).inc();
+                        tracing::warn!(kind, supervisor = %name, "the root restarted a failed shard supervisor");
+                    }
+                    Ok(false) => {}
+                    Err(error) => {
+                        // Spawning a supervisor does no I/O, so this is next to impossible;
+                        // try again later rather than leave the shard dead.
+                        tracing::error!(kind, supervisor = %name, error = %error, "restarting a shard supervisor failed");
+                        myself.send_after(ROOT_MAX_BACKOFF, move || RootMsg::Restart { directory, index, dead });
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
     async fn handle_supervisor_evt(
         &self,
-        _myself: ActorRef<()>,
+        myself: ActorRef<RootMsg>,
         event: SupervisionEvent,
-        _state: &mut (),
+        state: &mut RootState,
     ) -> Result<(), ActorProcessingErr> {
+        // Overridden on purpose: ractor's default stops the root when any child stops.
         match event {
             SupervisionEvent::ActorFailed(cell, error) => {
-                tracing::error!(actor = %cell.get_id(), error = %error, "a supervisor escalated a failure to the root");
+                let dead = cell.get_id();
+                let shard = state
+                    .directories
+                    .iter()
+                    .enumerate()
+                    .find_map(|(directory, r)| r.index_of(&dead).map(|index| (directory, index)));
+                let Some((directory, index)) = shard else {
+                    tracing::error!(actor = %dead, error = %error, "a supervisor escalated a failure to the root");
+                    return Ok(());
+                };
+                let kind = state.directories[directory].kind();
+                let name = format!("{kind}-shard-{index}");
+                self.metrics.root_escalations.with_label_values(&[&name, kind]).inc();
+                // ractor killed the children without telling anyone: drop them from the
+                // directory now (their successors reload from the stores when next asked).
+                let purged = state.directories[directory].purge(index, &dead);
+                tracing::error!(
+                    kind,
+                    supervisor = %name,
+                    error = %error,
+                    purged,
+                    "a shard supervisor failed; the root replaces it"
+                );
+                let now = Instant::now();
+                state.recent_escalations.retain(|at| now.duration_since(*at) < ROOT_WINDOW);
+                state.recent_escalations.push_back(now);
+                let excess = state.recent_escalations.len().saturating_sub(ROOT_MAX_ESCALATIONS);
+                if excess == 0 {
+                    return self.handle(myself, RootMsg::Restart { directory, index, dead }, state).await;
+                }
+                let wait = (ROOT_BACKOFF * excess as u32).min(ROOT_MAX_BACKOFF);
+                tracing::error!(
+                    kind,
+                    supervisor = %name,
+                    failed_shards = state.recent_escalations.len(),
+                    window_s = ROOT_WINDOW.as_secs(),
+                    wait_ms = wait.as_millis() as u64,
+                    "shard supervisors keep failing; the restart waits"
+                );
+                myself.send_after(wait, move || RootMsg::Restart { directory, index, dead });
             }
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
+                // Not restarted: shards and the janitor stop normally only at shutdown.
                 tracing::info!(actor = %cell.get_id(), reason = reason.as_deref().unwrap_or(""), "supervisor stopped");
             }
             _ => {}
@@ -87,13 +196,22 @@ impl ActorSystem {
         tokens: Arc<TokenIssuer>,
         settings: ActorSettings,
     ) -> Result<Arc<Self>, ActorError> {
-        let (root, _) = Actor::spawn(None, Root, ()).await.map_err(|e| ActorError::Unreachable(e.to_string()))?;
+        let (root, _) = Actor::spawn(None, Root { metrics: ctx.metrics.clone() }, ())
+            .await
+            .map_err(|e| ActorError::Unreachable(e.to_string()))?;
         let sessions =
             Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
         let lockouts =
             Directory::start(LockoutKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
+        for restarter in [sessions.restarter(), lockouts.restarter()] {
+            // A call, not a cast: the root knows the shards before any traffic can fail them.
+            match root.call(|reply| RootMsg::Adopt(restarter, reply), Some(Duration::from_secs(5))).await {
+                Ok(CallResult::Success(())) => {}
+                _ => return Err(ActorError::Unreachable("the root did not adopt the shards".into())),
+            }
+        }
         let janitor = janitor::Janitor { ctx: ctx.clone(), tokens, interval: settings.janitor_interval };
         Actor::spawn_linked(None, janitor, (), root.get_cell())
             .await

@@ -1,11 +1,12 @@
-//! The actor core: serialised rotations, supervision restarts from persisted state,
-//! passivation and reactivation, crashes, two nodes over one PostgreSQL + Redis, and state
-//! that is encrypted at rest with rotatable keys.
+//! The actor core: serialised rotations, supervision restarts from persisted state, a failed
+//! shard supervisor replaced by the root, passivation and reactivation, crashes, two nodes
+//! over one PostgreSQL + Redis, and state that is encrypted at rest with rotatable keys.
 
 use std::time::Duration;
 
 use futures::future::join_all;
 use serde_json::Value;
+use tradesage::actors::directory::MAX_RESTARTS;
 use tradesage::actors::SessionMsg;
 use tradesage::auth::{sha256, StateCipher};
 use tradesage::domain::session::RotateOutcome;
@@ -83,6 +84,121 @@ both!(a_failed_session_actor_is_restarted_from_the_stores_with_its_state_intact,
     assert_eq!(app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await.status(), 200);
     let view: Value = app.get_with("/api/v1/admin/actors", "x").await.json().await.unwrap();
     assert_eq!(view["code"], "token_invalid", "the actor view is guarded");
+});
+
+/// A counter of one supervisor, whatever the order of its labels.
+fn supervisor_counter(app: &TestApp, metric: &str, supervisor: &str) -> f64 {
+    let label = format!("supervisor=\"{supervisor}\"");
+    let rendered = app.core.metrics.render();
+    rendered
+        .lines()
+        .find(|l| l.starts_with(metric) && l.contains(&label))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Waits (up to 3 s) until `done` holds.
+async fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    for _ in 0..600 {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    done()
+}
+
+/// Session actors that are really running, among `ids`.
+fn running(app: &TestApp, ids: &[Uuid]) -> usize {
+    let sessions = &app.core.actors.sessions;
+    ids.iter().filter(|id| sessions.live(id).is_some_and(|a| ractor::ACTIVE_STATES.contains(&a.get_status()))).count()
+}
+
+both!(a_shard_that_fails_too_often_is_replaced_by_the_root_and_its_sessions_live_on, |app: TestApp| async move {
+    let sessions = &app.core.actors.sessions;
+    let (_, login) = app.signed_in_user().await;
+    let id = session_id(&login);
+    let rotated: Value = app.refresh_with(login["refresh_token"].as_str().unwrap()).await.json().await.unwrap();
+    let shard = sessions.shard_index(&id);
+    let name = format!("session-shard-{shard}");
+    // A sibling on the same shard (killed with it) and a bystander on another (untouched).
+    let (mut ids, mut sibling, mut bystander) = (vec![id], None, None);
+    for _ in 0..200 {
+        if sibling.is_some() && bystander.is_some() {
+            break;
+        }
+        let (_, other) = app.signed_in_user().await;
+        let other_id = session_id(&other);
+        ids.push(other_id);
+        let slot = if sessions.shard_index(&other_id) == shard { &mut sibling } else { &mut bystander };
+        slot.get_or_insert((other_id, other["access_token"].as_str().unwrap().to_owned()));
+    }
+    let (sibling, sibling_access) = sibling.expect("a session on the same shard");
+    let (bystander, bystander_access) = bystander.expect("a session on another shard");
+    let before = snapshot(&app, id).await;
+    let bystander_before = snapshot(&app, bystander).await;
+    let bystander_actor = sessions.live(&bystander).expect("live bystander").get_id();
+    let shards_before: Vec<_> = sessions.shard_refs().iter().map(|s| s.get_id()).collect();
+    let live_gauge = "tradesage_actor_live{kind=\"session\"}";
+    assert_eq!(counter(&app, live_gauge), running(&app, &ids) as f64);
+
+    // MAX_RESTARTS failures are restarted by the shard; the next one escalates to the root.
+    for round in 0..=MAX_RESTARTS {
+        let _ = snapshot(&app, id).await;
+        let failing = sessions.live(&id).expect("live actor").get_id();
+        assert!(app.core.actors.inject_session_fault(id));
+        let gone = eventually(|| sessions.live(&id).is_none_or(|a| a.get_id() != failing)).await;
+        assert!(gone, "round {round}: the failed actor left the directory");
+        if round + 1 == MAX_RESTARTS {
+            assert!(eventually(|| sessions.live(&id).is_some()).await, "the shard restarted it");
+            assert_eq!(supervisor_counter(&app, "tradesage_supervisor_restarts_total", &name), MAX_RESTARTS as f64);
+            assert_eq!(supervisor_counter(&app, "tradesage_root_escalations_total", &name), 0.0);
+        }
+    }
+
+    // The root replaced that shard's supervisor, and only that one.
+    let replaced = eventually(|| supervisor_counter(&app, "tradesage_root_restarts_total", &name) == 1.0).await;
+    assert!(replaced, "the root restarted the shard supervisor");
+    assert_eq!(supervisor_counter(&app, "tradesage_root_escalations_total", &name), 1.0);
+    let shards_after = sessions.shard_refs();
+    assert_eq!(shards_after.len(), shards_before.len());
+    for (index, (now, was)) in shards_after.iter().zip(&shards_before).enumerate() {
+        assert_eq!(now.get_id() != *was, index == shard, "shard {index}");
+    }
+    let fresh = &shards_after[shard];
+    assert!(ractor::ACTIVE_STATES.contains(&fresh.get_status()), "the new supervisor runs");
+
+    // The dead shard's actors were purged (the sibling's was killed with it): the live gauge
+    // counts exactly the actors that run.
+    assert!(eventually(|| sessions.live(&sibling).is_none()).await, "the sibling's dead actor was forgotten");
+    assert_eq!(counter(&app, live_gauge), running(&app, &ids) as f64);
+    assert_eq!(sessions.live_count(), running(&app, &ids));
+
+    // Its sessions reactivate under the new supervisor with their state intact.
+    let after = snapshot(&app, id).await;
+    assert_eq!((after.version, after.refresh_hash), (before.version, before.refresh_hash));
+    assert_eq!(app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await.status(), 200);
+    assert_eq!(app.get_with(SESSIONS, &sibling_access).await.status(), 200);
+    let children: Vec<_> = fresh.get_children().iter().map(|c| c.get_id()).collect();
+    for key in [id, sibling] {
+        assert!(children.contains(&sessions.live(&key).expect("reactivated").get_id()), "{key} under the new shard");
+    }
+    assert_eq!(counter(&app, live_gauge), running(&app, &ids) as f64);
+
+    // The bystander's actor never noticed.
+    assert_eq!(sessions.live(&bystander).map(|a| a.get_id()), Some(bystander_actor));
+    let bystander_after = snapshot(&app, bystander).await;
+    assert_eq!(bystander_after.version, bystander_before.version);
+    assert_eq!(app.get_with(SESSIONS, &bystander_access).await.status(), 200);
+
+    // And the new supervisor supervises: a further failure is restarted.
+    let failing = sessions.live(&id).expect("live actor").get_id();
+    assert!(app.core.actors.inject_session_fault(id));
+    let restarted = eventually(|| sessions.live(&id).is_some_and(|a| a.get_id() != failing)).await;
+    assert!(restarted, "the new shard supervisor restarted the failed actor");
+    assert_eq!(snapshot(&app, id).await.refresh_hash, before.refresh_hash);
+    assert_eq!(supervisor_counter(&app, "tradesage_root_escalations_total", &name), 1.0);
 });
 
 both!(
