@@ -78,8 +78,26 @@ enum Loaded {
 pub struct SessionActorState {
     id: Uuid,
     loaded: Loaded,
-    /// Counted in the active-sessions gauge.
-    counted: bool,
+    /// Held while the state is an active session: counts it in the active-sessions gauge.
+    counted: Option<ActiveCount>,
+}
+
+/// One active session in the gauge. The count is taken back when this is dropped, which
+/// happens with the actor's state whichever way the actor ends: stopped, passivated, or
+/// panicked (ractor skips `post_stop` after a panic, so a decrement there would drift).
+struct ActiveCount(prometheus::IntGauge);
+
+impl ActiveCount {
+    fn new(gauge: &prometheus::IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge.clone())
+    }
+}
+
+impl Drop for ActiveCount {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl SessionActor {
@@ -122,13 +140,8 @@ impl SessionActor {
 
     fn count(&self, state: &mut SessionActorState) {
         let active = matches!(&state.loaded, Loaded::Live(s) if s.is_active);
-        if active != state.counted {
-            if active {
-                self.ctx.metrics.active_sessions.inc();
-            } else {
-                self.ctx.metrics.active_sessions.dec();
-            }
-            state.counted = active;
+        if active != state.counted.is_some() {
+            state.counted = active.then(|| ActiveCount::new(&self.ctx.metrics.active_sessions));
         }
     }
 
@@ -215,18 +228,7 @@ impl Actor for SessionActor {
         _myself: ActorRef<SessionMsg>,
         id: Uuid,
     ) -> Result<SessionActorState, ActorProcessingErr> {
-        Ok(SessionActorState { id, loaded: Loaded::Unread, counted: false })
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<SessionMsg>,
-        state: &mut SessionActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        if state.counted {
-            self.ctx.metrics.active_sessions.dec();
-        }
-        Ok(())
+        Ok(SessionActorState { id, loaded: Loaded::Unread, counted: None })
     }
 
     async fn handle(

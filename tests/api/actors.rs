@@ -80,6 +80,8 @@ both!(a_failed_session_actor_is_restarted_from_the_stores_with_its_state_intact,
     assert_eq!(counter(&app, "tradesage_actor_restarts_total{kind=\"session\"}"), 1.0);
     assert_eq!(counter(&app, "tradesage_actor_failures_total{kind=\"session\"}"), 1.0);
     let after = snapshot(&app, id).await;
+    // The panicked actor's count went with its state; the successor counts the session once.
+    assert_eq!(counter(&app, "tradesage_active_sessions"), 1.0, "no drift in the active-sessions gauge");
     assert_eq!((after.version, after.refresh_hash), (before.version, before.refresh_hash));
     assert_eq!(app.get_with(SESSIONS, rotated["access_token"].as_str().unwrap()).await.status(), 200);
     let view: Value = app.get_with("/api/v1/admin/actors", "x").await.json().await.unwrap();
