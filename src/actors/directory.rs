@@ -11,7 +11,7 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::VecDeque;
 use std::fmt::Debug;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
@@ -98,10 +98,22 @@ fn shard_index<Q: Hash>(key: &Q, shard_count: usize) -> usize {
     (hasher.finish() % shard_count as u64) as usize
 }
 
+/// A shard supervisor that has held at least this many children at once is replaced by a
+/// fresh one when it stands empty. ractor keeps a supervisor's children in a map that never
+/// shrinks (about 40 bytes per child at its largest), so after 100k sessions passivate the
+/// shards would otherwise keep ~5 MB for life.
+const RECYCLE_AFTER_CHILDREN: usize = 4_096;
+
 /// The directory of one kind of actor.
 pub struct Directory<K: VirtualKind> {
     shared: Arc<Shared<K>>,
     shards: Shards,
+    /// The most children each shard's current supervisor was seen with, at ticks.
+    peak_children: Box<[AtomicUsize]>,
+    /// Replaced supervisors that still had children linked when they were swapped out;
+    /// stopped once their last child is gone.
+    retiring: std::sync::Mutex<Vec<ActorRef<ShardMsg>>>,
+    root: ActorCell,
 }
 
 impl<K: VirtualKind> Directory<K> {
@@ -123,7 +135,8 @@ impl<K: VirtualKind> Directory<K> {
         for index in 0..shard_count.max(1) {
             shards.push(RwLock::new(spawn_shard(&shared, index, root.clone()).await?));
         }
-        Ok(Self { shared, shards: shards.into() })
+        let peak_children = (0..shards.len()).map(|_| AtomicUsize::new(0)).collect();
+        Ok(Self { shared, shards: shards.into(), peak_children, retiring: std::sync::Mutex::new(Vec::new()), root })
     }
 
     /// The index of the shard whose supervisor activates `key`.
@@ -231,6 +244,55 @@ impl<K: VirtualKind> Directory<K> {
                 break;
             }
         }
+    }
+
+    /// One round of the passivation ticker: stops actors idle for longer than `idle`, then
+    /// replaces the shard supervisors that stand empty after holding many children.
+    pub async fn tick(&self, idle: Duration) {
+        self.passivate_idle(idle);
+        self.recycle_empty_shards().await;
+    }
+
+    async fn recycle_empty_shards(&self) {
+        // Supervisors swapped out in an earlier round are stopped once empty. Not in the round
+        // that swapped them: an actor spawned just before the swap links to its supervisor
+        // only when its task first runs, and a round apart (at least 100 ms) leaves it time to.
+        let mut retiring = std::mem::take(&mut *self.retiring.lock().unwrap_or_else(PoisonError::into_inner));
+        retiring.retain(|shard| {
+            let empty = shard.get_children().is_empty();
+            if empty {
+                shard.stop(Some("recycled".into()));
+            }
+            !empty
+        });
+        for (index, slot) in self.shards.iter().enumerate() {
+            let current = read(slot).clone();
+            let children = current.get_children().len();
+            let peak = self.peak_children[index].fetch_max(children, Ordering::Relaxed).max(children);
+            if children > 0 || peak < RECYCLE_AFTER_CHILDREN || !ACTIVE_STATES.contains(&current.get_status()) {
+                continue;
+            }
+            let Ok(fresh) = spawn_shard(&self.shared, index, self.root.clone()).await else { continue };
+            {
+                let mut guard = write(slot);
+                if guard.get_id() != current.get_id() {
+                    // The root replaced it meanwhile.
+                    drop(guard);
+                    fresh.stop(Some("recycled".into()));
+                    continue;
+                }
+                *guard = fresh;
+            }
+            self.peak_children[index].store(0, Ordering::Relaxed);
+            tracing::debug!(
+                kind = K::KIND,
+                shard = index,
+                peak,
+                "replaced an empty shard supervisor to free its child table"
+            );
+            retiring.push(current);
+        }
+        self.retiring.lock().unwrap_or_else(PoisonError::into_inner).extend(retiring);
     }
 
     /// Stops every live actor gracefully (their `post_stop` flushes state) and waits for them.

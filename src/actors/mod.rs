@@ -173,7 +173,8 @@ impl Actor for Root {
                 myself.send_after(wait, move || RootMsg::Restart { directory, index, dead });
             }
             SupervisionEvent::ActorTerminated(cell, _, reason) => {
-                // Not restarted: shards and the janitor stop normally only at shutdown.
+                // Not restarted: shards and the janitor stop normally only at shutdown, or (a
+                // shard) when a directory recycles an empty supervisor it has already replaced.
                 tracing::info!(actor = %cell.get_id(), reason = reason.as_deref().unwrap_or(""), "supervisor stopped");
             }
             _ => {}
@@ -232,8 +233,8 @@ impl ActorSystem {
             loop {
                 interval.tick().await;
                 let Some(system) = weak.upgrade() else { break };
-                system.sessions.passivate_idle(idle);
-                system.lockouts.passivate_idle(idle);
+                system.sessions.tick(idle).await;
+                system.lockouts.tick(idle).await;
             }
         });
         let listener = Self::listen_for_changes(&system);

@@ -370,3 +370,65 @@ async fn a_profile_change_on_one_node_is_seen_by_the_other_within_a_second() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+/// ractor's table of a supervisor's children never shrinks; a shard supervisor that held
+/// thousands of children is swapped for a fresh one once they have all passivated. Bare
+/// activations touch no store, so one backend is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced() {
+    // Passivation is driven by hand here, not by the ticker.
+    let app = crate::helpers::spawn_app_with(Backend::Embedded, &[("SESSION_IDLE_PASSIVATE", "1h")]).await;
+    let sessions = &app.core.actors.sessions;
+    let before = sessions.shard_refs();
+    // About 5,000 children per shard, above the recycling threshold of 4,096.
+    let count = before.len() * 5_000;
+    for _ in 0..count {
+        sessions.activate(&Uuid::new_v4()).expect("activation");
+    }
+    // An instantly spawned actor links to its supervisor once its task first runs.
+    let children = || sessions.shard_refs().iter().map(|s| s.get_children().len()).collect::<Vec<_>>();
+    for _ in 0..500 {
+        if children().iter().sum::<usize>() == count {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let crowded = children().into_iter().min().unwrap();
+    assert!(crowded >= 4_096, "every shard holds thousands of children ({crowded} at least)");
+    sessions.tick(Duration::ZERO).await;
+    assert_eq!(
+        sessions.shard_refs().iter().map(|s| s.get_id()).collect::<Vec<_>>(),
+        before.iter().map(|s| s.get_id()).collect::<Vec<_>>(),
+        "a shard with children is not replaced"
+    );
+    for _ in 0..500 {
+        if sessions.live_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sessions.live_count(), 0, "every idle actor passivated");
+    sessions.tick(Duration::ZERO).await;
+    let after = sessions.shard_refs();
+    for (old, new) in before.iter().zip(&after) {
+        assert_ne!(old.get_id(), new.get_id(), "the emptied shard got a fresh supervisor");
+        assert!(new.get_children().is_empty());
+    }
+    // Swapped-out supervisors stop at the next round, once still empty.
+    assert!(before.iter().all(|s| ractor::ACTIVE_STATES.contains(&s.get_status())));
+    sessions.tick(Duration::ZERO).await;
+    for _ in 0..100 {
+        if before.iter().all(|s| s.get_status() == ractor::ActorStatus::Stopped) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(before.iter().all(|s| s.get_status() == ractor::ActorStatus::Stopped), "the old supervisors stopped");
+    // The tree still works: a real session on a fresh supervisor, and the root kept running.
+    let (_, login) = app.signed_in_user().await;
+    assert_eq!(app.get_with(SESSIONS, login["access_token"].as_str().unwrap()).await.status(), 200);
+    let id = session_id(&login);
+    let shard = &after[sessions.shard_index(&id)];
+    assert!(shard.get_children().iter().any(|c| Some(c.get_id()) == sessions.live(&id).map(|a| a.get_id())));
+    assert_eq!(counter(&app, "tradesage_root_escalations_total"), 0.0);
+}
