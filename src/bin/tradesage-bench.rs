@@ -10,6 +10,9 @@
 //! - **memory** ([`memory`]): the actor system built in-process on the configured stores,
 //!   N session actors created through `SessionMsg::Create`, process RSS before, at
 //!   checkpoints, and after passivation.
+//! - **actors** ([`actors`]): the actor core's speed in-process — bare spawns, persisted
+//!   creations, activations of passivated sessions from the cache, validate round trips and
+//!   validations per second.
 //!
 //! Output is a table, or with `--json` one stable JSON document (fields in a fixed order).
 //! Built only with `--features bench-tool`:
@@ -24,6 +27,8 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 #[export_name = "_rjem_malloc_conf"]
 pub static MALLOC_CONF: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:1000\0";
 
+#[path = "tradesage_bench/actors.rs"]
+mod actors;
 #[path = "tradesage_bench/bounds.rs"]
 mod bounds;
 #[path = "tradesage_bench/load.rs"]
@@ -115,6 +120,16 @@ struct Args {
     /// Memory mode: seconds to wait after passivation for the allocator to hand memory back.
     #[arg(long, default_value_t = 15)]
     settle: u64,
+    /// Actor speed mode: spawn, create, passivate and re-activate this many session actors
+    /// in-process, then time validations (stores as in memory mode).
+    #[arg(long)]
+    actor_speed: Option<usize>,
+    /// Actor speed mode: activations timed one at a time (the rest run in parallel).
+    #[arg(long, default_value_t = 10_000)]
+    activation_sample: usize,
+    /// Actor speed mode: seconds of the validation throughput phase.
+    #[arg(long, default_value_t = 5)]
+    validate_seconds: u64,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -125,6 +140,18 @@ fn main() -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let meta = report::RunMeta::collect(&args.label, &args.url, args.bcrypt_cost);
+    if let Some(sessions) = args.actor_speed {
+        let options = actors::Options {
+            sessions,
+            parallelism: args.create_parallelism.max(1),
+            sample: args.activation_sample,
+            validate_for: Duration::from_secs(args.validate_seconds),
+        };
+        let workers = args.client_threads.max(1);
+        let result = runtime.block_on(async move { tokio::spawn(actors::run(options, workers)).await })??;
+        report::print_actor_speed(&meta, &result, args.json)?;
+        return Ok(());
+    }
     if let Some(count) = args.in_process_actors {
         let options = memory::Options {
             sessions: count,

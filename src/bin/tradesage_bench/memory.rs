@@ -43,6 +43,68 @@ pub struct Checkpoint {
     pub creations_per_s: f64,
 }
 
+/// jemalloc's own account of the heap at one moment: what is live, what it keeps resident,
+/// and its bookkeeping. It tells a leak (allocated stays up) from pages the allocator has not
+/// handed back yet (resident stays up while allocated is down).
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct AllocatorFigures {
+    pub allocated_kib: u64,
+    pub active_kib: u64,
+    pub resident_kib: u64,
+    pub metadata_kib: u64,
+    pub retained_kib: u64,
+}
+
+impl AllocatorFigures {
+    pub fn read() -> Option<Self> {
+        use tikv_jemalloc_ctl::{epoch, stats};
+        // jemalloc caches its statistics; advancing the epoch refreshes them.
+        epoch::advance().ok()?;
+        let kib = |bytes: usize| bytes as u64 / 1024;
+        Some(Self {
+            allocated_kib: kib(stats::allocated::read().ok()?),
+            active_kib: kib(stats::active::read().ok()?),
+            resident_kib: kib(stats::resident::read().ok()?),
+            metadata_kib: kib(stats::metadata::read().ok()?),
+            retained_kib: kib(stats::retained::read().ok()?),
+        })
+    }
+}
+
+/// With `TRADESAGE_BENCH_BINS` set: prints, for every jemalloc size class holding memory,
+/// the live regions and the slabs (or extents, for large classes) they sit in. Each slab or
+/// extent costs a metadata record that the allocator keeps for good.
+pub fn print_size_classes(moment: &str) {
+    use tikv_jemalloc_ctl::raw;
+    if std::env::var_os("TRADESAGE_BENCH_BINS").is_none() {
+        return;
+    }
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    // SAFETY (every `raw::read` here): each name is NUL-terminated and read as the C type
+    // jemalloc's manual gives it: size_t for sizes and region/slab counts, unsigned for
+    // nbins/nlextents, uint64_t for curlextents.
+    let read = |name: String| unsafe { raw::read::<usize>(format!("{name}\0").as_bytes()) }.unwrap_or(0);
+    let read_u64 = |name: String| unsafe { raw::read::<u64>(format!("{name}\0").as_bytes()) }.unwrap_or(0);
+    eprintln!("size classes at {moment}: class bytes, live regions, slabs/extents");
+    let bins = unsafe { raw::read::<u32>(b"arenas.nbins\0") }.unwrap_or(0);
+    for bin in 0..bins {
+        let size = read(format!("arenas.bin.{bin}.size"));
+        let regions = read(format!("stats.arenas.4096.bins.{bin}.curregs"));
+        let slabs = read(format!("stats.arenas.4096.bins.{bin}.curslabs"));
+        if regions > 1_000 || slabs > 1_000 {
+            eprintln!("  small {size:>6}: {regions:>9} regions in {slabs:>8} slabs");
+        }
+    }
+    let large = unsafe { raw::read::<u32>(b"arenas.nlextents\0") }.unwrap_or(0);
+    for class in 0..large.min(64) {
+        let size = read(format!("arenas.lextent.{class}.size"));
+        let extents = read_u64(format!("stats.arenas.4096.lextents.{class}.curlextents"));
+        if extents > 0 {
+            eprintln!("  large {size:>6}: {extents:>9} extents");
+        }
+    }
+}
+
 /// RSS after passivation.
 #[derive(Debug, Serialize)]
 pub struct Passivation {
@@ -55,6 +117,8 @@ pub struct Passivation {
     pub vs_baseline_pct: f64,
     /// settled ÷ peak − 1, in percent.
     pub vs_peak_pct: f64,
+    /// The allocator's figures when the settled RSS was read.
+    pub allocator_settled: Option<AllocatorFigures>,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +130,8 @@ pub struct MemoryReport {
     pub parallelism: usize,
     /// RSS with the core built and no session actor.
     pub baseline_rss_kib: u64,
+    pub allocator_baseline: Option<AllocatorFigures>,
+    pub allocator_peak: Option<AllocatorFigures>,
     pub checkpoints: Vec<Checkpoint>,
     pub passivation: Passivation,
 }
@@ -84,7 +150,7 @@ pub fn rss_kib() -> u64 {
 const USER_AGENT: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
-fn session(index: usize, tenant_id: Uuid) -> SessionState {
+pub fn session(index: usize, tenant_id: Uuid) -> SessionState {
     let now = Utc::now();
     let mut refresh_hash = [0u8; 32];
     refresh_hash[..16].copy_from_slice(Uuid::new_v4().as_bytes());
@@ -109,8 +175,9 @@ fn session(index: usize, tenant_id: Uuid) -> SessionState {
     }
 }
 
-async fn build(options: &Options) -> anyhow::Result<(Arc<Core>, PathBuf, bool)> {
-    let (dir, temporary) = match &options.data_dir {
+/// The server's core on the configured stores; the `bool` says the data dir is temporary.
+pub async fn build(data_dir: Option<&PathBuf>) -> anyhow::Result<(Arc<Core>, PathBuf, bool)> {
+    let (dir, temporary) = match data_dir {
         Some(dir) => (dir.clone(), false),
         None => (std::env::temp_dir().join(format!("tradesage-bench-mem-{}", Uuid::new_v4().simple())), true),
     };
@@ -172,7 +239,7 @@ async fn create_until(
 }
 
 pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
-    let (core, dir, temporary) = build(&options).await?;
+    let (core, dir, temporary) = build(options.data_dir.as_ref()).await?;
     let database = core.stores.db.backend();
     let cache = tradesage::store::Cache::backend(core.stores.cache.as_ref());
     let tenant = Uuid::new_v4();
@@ -180,6 +247,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     // Let start-up allocations settle before the baseline.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline = rss_kib();
+    let allocator_baseline = AllocatorFigures::read();
     eprintln!(
         "memory: {database} + {cache}, baseline RSS {baseline} kB; creating {} session actors…",
         options.sessions
@@ -208,6 +276,8 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         });
     }
     let peak = rss_kib();
+    let allocator_peak = AllocatorFigures::read();
+    print_size_classes("the peak");
     // Every actor is now idle for longer than a second: passivate them all.
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let passivating = Instant::now();
@@ -217,15 +287,28 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seconds_to_passivate = passivating.elapsed().as_secs_f64();
+    // The passivation ticker's next two rounds, run at once instead of waiting for its
+    // interval (30 s at most): the first gives back the directory's room and swaps each
+    // emptied shard supervisor for a fresh one, the second stops the old supervisors, whose
+    // tables of children never shrink.
+    core.actors.sessions.tick(Duration::from_secs(1)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    core.actors.sessions.tick(Duration::from_secs(1)).await;
     let live_after = core.actors.sessions.live_count();
     let at_once = rss_kib();
     eprintln!("  passivated in {seconds_to_passivate:.1}s ({live_after} left): RSS {at_once} kB; settling…");
     let settling = Instant::now();
     let mut settled = at_once;
+    let mut allocator_settled = AllocatorFigures::read();
     while settling.elapsed() < options.settle {
         tokio::time::sleep(Duration::from_secs(1)).await;
-        settled = settled.min(rss_kib());
+        let now = rss_kib();
+        if now <= settled {
+            settled = now;
+            allocator_settled = AllocatorFigures::read();
+        }
     }
+    print_size_classes("the end of settling");
     let pct = |x: u64, of: u64| ((x as f64 / of.max(1) as f64 - 1.0) * 1000.0).round() / 10.0;
     let report = MemoryReport {
         database,
@@ -234,6 +317,8 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         sealed_state_bytes,
         parallelism: options.parallelism,
         baseline_rss_kib: baseline,
+        allocator_baseline,
+        allocator_peak,
         checkpoints,
         passivation: Passivation {
             seconds_to_passivate: (seconds_to_passivate * 100.0).round() / 100.0,
@@ -243,6 +328,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
             settled_after_s: options.settle.as_secs_f64(),
             vs_baseline_pct: pct(settled, baseline),
             vs_peak_pct: pct(settled, peak),
+            allocator_settled,
         },
     };
     core.actors.shutdown().await;
@@ -256,7 +342,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
 }
 
 /// With Redis, the sessions written under the run's own prefix are removed afterwards.
-fn redis_prefix_cleanup(core: &Arc<Core>) -> Option<impl std::future::Future<Output = ()>> {
+pub fn redis_prefix_cleanup(core: &Arc<Core>) -> Option<impl std::future::Future<Output = ()>> {
     let url = core.config.redis_url.as_ref()?.expose().clone();
     let prefix = core.config.redis_prefix.clone();
     if !prefix.starts_with("bench-mem:") {

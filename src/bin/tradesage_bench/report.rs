@@ -5,6 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::actors::ActorSpeedReport;
 use crate::bounds::Bounds;
 use crate::load::{BoundRatio, Latency, WorkloadReport};
 use crate::memory::MemoryReport;
@@ -74,6 +75,13 @@ struct MemoryDocument<'a> {
     #[serde(flatten)]
     meta: &'a RunMeta,
     memory: &'a MemoryReport,
+}
+
+#[derive(Serialize)]
+struct ActorSpeedDocument<'a> {
+    #[serde(flatten)]
+    meta: &'a RunMeta,
+    actors: &'a ActorSpeedReport,
 }
 
 fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
@@ -204,5 +212,49 @@ pub fn print_memory(meta: &RunMeta, m: &MemoryReport, json: bool) -> anyhow::Res
         "after passivation ({:.1}s, {} left): RSS {} kB at once, {} kB after {:.0}s — {:+.1}% vs baseline, {:+.1}% vs peak",
         p.seconds_to_passivate, p.live_after, p.rss_kib_at_once, p.rss_kib_settled, p.settled_after_s, p.vs_baseline_pct, p.vs_peak_pct
     );
+    println!(
+        "{:>10} {:>14} {:>12} {:>14} {:>14} {:>14}",
+        "jemalloc", "allocated kB", "active kB", "resident kB", "metadata kB", "retained kB"
+    );
+    for (name, figures) in
+        [("baseline", &m.allocator_baseline), ("peak", &m.allocator_peak), ("settled", &p.allocator_settled)]
+    {
+        if let Some(f) = figures {
+            println!(
+                "{name:>10} {:>14} {:>12} {:>14} {:>14} {:>14}",
+                f.allocated_kib, f.active_kib, f.resident_kib, f.metadata_kib, f.retained_kib
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn print_actor_speed(meta: &RunMeta, a: &ActorSpeedReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&ActorSpeedDocument { meta, actors: a });
+    }
+    header(meta);
+    println!(
+        "in-process session actors on {} + {} cache: {} CPUs allowed, {} runtime workers, {} callers at a time",
+        a.database, a.cache, a.cpus_allowed, a.runtime_workers, a.parallelism
+    );
+    println!("{:<34} {:>9} {:>10} {:>12}", "phase", "count", "seconds", "per second");
+    for (name, rate) in [
+        ("spawn (no message yet)", &a.spawn),
+        ("create (persisted)", &a.create),
+        ("activate passivated, in parallel", &a.activation_parallel),
+        ("validate on live actors", &a.validate_throughput),
+    ] {
+        println!("{name:<34} {:>9} {:>10.3} {:>12.0}", rate.count, rate.seconds, rate.per_s);
+    }
+    println!("{:<34} {:>9} {:>10} {:>10} {:>10} {:>10}", "one at a time (µs)", "count", "p50", "p90", "p99", "max");
+    for (name, m) in
+        [("activate passivated", &a.activation_one_at_a_time), ("validate round trip", &a.validate_round_trip)]
+    {
+        println!(
+            "{name:<34} {:>9} {:>10.2} {:>10.2} {:>10.2} {:>10.2}",
+            m.count, m.p50_us, m.p90_us, m.p99_us, m.max_us
+        );
+    }
     Ok(())
 }
