@@ -103,6 +103,9 @@ fn shard_index<Q: Hash>(key: &Q, shard_count: usize) -> usize {
 /// shrinks (about 40 bytes per child at its largest), so after 100k sessions passivate the
 /// shards would otherwise keep ~5 MB for life.
 const RECYCLE_AFTER_CHILDREN: usize = 4_096;
+/// How long a swapped-out shard supervisor is kept before it may stop (see
+/// `recycle_empty_shards`).
+const RETIRE_GRACE: Duration = Duration::from_secs(10);
 
 /// The directory of one kind of actor.
 pub struct Directory<K: VirtualKind> {
@@ -112,7 +115,7 @@ pub struct Directory<K: VirtualKind> {
     peak_children: Box<[AtomicUsize]>,
     /// Replaced supervisors that still had children linked when they were swapped out;
     /// stopped once their last child is gone.
-    retiring: std::sync::Mutex<Vec<ActorRef<ShardMsg>>>,
+    retiring: std::sync::Mutex<Vec<(ActorRef<ShardMsg>, Instant)>>,
     root: ActorCell,
 }
 
@@ -250,20 +253,23 @@ impl<K: VirtualKind> Directory<K> {
     /// replaces the shard supervisors that stand empty after holding many children.
     pub async fn tick(&self, idle: Duration) {
         self.passivate_idle(idle);
-        self.recycle_empty_shards().await;
+        self.recycle_empty_shards(idle).await;
     }
 
-    async fn recycle_empty_shards(&self) {
-        // Supervisors swapped out in an earlier round are stopped once empty. Not in the round
-        // that swapped them: an actor spawned just before the swap links to its supervisor
-        // only when its task first runs, and a round apart (at least 100 ms) leaves it time to.
+    async fn recycle_empty_shards(&self, idle: Duration) {
+        // A swapped-out supervisor is stopped once empty, but not before RETIRE_GRACE: an
+        // actor spawned just before the swap links to its supervisor only when its task first
+        // runs, so the old supervisor can still gain children for a moment (stopping it then
+        // would leave them unsupervised). Until it stops it is asked to passivate like the rest.
         let mut retiring = std::mem::take(&mut *self.retiring.lock().unwrap_or_else(PoisonError::into_inner));
-        retiring.retain(|shard| {
-            let empty = shard.get_children().is_empty();
-            if empty {
+        retiring.retain(|(shard, swapped_at)| {
+            let done = shard.get_children().is_empty() && swapped_at.elapsed() >= RETIRE_GRACE;
+            if done {
                 shard.stop(Some("recycled".into()));
+            } else {
+                let _ = shard.send_message(ShardMsg::Passivate(idle));
             }
-            !empty
+            !done
         });
         for (index, slot) in self.shards.iter().enumerate() {
             let current = read(slot).clone();
@@ -290,7 +296,7 @@ impl<K: VirtualKind> Directory<K> {
                 peak,
                 "replaced an empty shard supervisor to free its child table"
             );
-            retiring.push(current);
+            retiring.push((current, Instant::now()));
         }
         self.retiring.lock().unwrap_or_else(PoisonError::into_inner).extend(retiring);
     }

@@ -414,14 +414,14 @@ async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced
         assert_ne!(old.get_id(), new.get_id(), "the emptied shard got a fresh supervisor");
         assert!(new.get_children().is_empty());
     }
-    // Swapped-out supervisors stop at the next round, once still empty.
+    // Swapped-out supervisors stop at a later round, once still empty 10 s after the swap.
     assert!(before.iter().all(|s| ractor::ACTIVE_STATES.contains(&s.get_status())));
-    sessions.tick(Duration::ZERO).await;
-    for _ in 0..100 {
+    for _ in 0..60 {
+        sessions.tick(Duration::ZERO).await;
         if before.iter().all(|s| s.get_status() == ractor::ActorStatus::Stopped) {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert!(before.iter().all(|s| s.get_status() == ractor::ActorStatus::Stopped), "the old supervisors stopped");
     // The tree still works: a real session on a fresh supervisor, and the root kept running.
