@@ -73,7 +73,11 @@ pub fn main() -> ExitCode {
         }
     };
     let _log_flush = crate::telemetry::init_logging(config.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_park(crate::allocator::flush_thread_cache)
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("tradesage: cannot start the runtime: {e}");

@@ -13,10 +13,12 @@
 //! - [`service`]: the flows (login, refresh, admin actions) that handlers call in one step.
 //! - [`http`]: the axum router, middleware, extractors and problem+json errors.
 //! - [`app`]: builds all of the above from a `Config` and serves it.
+//! - [`allocator`]: idle worker threads give their cached free memory back.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::await_holding_lock)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod actors;
+pub mod allocator;
 pub mod app;
 pub mod auth;
 pub mod cli;

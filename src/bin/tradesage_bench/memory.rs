@@ -287,12 +287,10 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seconds_to_passivate = passivating.elapsed().as_secs_f64();
-    // The passivation ticker's next two rounds, run at once instead of waiting for its
-    // interval (30 s at most): the first gives back the directory's room and swaps each
-    // emptied shard supervisor for a fresh one, the second stops the old supervisors, whose
-    // tables of children never shrink.
-    core.actors.sessions.tick(Duration::from_secs(1)).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The passivation ticker's next round, run at once instead of waiting for its interval
+    // (30 s at most): it gives back the directory's room and swaps each emptied shard
+    // supervisor for a fresh one. Rounds go on each second while RSS settles; the old
+    // supervisors, whose tables of children never shrink, stop 10 s after their swap.
     core.actors.sessions.tick(Duration::from_secs(1)).await;
     let live_after = core.actors.sessions.live_count();
     let at_once = rss_kib();
@@ -302,6 +300,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     let mut allocator_settled = AllocatorFigures::read();
     while settling.elapsed() < options.settle {
         tokio::time::sleep(Duration::from_secs(1)).await;
+        core.actors.sessions.tick(Duration::from_secs(1)).await;
         let now = rss_kib();
         if now <= settled {
             settled = now;
