@@ -142,7 +142,12 @@ impl Metrics {
                 &["kind"],
             ),
             actor_handle: histogram(&r, "actor_handle_seconds", "Message handling time", &["kind"], micro_to_seconds),
-            supervisor_children: gauge(&r, "supervisor_children", "Children per supervisor", &["supervisor", "kind"]),
+            supervisor_children: gauge(
+                &r,
+                "supervisor_children",
+                "Children per supervisor, as of its last passivation round",
+                &["supervisor", "kind"],
+            ),
             supervisor_restarts: counter(
                 &r,
                 "supervisor_restarts_total",

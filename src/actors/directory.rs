@@ -452,6 +452,13 @@ impl<K: VirtualKind> Actor for ShardSupervisor<K> {
             ShardMsg::Passivate(idle) => {
                 let cutoff = self.shared.now_ms().saturating_sub(idle.as_millis() as u64);
                 let mine = myself.get_children();
+                // Set here, once a round, not at every supervision event: counting children
+                // clones the whole list, and 100k passivations would clone it 100k times.
+                self.shared
+                    .metrics
+                    .supervisor_children
+                    .with_label_values(&[self.name.as_str(), K::KIND])
+                    .set(mine.len() as i64);
                 for child in mine {
                     let Some(key) = self.shared.keys_by_actor.get(&child.get_id()).map(|k| k.clone()) else { continue };
                     let idle_child = self
@@ -512,7 +519,6 @@ impl<K: VirtualKind> Actor for ShardSupervisor<K> {
                 }
             }
         }
-        metrics.supervisor_children.with_label_values(&labels).set(myself.get_children().len() as i64);
         Ok(())
     }
 }
