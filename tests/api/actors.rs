@@ -315,8 +315,18 @@ async fn two_nodes_detect_reuse_across_nodes_and_see_an_end_within_a_second() {
     let rotated: Value = a.refresh_with(first).await.json().await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(code_of(b.refresh_with(first).await).await, "token_reused");
+    // A holds a live copy of the session; B's end reaches it on the events channel, within a
+    // second like any other change (under a loaded test run it is not always there at once).
     let newest = rotated["access_token"].as_str().unwrap();
-    assert_eq!(code_of(a.get_with(SESSIONS, newest).await).await, "session_revoked", "ended on A too");
+    let started = std::time::Instant::now();
+    loop {
+        let code = code_of(a.get_with(SESSIONS, newest).await).await;
+        if code == "session_revoked" || started.elapsed() >= Duration::from_secs(1) {
+            assert_eq!(code, "session_revoked", "ended on A too, within a second");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 
     // An end on A is seen by B within a second.
     let login = a.login_body(&email).await;
