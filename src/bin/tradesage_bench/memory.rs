@@ -105,6 +105,43 @@ pub fn print_size_classes(moment: &str) {
     }
 }
 
+/// With `TRADESAGE_BENCH_STATS` set: prints the kernel's split of RSS (anonymous memory;
+/// file pages, such as the binary's code; shared memory) and jemalloc's full statistics, so
+/// a difference between two moments can be put down to live objects, the allocator's
+/// metadata or neither. `TRADESAGE_BENCH_STATS=arenas` prints each arena instead of their sum
+/// (arena 0 holds the global page map); `TRADESAGE_BENCH_SMAPS=<path>` also copies
+/// `/proc/self/smaps` to `<path>.<moment>`, for a mapping-by-mapping comparison.
+pub fn print_detailed_memory(moment: &str) {
+    let Ok(detail) = std::env::var("TRADESAGE_BENCH_STATS") else {
+        return;
+    };
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let split: Vec<String> = status
+        .lines()
+        .filter(|l| l.starts_with("RssAnon") || l.starts_with("RssFile") || l.starts_with("RssShmem"))
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    eprintln!("memory at {moment}: {}", split.join(", "));
+    if let Ok(path) = std::env::var("TRADESAGE_BENCH_SMAPS") {
+        let copy = format!("{path}.{}", moment.replace(' ', "-"));
+        if let Err(e) = std::fs::copy("/proc/self/smaps", &copy) {
+            eprintln!("could not copy /proc/self/smaps to {copy}: {e}");
+        }
+    }
+    let _ = tikv_jemalloc_ctl::epoch::advance();
+    extern "C" fn write(_: *mut std::ffi::c_void, text: *const std::ffi::c_char) {
+        // SAFETY: jemalloc passes a NUL-terminated string that lives for this call.
+        let text = unsafe { std::ffi::CStr::from_ptr(text) };
+        eprint!("{}", text.to_string_lossy());
+    }
+    // Options: b, l and x leave out each size class, each large extent class and the mutex
+    // counters; a also leaves out each arena, keeping their sum.
+    let options = if detail == "arenas" { c"blx" } else { c"blxa" };
+    // SAFETY: `write` has the signature of jemalloc's `write_cb`; the opaque pointer may be
+    // null, and the options are a NUL-terminated string.
+    unsafe { tikv_jemalloc_sys::malloc_stats_print(Some(write), std::ptr::null_mut(), options.as_ptr()) };
+}
+
 /// RSS after passivation.
 #[derive(Debug, Serialize)]
 pub struct Passivation {
@@ -248,6 +285,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let baseline = rss_kib();
     let allocator_baseline = AllocatorFigures::read();
+    print_detailed_memory("the baseline");
     eprintln!(
         "memory: {database} + {cache}, baseline RSS {baseline} kB; creating {} session actors…",
         options.sessions
@@ -308,6 +346,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         }
     }
     print_size_classes("the end of settling");
+    print_detailed_memory("the end of settling");
     let pct = |x: u64, of: u64| ((x as f64 / of.max(1) as f64 - 1.0) * 1000.0).round() / 10.0;
     let report = MemoryReport {
         database,
