@@ -163,13 +163,13 @@ impl Metrics {
             root_escalations: counter(
                 &r,
                 "root_escalations_total",
-                "Shard supervisors that exceeded their restart intensity and failed to the root",
+                "Children of the root that failed to it: shard supervisors past their restart intensity, or the janitor",
                 &["supervisor", "kind"],
             ),
             root_restarts: counter(
                 &r,
                 "root_restarts_total",
-                "Failed shard supervisors replaced by the root",
+                "Failed shard supervisors and janitors replaced by the root",
                 &["supervisor", "kind"],
             ),
             registry: r,

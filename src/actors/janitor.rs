@@ -1,6 +1,7 @@
 //! The janitor: at an interval, removes expired sessions, stale lockout rows and revoked-token
 //! ids in batches, trims the verified-token cache and the in-process cache, and counts what it
-//! removed. A supervised actor, so a failed sweep is logged and the next one runs.
+//! removed. A supervised actor: a sweep that fails is logged and the next one runs; a janitor
+//! that panics is replaced by the root (`super::Root`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +18,12 @@ const BATCH: i64 = 1_000;
 
 pub enum JanitorMsg {
     Sweep,
+    /// Test hook: the janitor panics, so the root's restart of it can be shown.
+    InjectFault,
 }
 
+/// The janitor's settings; the root keeps a copy to start a new one after a failure.
+#[derive(Clone)]
 pub struct Janitor {
     pub ctx: Arc<ActorContext>,
     pub tokens: Arc<TokenIssuer>,
@@ -103,6 +108,7 @@ impl Actor for Janitor {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "janitor sweep failed; the next one retries"),
             },
+            JanitorMsg::InjectFault => panic!("fault injected into the janitor"),
         }
         Ok(())
     }

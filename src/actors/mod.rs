@@ -10,7 +10,7 @@
 //!
 //! One-for-one at both levels: a shard supervisor restarts a failed actor; a shard supervisor
 //! that fails (its children failed too often) is replaced by the root, alone, while the other
-//! shards and their actors run on.
+//! shards and their actors run on. A janitor that fails is replaced by the root too.
 
 pub mod directory;
 pub mod janitor;
@@ -47,8 +47,9 @@ pub struct ActorSystem {
     background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
-/// Root restart intensity: past this many shard failures in [`ROOT_WINDOW`], each further
-/// replacement waits [`ROOT_BACKOFF`] times the excess, at most [`ROOT_MAX_BACKOFF`].
+/// Root restart intensity: past this many failures of its children (shard supervisors and the
+/// janitor) in [`ROOT_WINDOW`], each further replacement waits [`ROOT_BACKOFF`] times the
+/// excess, at most [`ROOT_MAX_BACKOFF`].
 ///
 /// The root never gives up on a shard: a shard left dead would refuse a fixed share of the
 /// users, and stopping the root would stop them all. But a shard only fails after
@@ -67,17 +68,56 @@ enum RootMsg {
     Adopt(Arc<dyn ShardRestart>, RpcReplyPort<()>),
     /// Start a fresh supervisor for shard `index` of directory `directory` in place of `dead`.
     Restart { directory: usize, index: usize, dead: ActorId },
+    /// Start the janitor as the root's child, and again whenever it fails.
+    StartJanitor(janitor::Janitor, RpcReplyPort<Result<(), String>>),
+    /// Start a new janitor in place of `dead`, with the settings of the last one.
+    RestartJanitor { dead: ActorId },
+    /// Test hook: forwards [`janitor::JanitorMsg::InjectFault`] to the current janitor.
+    InjectJanitorFault,
 }
 
-/// Owns the shards and the janitor. Replaces a failed shard supervisor (one-for-one: the other
-/// shards are untouched); logs and counts anything else that stops, and keeps running.
+/// Owns the shards and the janitor. Replaces a failed shard supervisor or janitor
+/// (one-for-one: the others are untouched); logs anything else that stops, and keeps running.
 struct Root {
     metrics: Arc<Metrics>,
 }
 
+/// The running janitor and what it takes to start another.
+struct JanitorSlot {
+    settings: janitor::Janitor,
+    actor: ActorRef<janitor::JanitorMsg>,
+}
+
 struct RootState {
     directories: Vec<Arc<dyn ShardRestart>>,
+    janitor: Option<JanitorSlot>,
     recent_escalations: VecDeque<Instant>,
+}
+
+/// The names the root's metrics and logs give the janitor (supervisor and kind alike).
+const JANITOR: &str = "janitor";
+
+impl Root {
+    async fn start_janitor(
+        myself: &ActorRef<RootMsg>,
+        settings: janitor::Janitor,
+        state: &mut RootState,
+    ) -> Result<(), String> {
+        let (actor, _) =
+            Actor::spawn_linked(None, settings.clone(), (), myself.get_cell()).await.map_err(|e| e.to_string())?;
+        state.janitor = Some(JanitorSlot { settings, actor });
+        Ok(())
+    }
+
+    /// Counts a failed child against the restart intensity; returns how long its replacement
+    /// should wait (zero: at once).
+    fn escalation_wait(state: &mut RootState) -> Duration {
+        let now = Instant::now();
+        state.recent_escalations.retain(|at| now.duration_since(*at) < ROOT_WINDOW);
+        state.recent_escalations.push_back(now);
+        let excess = state.recent_escalations.len().saturating_sub(ROOT_MAX_ESCALATIONS);
+        (ROOT_BACKOFF * excess as u32).min(ROOT_MAX_BACKOFF)
+    }
 }
 
 impl Actor for Root {
@@ -86,7 +126,7 @@ impl Actor for Root {
     type Arguments = ();
 
     async fn pre_start(&self, _myself: ActorRef<RootMsg>, _: ()) -> Result<RootState, ActorProcessingErr> {
-        Ok(RootState { directories: Vec::new(), recent_escalations: VecDeque::new() })
+        Ok(RootState { directories: Vec::new(), janitor: None, recent_escalations: VecDeque::new() })
     }
 
     async fn handle(
@@ -118,6 +158,31 @@ impl Actor for Root {
                     }
                 }
             }
+            RootMsg::StartJanitor(settings, reply) => {
+                let _ = reply.send(Self::start_janitor(&myself, settings, state).await);
+            }
+            RootMsg::RestartJanitor { dead } => {
+                // Only the janitor that failed is replaced: a late timer finds a newer one.
+                let Some(slot) = state.janitor.as_ref().filter(|slot| slot.actor.get_id() == dead) else {
+                    return Ok(());
+                };
+                let settings = slot.settings.clone();
+                match Self::start_janitor(&myself, settings, state).await {
+                    Ok(()) => {
+                        self.metrics.root_restarts.with_label_values(&[JANITOR, JANITOR]).inc();
+                        tracing::warn!("the root restarted the janitor");
+                    }
+                    Err(error) => {
+                        tracing::error!(error = %error, "restarting the janitor failed; trying again later");
+                        myself.send_after(ROOT_MAX_BACKOFF, move || RootMsg::RestartJanitor { dead });
+                    }
+                }
+            }
+            RootMsg::InjectJanitorFault => {
+                if let Some(slot) = &state.janitor {
+                    let _ = slot.actor.send_message(janitor::JanitorMsg::InjectFault);
+                }
+            }
         }
         Ok(())
     }
@@ -137,6 +202,16 @@ impl Actor for Root {
                     .iter()
                     .enumerate()
                     .find_map(|(directory, r)| r.index_of(&dead).map(|index| (directory, index)));
+                if state.janitor.as_ref().is_some_and(|slot| slot.actor.get_id() == dead) {
+                    self.metrics.root_escalations.with_label_values(&[JANITOR, JANITOR]).inc();
+                    let wait = Self::escalation_wait(state);
+                    tracing::error!(error = %error, wait_ms = wait.as_millis() as u64, "the janitor failed; the root replaces it");
+                    if wait.is_zero() {
+                        return self.handle(myself, RootMsg::RestartJanitor { dead }, state).await;
+                    }
+                    myself.send_after(wait, move || RootMsg::RestartJanitor { dead });
+                    return Ok(());
+                }
                 let Some((directory, index)) = shard else {
                     tracing::error!(actor = %dead, error = %error, "a supervisor escalated a failure to the root");
                     return Ok(());
@@ -154,14 +229,10 @@ impl Actor for Root {
                     purged,
                     "a shard supervisor failed; the root replaces it"
                 );
-                let now = Instant::now();
-                state.recent_escalations.retain(|at| now.duration_since(*at) < ROOT_WINDOW);
-                state.recent_escalations.push_back(now);
-                let excess = state.recent_escalations.len().saturating_sub(ROOT_MAX_ESCALATIONS);
-                if excess == 0 {
+                let wait = Self::escalation_wait(state);
+                if wait.is_zero() {
                     return self.handle(myself, RootMsg::Restart { directory, index, dead }, state).await;
                 }
-                let wait = (ROOT_BACKOFF * excess as u32).min(ROOT_MAX_BACKOFF);
                 tracing::error!(
                     kind,
                     supervisor = %name,
@@ -214,9 +285,11 @@ impl ActorSystem {
             }
         }
         let janitor = janitor::Janitor { ctx: ctx.clone(), tokens, interval: settings.janitor_interval };
-        Actor::spawn_linked(None, janitor, (), root.get_cell())
-            .await
-            .map_err(|e| ActorError::Unreachable(e.to_string()))?;
+        match root.call(|reply| RootMsg::StartJanitor(janitor, reply), Some(Duration::from_secs(5))).await {
+            Ok(CallResult::Success(Ok(()))) => {}
+            Ok(CallResult::Success(Err(e))) => return Err(ActorError::Unreachable(format!("the janitor: {e}"))),
+            _ => return Err(ActorError::Unreachable("the root did not start the janitor".into())),
+        }
         let system = Arc::new(Self {
             sessions,
             lockouts,
@@ -281,6 +354,11 @@ impl ActorSystem {
     /// Test hook: makes the live actor of `session_id` panic.
     pub fn inject_session_fault(&self, session_id: Uuid) -> bool {
         self.sessions.live(&session_id).is_some_and(|actor| actor.send_message(SessionMsg::InjectFault).is_ok())
+    }
+
+    /// Test hook: makes the janitor panic.
+    pub fn inject_janitor_fault(&self) {
+        let _ = self.root.send_message(RootMsg::InjectJanitorFault);
     }
 
     /// Stops every actor gracefully, then the tree.

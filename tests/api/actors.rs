@@ -1,6 +1,7 @@
 //! The actor core: serialised rotations, supervision restarts from persisted state, a failed
 //! shard supervisor replaced by the root, passivation and reactivation, crashes, two nodes
-//! over one PostgreSQL + Redis, and state that is encrypted at rest with rotatable keys.
+//! over one PostgreSQL + Redis, state that is encrypted at rest with rotatable keys, and the
+//! janitor's sweeps and its replacement by the root.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use tradesage::actors::SessionMsg;
 use tradesage::auth::{sha256, StateCipher};
 use tradesage::domain::session::RotateOutcome;
 use tradesage::domain::SessionState;
-use tradesage::store::Cache;
+use tradesage::store::{Cache, SessionRow};
 use uuid::Uuid;
 
 use crate::both;
@@ -202,6 +203,55 @@ both!(a_shard_that_fails_too_often_is_replaced_by_the_root_and_its_sessions_live
     assert_eq!(snapshot(&app, id).await.refresh_hash, before.refresh_hash);
     assert_eq!(supervisor_counter(&app, "tradesage_root_escalations_total", &name), 1.0);
 });
+
+/// A session row that expired a minute ago, as an ended session leaves it behind.
+fn expired_session_row() -> SessionRow {
+    let now = chrono::Utc::now();
+    SessionRow {
+        id: Uuid::new_v4(),
+        user_ref: "janitor-test".into(),
+        state: "sealed".into(),
+        version: 1,
+        expires_at: now - chrono::Duration::minutes(1),
+        is_active: false,
+        created_at: now - chrono::Duration::days(1),
+    }
+}
+
+/// Waits (up to 5 s) until the janitor has removed the session row `id`.
+async fn swept(app: &TestApp, id: Uuid) -> bool {
+    for _ in 0..100 {
+        if app.core.stores.db.session(id).await.unwrap().is_none() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
+both!(
+    the_janitor_sweeps_expired_sessions_and_the_root_replaces_it_when_it_fails,
+    [("JANITOR_INTERVAL", "100ms")],
+    |app: TestApp| async move {
+        let removed = "tradesage_janitor_removed_total{what=\"sessions\"}";
+        let first = expired_session_row();
+        app.core.stores.db.insert_session(&first).await.unwrap();
+        assert!(swept(&app, first.id).await, "the janitor removed the expired row");
+        assert!(counter(&app, removed) >= 1.0, "and counted it");
+        assert_eq!(supervisor_counter(&app, "tradesage_root_restarts_total", "janitor"), 0.0);
+
+        app.core.actors.inject_janitor_fault();
+        let replaced = eventually(|| supervisor_counter(&app, "tradesage_root_restarts_total", "janitor") == 1.0).await;
+        assert!(replaced, "the root started a new janitor");
+        assert_eq!(supervisor_counter(&app, "tradesage_root_escalations_total", "janitor"), 1.0);
+
+        let before = counter(&app, removed);
+        let second = expired_session_row();
+        app.core.stores.db.insert_session(&second).await.unwrap();
+        assert!(swept(&app, second.id).await, "the new janitor sweeps on its interval");
+        assert!(counter(&app, removed) > before);
+    }
+);
 
 both!(
     an_idle_actor_passivates_and_reactivates_with_the_same_state,
