@@ -40,12 +40,16 @@ pub struct SweepReport {
 }
 
 impl Janitor {
+    /// One sweep. Each batch is counted as soon as it is removed, so rows removed before a
+    /// later step fails are counted too.
     pub async fn sweep(ctx: &ActorContext, tokens: &TokenIssuer) -> Result<SweepReport, crate::store::StoreError> {
         let now = Utc::now();
         let db = &ctx.stores.db;
+        let counter = |what: &str| ctx.metrics.janitor_removed.with_label_values(&[what]);
         let mut report = SweepReport::default();
         loop {
             let removed = db.delete_expired_sessions(now, BATCH).await?;
+            counter("sessions").inc_by(removed);
             report.sessions += removed;
             if removed < BATCH as u64 {
                 break;
@@ -56,6 +60,7 @@ impl Janitor {
         let stale_before = now - ctx.lockout.decay * steps;
         loop {
             let removed = db.delete_stale_lockouts(stale_before, BATCH).await?;
+            counter("lockouts").inc_by(removed);
             report.lockouts += removed;
             if removed < BATCH as u64 {
                 break;
@@ -63,6 +68,7 @@ impl Janitor {
         }
         loop {
             let removed = db.purge_revoked_tokens(now, BATCH).await?;
+            counter("revoked_tokens").inc_by(removed);
             report.revoked_tokens += removed;
             if removed < BATCH as u64 {
                 break;
@@ -71,10 +77,6 @@ impl Janitor {
         report.verified_tokens = tokens.purge_expired(now);
         ctx.stores.cache.sweep().await;
         ctx.stores.limits.sweep();
-        let counter = &ctx.metrics.janitor_removed;
-        counter.with_label_values(&["sessions"]).inc_by(report.sessions);
-        counter.with_label_values(&["lockouts"]).inc_by(report.lockouts);
-        counter.with_label_values(&["revoked_tokens"]).inc_by(report.revoked_tokens);
         Ok(report)
     }
 }
