@@ -197,13 +197,10 @@ impl Actor for Root {
         match event {
             SupervisionEvent::ActorFailed(cell, error) => {
                 let dead = cell.get_id();
-                let shard = state
-                    .directories
-                    .iter()
-                    .enumerate()
-                    .find_map(|(directory, r)| r.index_of(&dead).map(|index| (directory, index)));
                 if state.janitor.as_ref().is_some_and(|slot| slot.actor.get_id() == dead) {
                     self.metrics.root_escalations.with_label_values(&[JANITOR, JANITOR]).inc();
+                    // One restart intensity for all the root's children, as in OTP: a janitor
+                    // failing again and again also slows shard replacements, and vice versa.
                     let wait = Self::escalation_wait(state);
                     tracing::error!(error = %error, wait_ms = wait.as_millis() as u64, "the janitor failed; the root replaces it");
                     if wait.is_zero() {
@@ -212,6 +209,11 @@ impl Actor for Root {
                     myself.send_after(wait, move || RootMsg::RestartJanitor { dead });
                     return Ok(());
                 }
+                let shard = state
+                    .directories
+                    .iter()
+                    .enumerate()
+                    .find_map(|(directory, r)| r.index_of(&dead).map(|index| (directory, index)));
                 let Some((directory, index)) = shard else {
                     tracing::error!(actor = %dead, error = %error, "a supervisor escalated a failure to the root");
                     return Ok(());
