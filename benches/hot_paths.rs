@@ -25,6 +25,7 @@ use tradesage::actors::SessionMsg;
 use tradesage::auth::tokens::AccessGrant;
 use tradesage::auth::StateCipher;
 use tradesage::config::Config;
+use tradesage::domain::session::NewSession;
 use tradesage::domain::{Role, SessionState};
 use tradesage::service::Core;
 use tradesage::store::redis::RedisCache;
@@ -45,28 +46,20 @@ impl Drop for Fixture {
 }
 
 fn session_state(tenant_id: Uuid) -> SessionState {
-    let now = Utc::now();
-    SessionState {
-        session_id: Uuid::new_v4(),
+    let new = NewSession {
         user_id: Uuid::new_v4(),
-        email: "bench-0@example.com".into(),
+        email: "bench-0@example.com",
         tenant_id,
-        roles: vec![Role::Viewer],
+        roles: &[Role::Viewer],
         scope: "orders:read".into(),
         client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         user_agent:
-            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
-                .into(),
-        refresh_hash: [7; 32],
-        previous_hash: Some([6; 32]),
-        rotated_at: Some(now),
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + chrono::Duration::days(30),
-        version: 1,
-        is_active: true,
-        end_reason: None,
-    }
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    };
+    let mut state = SessionState::open(Uuid::new_v4(), new, [7; 32], Utc::now(), chrono::Duration::days(30));
+    state.previous_hash = Some([6; 32]);
+    state.rotated_at = Some(state.created_at);
+    state
 }
 
 /// The embedded server core (SQLite + in-process cache) in a temp dir, with one live session.
@@ -91,7 +84,6 @@ fn fixture() -> Fixture {
             actors_core.actors.sessions.call(&id, |r| SessionMsg::Create(Box::new(created.clone()), r)).await
         })
         .await
-        .unwrap()
         .unwrap()
         .unwrap();
     });
@@ -154,14 +146,13 @@ fn actor(c: &mut Criterion, f: &Fixture) {
             let core = core.clone();
             on_worker(&f.rt, iters, move || {
                 let core = core.clone();
-                async move { core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap().unwrap() }
+                async move { core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap() }
             })
         })
     });
     group.bench_function("validate_block_on", |b| {
-        b.to_async(&f.rt).iter(|| async {
-            core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap().unwrap()
-        })
+        b.to_async(&f.rt)
+            .iter(|| async { core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap() })
     });
     group.finish();
 }
@@ -253,7 +244,7 @@ fn smoke() {
     let core = f.core.clone();
     let verdict = on_worker(&f.rt, 1, move || {
         let core = core.clone();
-        async move { core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap().unwrap() }
+        async move { core.actors.sessions.call(&id, |r| SessionMsg::Validate(None, r)).await.unwrap() }
     });
     black_box(verdict);
     let sealed = f.core.actors.ctx.seal(&f.session).unwrap();

@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent, ACTIVE_STATES};
 
+use super::persist::PersistError;
 use crate::telemetry::Metrics;
 
 /// How long a caller waits for an actor's answer before giving up.
@@ -53,9 +54,19 @@ pub struct Slot<M: ractor::Message> {
 pub enum ActorError {
     #[error("the actor did not answer in time")]
     Timeout,
-    #[error("the actor could not be reached: {0}")]
-    Unreachable(String),
+    /// The actor (or its shard's supervisor) was not there to take the message, again and
+    /// again: `reason` says what the last attempt met.
+    #[error("the actor could not be reached: {reason}")]
+    Unreachable { reason: &'static str },
+    #[error("an actor could not be started")]
+    Spawn(#[from] ractor::SpawnErr),
+    /// The actor answered that its state could not be loaded or stored.
+    #[error(transparent)]
+    Persist(#[from] PersistError),
 }
+
+/// What a request to an actor of a persistent kind is answered with.
+pub type Reply<T> = RpcReplyPort<Result<T, PersistError>>;
 
 /// Messages of a shard supervisor.
 pub enum ShardMsg {
@@ -168,7 +179,7 @@ impl<K: VirtualKind> Directory<K> {
                 // A failed supervisor is Stopping before the root hears of it; until the root
                 // swaps in a fresh one, a child linked to it would run unsupervised.
                 if !ACTIVE_STATES.contains(&shard.get_status()) {
-                    return Err(ActorError::Unreachable("the shard supervisor is being restarted".into()));
+                    return Err(ActorError::Unreachable { reason: "the shard supervisor is being restarted" });
                 }
                 let slot = spawn_child(&self.shared, key.clone(), shard.get_cell())?;
                 vacant.insert(slot.clone());
@@ -185,10 +196,10 @@ impl<K: VirtualKind> Directory<K> {
     pub async fn call<R: Send + 'static>(
         &self,
         key: &K::Key,
-        make: impl Fn(RpcReplyPort<R>) -> Msg<K>,
+        make: impl Fn(Reply<R>) -> Msg<K>,
     ) -> Result<R, ActorError> {
         let depth = self.shared.metrics.actor_mailbox.with_label_values(&[K::KIND]);
-        let mut last_error = String::new();
+        let mut last_error = ActorError::Unreachable { reason: "no attempt was made" };
         for attempt in 0..CALL_ATTEMPTS {
             if attempt > 0 {
                 // A successor is usually there at once (yield); a shard the root is replacing
@@ -201,7 +212,7 @@ impl<K: VirtualKind> Directory<K> {
             let slot = match self.activate(key) {
                 Ok(slot) => slot,
                 Err(e) => {
-                    last_error = e.to_string();
+                    last_error = e;
                     continue;
                 }
             };
@@ -209,17 +220,17 @@ impl<K: VirtualKind> Directory<K> {
             depth.inc();
             let answer = slot.actor.call(&make, Some(CALL_TIMEOUT)).await;
             depth.dec();
-            match answer {
-                Ok(CallResult::Success(reply)) => return Ok(reply),
+            last_error = match answer {
+                Ok(CallResult::Success(reply)) => return reply.map_err(ActorError::from),
                 Ok(CallResult::Timeout) => return Err(ActorError::Timeout),
-                Ok(CallResult::SenderError) => last_error = "the actor stopped before answering".into(),
-                Err(e) => last_error = e.to_string(),
-            }
+                Ok(CallResult::SenderError) => ActorError::Unreachable { reason: "the actor stopped before answering" },
+                Err(_) => ActorError::Unreachable { reason: "the actor had stopped" },
+            };
             // The actor is gone: forget it (if nobody replaced it yet) and try its successor.
             let gone = slot.actor.get_id();
             self.shared.live.remove_if(key, |_, s| s.actor.get_id() == gone);
         }
-        Err(ActorError::Unreachable(last_error))
+        Err(last_error)
     }
 
     /// The live actor of `key`, if any, without activating one.
@@ -405,8 +416,7 @@ async fn spawn_shard<K: VirtualKind>(
     root: ActorCell,
 ) -> Result<ActorRef<ShardMsg>, ActorError> {
     let supervisor = ShardSupervisor { shared: shared.clone(), name: shard_name::<K>(index) };
-    let (shard, _) =
-        Actor::spawn_linked(None, supervisor, (), root).await.map_err(|e| ActorError::Unreachable(e.to_string()))?;
+    let (shard, _) = Actor::spawn_linked(None, supervisor, (), root).await?;
     Ok(shard)
 }
 
@@ -415,8 +425,7 @@ fn spawn_child<K: VirtualKind>(
     key: K::Key,
     shard: ActorCell,
 ) -> Result<Arc<Slot<Msg<K>>>, ActorError> {
-    let (actor, _) = ractor::ActorRuntime::spawn_linked_instant(None, shared.kind.behaviour(), key.clone(), shard)
-        .map_err(|e| ActorError::Unreachable(e.to_string()))?;
+    let (actor, _) = ractor::ActorRuntime::spawn_linked_instant(None, shared.kind.behaviour(), key.clone(), shard)?;
     shared.keys_by_actor.insert(actor.get_id(), key);
     shared.metrics.actor_live.with_label_values(&[K::KIND]).inc();
     Ok(Arc::new(Slot { actor, last_used_ms: AtomicU64::new(shared.now_ms()) }))

@@ -19,6 +19,7 @@ const BATCH: i64 = 1_000;
 pub enum JanitorMsg {
     Sweep,
     /// Test hook: the janitor panics, so the root's restart of it can be shown.
+    #[cfg(feature = "test-hooks")]
     InjectFault,
 }
 
@@ -110,6 +111,7 @@ impl Actor for Janitor {
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "janitor sweep failed; the next one retries"),
             },
+            #[cfg(feature = "test-hooks")]
             JanitorMsg::InjectFault => panic!("fault injected into the janitor"),
         }
         Ok(())

@@ -5,14 +5,15 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::directory::VirtualKind;
-use super::persist::{ActorContext, PersistError};
+use super::directory::{Reply, VirtualKind};
+use super::persist::{ActorContext, PersistError, Persisted, Persistent};
 use crate::domain::{LockoutState, LockoutVerdict};
-use crate::store::{pseudonym, LockoutRow};
+use crate::store::{pseudonym, Database, LockoutRow, StoreResult};
 
 pub const KIND: &str = "lockout";
 /// Lockout state stays cached this long after its last change.
@@ -32,12 +33,6 @@ impl Subject {
     }
 }
 
-fn cache_key(key: &str) -> String {
-    format!("lockout:{key}")
-}
-
-type Reply<T> = RpcReplyPort<Result<T, PersistError>>;
-
 pub enum LockoutMsg {
     Check(Subject, Reply<LockoutVerdict>),
     RecordFailure(Subject, Reply<LockoutVerdict>),
@@ -47,6 +42,56 @@ pub enum LockoutMsg {
     Unlock(Subject, Reply<()>),
     Snapshot(Reply<Option<LockoutState>>),
     Invalidate(i64),
+}
+
+fn lock_ends_at(state: &LockoutState) -> Option<DateTime<Utc>> {
+    if state.permanent {
+        Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single()
+    } else {
+        state.locked_until
+    }
+}
+
+#[async_trait]
+impl Persistent for LockoutState {
+    const KIND: &'static str = KIND;
+    type Key = String;
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+
+    fn belongs_to(&self, key: &String) -> bool {
+        Subject { tenant_id: self.tenant_id, email: self.email.clone() }.key() == *key
+    }
+
+    fn cache_ttl(&self, _now: DateTime<Utc>) -> Duration {
+        CACHE_TTL
+    }
+
+    async fn read(db: &dyn Database, key: &String) -> StoreResult<Option<(i64, String)>> {
+        Ok(db.lockout(key).await?.map(|row| (row.version, row.state)))
+    }
+
+    async fn read_version(db: &dyn Database, key: &String) -> StoreResult<Option<i64>> {
+        db.lockout_version(key).await
+    }
+
+    async fn write(&self, db: &dyn Database, key: &String, sealed: &str, expected: i64) -> StoreResult<bool> {
+        let row = LockoutRow {
+            key: key.clone(),
+            tenant_id: self.tenant_id,
+            state: sealed.to_owned(),
+            version: self.version,
+            lock_ends_at: lock_ends_at(self),
+            updated_at: Utc::now(),
+        };
+        db.save_lockout(&row, expected).await
+    }
 }
 
 pub struct LockoutKind {
@@ -66,199 +111,104 @@ pub struct LockoutActor {
     ctx: Arc<ActorContext>,
 }
 
-pub struct LockoutActorState {
-    key: String,
-    /// `None` until loaded; a counter never stored starts at version 0.
-    loaded: Option<LockoutState>,
-}
-
-fn lock_ends_at(state: &LockoutState) -> Option<DateTime<Utc>> {
-    if state.permanent {
-        Utc.with_ymd_and_hms(9999, 12, 31, 0, 0, 0).single()
-    } else {
-        state.locked_until
-    }
-}
-
-impl LockoutActor {
-    async fn load(
-        &self,
-        key: &str,
-        subject: Option<&Subject>,
-        fresh: bool,
-    ) -> Result<Option<LockoutState>, PersistError> {
-        if !fresh {
-            if let Some(state) = self.ctx.cached::<LockoutState>(&cache_key(key)).await {
-                return Ok(Some(state));
-            }
-        }
-        let started = Instant::now();
-        let row = self.ctx.stores.db.lockout(key).await?;
-        self.ctx.observe("database", "lockout_get", started);
-        match row {
-            Some(row) => self
-                .ctx
-                .open(&row.state)
-                .map(Some)
-                .ok_or_else(|| PersistError::Unavailable("lockout state does not decrypt".into())),
-            None => Ok(subject.map(|s| LockoutState::new(s.tenant_id, s.email.clone()))),
-        }
-    }
-
-    async fn persist(&self, key: &str, next: &LockoutState, expected_version: i64) -> Result<(), PersistError> {
-        let sealed = self.ctx.seal(next)?;
-        let row = LockoutRow {
-            key: key.to_owned(),
-            tenant_id: next.tenant_id,
-            state: sealed.clone(),
-            version: next.version,
-            lock_ends_at: lock_ends_at(next),
-            updated_at: Utc::now(),
-        };
-        let started = Instant::now();
-        let written = self.ctx.stores.db.save_lockout(&row, expected_version).await?;
-        self.ctx.observe("database", "lockout_write", started);
-        if !written {
-            return Err(PersistError::Conflict);
-        }
-        self.ctx.mirror(KIND, key, &cache_key(key), next.version, &sealed, CACHE_TTL).await;
-        Ok(())
-    }
-
-    /// Applies `change`, persisting when it changed something; on a lost race, reloads the
-    /// winner's state and applies `change` again.
-    async fn change<T>(
-        &self,
-        state: &mut LockoutActorState,
-        subject: &Subject,
-        change: impl Fn(&mut LockoutState) -> (bool, T),
-    ) -> Result<T, PersistError> {
-        for attempt in 0..4 {
-            if state.loaded.is_none() || attempt > 0 {
-                state.loaded = self.load(&state.key, Some(subject), attempt > 0).await?;
-            }
-            let Some(current) = &state.loaded else { return Err(PersistError::Unavailable("no state".into())) };
-            let mut next = current.clone();
-            let (changed, outcome) = change(&mut next);
-            if !changed {
-                return Ok(outcome);
-            }
-            next.version = current.version + 1;
-            match self.persist(&state.key, &next, current.version).await {
-                Ok(()) => {
-                    state.loaded = Some(next);
-                    return Ok(outcome);
-                }
-                Err(PersistError::Conflict) => continue,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(PersistError::Conflict)
-    }
-}
-
 impl Actor for LockoutActor {
     type Msg = LockoutMsg;
-    type State = LockoutActorState;
+    type State = Persisted<LockoutState>;
     type Arguments = String;
 
     async fn pre_start(
         &self,
         _myself: ActorRef<LockoutMsg>,
         key: String,
-    ) -> Result<LockoutActorState, ActorProcessingErr> {
-        Ok(LockoutActorState { key, loaded: None })
+    ) -> Result<Persisted<LockoutState>, ActorProcessingErr> {
+        Ok(Persisted::new(key))
     }
 
     async fn handle(
         &self,
-        myself: ActorRef<LockoutMsg>,
+        _myself: ActorRef<LockoutMsg>,
         message: LockoutMsg,
-        state: &mut LockoutActorState,
+        state: &mut Persisted<LockoutState>,
     ) -> Result<(), ActorProcessingErr> {
         // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
         // largest handling future (store and cache round trips) for its whole life.
-        Box::pin(self.handle_message(myself, message, state)).await
+        Box::pin(self.handle_message(message, state)).await
     }
+}
+
+/// A counter with nothing stored yet starts empty, at version 0.
+fn fresh(subject: &Subject) -> impl Fn() -> Option<LockoutState> + '_ {
+    || Some(LockoutState::new(subject.tenant_id, subject.email.clone()))
+}
+
+/// `change` always has a state to work on (`fresh` gives one), so it always answers.
+fn answered<T>(outcome: Option<T>) -> Result<T, PersistError> {
+    outcome.ok_or(PersistError::Conflict)
 }
 
 impl LockoutActor {
     async fn handle_message(
         &self,
-        _myself: ActorRef<LockoutMsg>,
         message: LockoutMsg,
-        state: &mut LockoutActorState,
+        state: &mut Persisted<LockoutState>,
     ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
         let now = Utc::now();
-        let policy = self.ctx.lockout.clone();
+        let ctx = &self.ctx;
+        let policy = &ctx.lockout;
         match message {
             LockoutMsg::Check(subject, reply) => {
-                let result = async {
-                    if state.loaded.is_none() {
-                        state.loaded = self.load(&state.key, Some(&subject), false).await?;
-                    }
-                    let mut view = state
-                        .loaded
-                        .clone()
-                        .unwrap_or_else(|| LockoutState::new(subject.tenant_id, subject.email.clone()));
-                    view.settle(now, &policy);
-                    Ok(view.verdict(now))
-                }
-                .await;
-                let _ = reply.send(result);
+                let verdict = state.load(ctx).await.map(|stored| {
+                    let mut view =
+                        stored.cloned().unwrap_or_else(|| LockoutState::new(subject.tenant_id, subject.email.clone()));
+                    view.settle(now, policy);
+                    view.verdict(now)
+                });
+                let _ = reply.send(verdict);
             }
             LockoutMsg::RecordFailure(subject, reply) => {
-                let result = self
-                    .change(state, &subject, |s| {
+                let verdict = state
+                    .change(ctx, fresh(&subject), |s| {
                         let before = (s.failures, s.step, s.locked_until, s.permanent);
-                        let verdict = s.record_failure(now, &policy);
+                        let verdict = s.record_failure(now, policy);
                         (before != (s.failures, s.step, s.locked_until, s.permanent), verdict)
                     })
-                    .await;
-                if let Ok(LockoutVerdict::Locked { step, .. }) = &result {
-                    if state.loaded.as_ref().is_some_and(|s| s.last_lock_at == Some(now)) {
-                        self.ctx.metrics.lockouts.with_label_values(&[&step.to_string()]).inc();
+                    .await
+                    .and_then(answered);
+                if let Ok(LockoutVerdict::Locked { step, .. }) = &verdict {
+                    if state.current().is_some_and(|s| s.last_lock_at == Some(now)) {
+                        ctx.metrics.lockouts.with_label_values(&[&step.to_string()]).inc();
                     }
                 }
-                let _ = reply.send(result);
+                let _ = reply.send(verdict);
             }
             LockoutMsg::RecordSuccess(subject, reply) => {
-                let result = self
-                    .change(state, &subject, |s| {
-                        let changed = s.verdict(now) == LockoutVerdict::Open && s.record_success(now, &policy);
+                let verdict = state
+                    .change(ctx, fresh(&subject), |s| {
+                        let changed = s.verdict(now) == LockoutVerdict::Open && s.record_success(now, policy);
                         (changed, s.verdict(now))
                     })
-                    .await;
-                let _ = reply.send(result);
+                    .await
+                    .and_then(answered);
+                let _ = reply.send(verdict);
             }
             LockoutMsg::Unlock(subject, reply) => {
-                let result = self
-                    .change(state, &subject, |s| {
+                let unlocked = state
+                    .change(ctx, fresh(&subject), |s| {
                         let was_locked = s.permanent || s.locked_until.is_some() || s.step > 0 || s.failures > 0;
                         s.unlock();
                         (was_locked, ())
                     })
-                    .await;
-                let _ = reply.send(result);
+                    .await
+                    .and_then(answered);
+                let _ = reply.send(unlocked);
             }
             LockoutMsg::Snapshot(reply) => {
-                let result = async {
-                    if state.loaded.is_none() {
-                        state.loaded = self.load(&state.key, None, false).await?;
-                    }
-                    Ok(state.loaded.clone())
-                }
-                .await;
-                let _ = reply.send(result);
+                let _ = reply.send(state.load(ctx).await.map(|s| s.cloned()));
             }
-            LockoutMsg::Invalidate(version) => {
-                if state.loaded.as_ref().is_some_and(|s| s.version < version) {
-                    state.loaded = None;
-                }
-            }
+            LockoutMsg::Invalidate(version) => state.invalidate(version),
         }
-        self.ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
+        ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
         Ok(())
     }
 }

@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 use ractor::rpc::CallResult;
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use directory::{ActorError, Directory, ShardRestart};
+pub use directory::{ActorError, Directory, Reply, ShardRestart};
 pub use lockout::{LockoutKind, LockoutMsg, Subject};
-pub use persist::{ActorContext, PersistError};
+pub use persist::{ActorContext, PersistError, Persisted, Persistent};
 pub use session::{SessionKind, SessionMsg};
 
 use crate::auth::TokenIssuer;
@@ -69,10 +69,11 @@ enum RootMsg {
     /// Start a fresh supervisor for shard `index` of directory `directory` in place of `dead`.
     Restart { directory: usize, index: usize, dead: ActorId },
     /// Start the janitor as the root's child, and again whenever it fails.
-    StartJanitor(janitor::Janitor, RpcReplyPort<Result<(), String>>),
+    StartJanitor(janitor::Janitor, RpcReplyPort<Result<(), ractor::SpawnErr>>),
     /// Start a new janitor in place of `dead`, with the settings of the last one.
     RestartJanitor { dead: ActorId },
     /// Test hook: forwards [`janitor::JanitorMsg::InjectFault`] to the current janitor.
+    #[cfg(feature = "test-hooks")]
     InjectJanitorFault,
 }
 
@@ -102,9 +103,8 @@ impl Root {
         myself: &ActorRef<RootMsg>,
         settings: janitor::Janitor,
         state: &mut RootState,
-    ) -> Result<(), String> {
-        let (actor, _) =
-            Actor::spawn_linked(None, settings.clone(), (), myself.get_cell()).await.map_err(|e| e.to_string())?;
+    ) -> Result<(), ractor::SpawnErr> {
+        let (actor, _) = Actor::spawn_linked(None, settings.clone(), (), myself.get_cell()).await?;
         state.janitor = Some(JanitorSlot { settings, actor });
         Ok(())
     }
@@ -178,6 +178,7 @@ impl Actor for Root {
                     }
                 }
             }
+            #[cfg(feature = "test-hooks")]
             RootMsg::InjectJanitorFault => {
                 if let Some(slot) = &state.janitor {
                     let _ = slot.actor.send_message(janitor::JanitorMsg::InjectFault);
@@ -270,9 +271,7 @@ impl ActorSystem {
         tokens: Arc<TokenIssuer>,
         settings: ActorSettings,
     ) -> Result<Arc<Self>, ActorError> {
-        let (root, _) = Actor::spawn(None, Root { metrics: ctx.metrics.clone() }, ())
-            .await
-            .map_err(|e| ActorError::Unreachable(e.to_string()))?;
+        let (root, _) = Actor::spawn(None, Root { metrics: ctx.metrics.clone() }, ()).await?;
         let sessions =
             Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
@@ -283,14 +282,14 @@ impl ActorSystem {
             // A call, not a cast: the root knows the shards before any traffic can fail them.
             match root.call(|reply| RootMsg::Adopt(restarter, reply), Some(Duration::from_secs(5))).await {
                 Ok(CallResult::Success(())) => {}
-                _ => return Err(ActorError::Unreachable("the root did not adopt the shards".into())),
+                _ => return Err(ActorError::Unreachable { reason: "the root did not adopt the shards" }),
             }
         }
         let janitor = janitor::Janitor { ctx: ctx.clone(), tokens, interval: settings.janitor_interval };
         match root.call(|reply| RootMsg::StartJanitor(janitor, reply), Some(Duration::from_secs(5))).await {
             Ok(CallResult::Success(Ok(()))) => {}
-            Ok(CallResult::Success(Err(e))) => return Err(ActorError::Unreachable(format!("the janitor: {e}"))),
-            _ => return Err(ActorError::Unreachable("the root did not start the janitor".into())),
+            Ok(CallResult::Success(Err(e))) => return Err(ActorError::Spawn(e)),
+            _ => return Err(ActorError::Unreachable { reason: "the root did not start the janitor" }),
         }
         let system = Arc::new(Self {
             sessions,
@@ -354,11 +353,13 @@ impl ActorSystem {
     }
 
     /// Test hook: makes the live actor of `session_id` panic.
+    #[cfg(feature = "test-hooks")]
     pub fn inject_session_fault(&self, session_id: Uuid) -> bool {
         self.sessions.live(&session_id).is_some_and(|actor| actor.send_message(SessionMsg::InjectFault).is_ok())
     }
 
     /// Test hook: makes the janitor panic.
+    #[cfg(feature = "test-hooks")]
     pub fn inject_janitor_fault(&self) {
         let _ = self.root.send_message(RootMsg::InjectJanitorFault);
     }
@@ -374,6 +375,7 @@ impl ActorSystem {
     }
 
     /// Crash simulation for tests: the tree is killed without any graceful stop.
+    #[cfg(feature = "test-hooks")]
     pub fn kill(&self) {
         if let Ok(mut handles) = self.background.lock() {
             handles.drain(..).for_each(|h| h.abort());
@@ -381,25 +383,23 @@ impl ActorSystem {
         self.root.kill();
     }
 
-    /// The operators' view: `GET /api/v1/admin/actors`.
-    pub fn snapshot(&self, node: &str) -> ActorsView {
+    /// What this node's actor system looks like now (the operators' view).
+    pub fn snapshot(&self, node: &str) -> ActorsSnapshot {
         let m = &self.ctx.metrics;
         let kinds = [session::KIND, lockout::KIND]
             .into_iter()
             .map(|kind| {
                 let handle = m.actor_handle.with_label_values(&[kind]);
-                KindView {
-                    kind,
+                KindSnapshot {
+                    kind: kind.to_owned(),
                     live: m.actor_live.with_label_values(&[kind]).get(),
                     activations: m.actor_activations.with_label_values(&[kind]).get(),
                     passivations: m.actor_passivations.with_label_values(&[kind]).get(),
                     restarts: m.actor_restarts.with_label_values(&[kind]).get(),
                     failures: m.actor_failures.with_label_values(&[kind]).get(),
                     mailbox_depth: m.actor_mailbox.with_label_values(&[kind]).get(),
-                    handle_time_ms: Quantiles {
-                        p50: histogram_quantile(&handle, 0.5) * 1_000.0,
-                        p99: histogram_quantile(&handle, 0.99) * 1_000.0,
-                    },
+                    handle_p50_ms: histogram_quantile(&handle, 0.5) * 1_000.0,
+                    handle_p99_ms: histogram_quantile(&handle, 0.99) * 1_000.0,
                 }
             })
             .collect();
@@ -408,50 +408,48 @@ impl ActorSystem {
         {
             for (index, shard) in shards.iter().enumerate() {
                 let name = format!("{kind}-shard-{index}");
-                supervisors.push(SupervisorView {
-                    children: shard.get_children().len(),
+                supervisors.push(SupervisorSnapshot {
+                    children: shard.get_children().len() as u64,
                     restarts: m.supervisor_restarts.with_label_values(&[&name, kind]).get(),
                     failures: m.supervisor_failures.with_label_values(&[&name, kind]).get(),
                     name,
-                    kind,
+                    kind: kind.to_owned(),
                 });
             }
         }
-        ActorsView { node: node.to_owned(), uptime_s: self.started.elapsed().as_secs(), kinds, supervisors }
+        ActorsSnapshot { node: node.to_owned(), uptime_s: self.started.elapsed().as_secs(), kinds, supervisors }
     }
 }
 
-#[derive(Debug, Serialize)]
-pub struct ActorsView {
+/// One node's actor system at a moment: plain data (the HTTP layer has its view of it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ActorsSnapshot {
     pub node: String,
     pub uptime_s: u64,
-    pub kinds: Vec<KindView>,
-    pub supervisors: Vec<SupervisorView>,
+    pub kinds: Vec<KindSnapshot>,
+    pub supervisors: Vec<SupervisorSnapshot>,
 }
 
-#[derive(Debug, Serialize)]
-pub struct KindView {
-    pub kind: &'static str,
+/// The actors of one kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KindSnapshot {
+    pub kind: String,
     pub live: i64,
     pub activations: u64,
     pub passivations: u64,
     pub restarts: u64,
     pub failures: u64,
     pub mailbox_depth: i64,
-    pub handle_time_ms: Quantiles,
+    pub handle_p50_ms: f64,
+    pub handle_p99_ms: f64,
 }
 
-#[derive(Debug, Serialize)]
-pub struct Quantiles {
-    pub p50: f64,
-    pub p99: f64,
-}
-
-#[derive(Debug, Serialize)]
-pub struct SupervisorView {
+/// One shard supervisor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SupervisorSnapshot {
     pub name: String,
-    pub kind: &'static str,
-    pub children: usize,
+    pub kind: String,
+    pub children: u64,
     pub restarts: u64,
     pub failures: u64,
 }

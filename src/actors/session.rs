@@ -4,30 +4,29 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::directory::VirtualKind;
-use super::persist::{ActorContext, PersistError};
+use super::directory::{Reply, VirtualKind};
+use super::persist::{ActorContext, Persisted, Persistent};
 use crate::domain::session::{RotateOutcome, TokenHash, Validity};
 use crate::domain::{EndReason, SessionState};
-use crate::store::{pseudonym, Cache, SessionRow};
+use crate::store::{pseudonym, Database, SessionRow, StoreError, StoreResult};
 
 pub const KIND: &str = "session";
 
-pub fn cache_key(id: Uuid) -> String {
-    format!("session:{id}")
-}
+/// A validated session's last-seen time is written at most this often (and at passivation):
+/// a write per request would turn every read into a database write.
+const LAST_SEEN_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The pseudonym under which a user's sessions are found.
 pub fn user_ref(user_id: Uuid) -> String {
     pseudonym("session-user", &user_id.to_string())
 }
-
-type Reply<T> = RpcReplyPort<Result<T, PersistError>>;
 
 /// What a session actor is asked.
 pub enum SessionMsg {
@@ -35,12 +34,13 @@ pub enum SessionMsg {
     Create(Box<SessionState>, Reply<()>),
     /// The verdict for an access token of this session; `None`: no such session.
     Validate(Option<IpAddr>, Reply<Option<Validity>>),
-    /// Spend `presented` and make `new_hash` current; `None`: no such session.
+    /// Spend `presented` and make `new_hash` current; answers what happened and the session
+    /// after it. `None`: no such session.
     Rotate {
         presented: TokenHash,
         new_hash: TokenHash,
         ip: Option<IpAddr>,
-        reply: Reply<Option<RotateOutcome>>,
+        reply: Reply<Option<(RotateOutcome, SessionState)>>,
     },
     /// End the session; answers its final state when it was active until now.
     End(EndReason, Reply<Option<SessionState>>),
@@ -48,7 +48,58 @@ pub enum SessionMsg {
     /// Another node wrote `version`: drop an older copy.
     Invalidate(i64),
     /// Test hook: panic while handling, to exercise the supervisor.
+    #[cfg(feature = "test-hooks")]
     InjectFault,
+}
+
+#[async_trait]
+impl Persistent for SessionState {
+    const KIND: &'static str = KIND;
+    type Key = Uuid;
+
+    fn version(&self) -> i64 {
+        self.version
+    }
+
+    fn set_version(&mut self, version: i64) {
+        self.version = version;
+    }
+
+    fn belongs_to(&self, key: &Uuid) -> bool {
+        self.session_id == *key
+    }
+
+    fn cache_ttl(&self, now: DateTime<Utc>) -> Duration {
+        self.remaining(now)
+    }
+
+    async fn read(db: &dyn Database, key: &Uuid) -> StoreResult<Option<(i64, String)>> {
+        Ok(db.session(*key).await?.map(|row| (row.version, row.state)))
+    }
+
+    async fn read_version(db: &dyn Database, key: &Uuid) -> StoreResult<Option<i64>> {
+        db.session_version(*key).await
+    }
+
+    async fn write(&self, db: &dyn Database, key: &Uuid, sealed: &str, expected: i64) -> StoreResult<bool> {
+        let row = SessionRow {
+            id: *key,
+            user_ref: user_ref(self.user_id),
+            state: sealed.to_owned(),
+            version: self.version,
+            expires_at: self.expires_at,
+            is_active: self.is_active,
+            created_at: self.created_at,
+        };
+        if expected != 0 {
+            return db.update_session(&row, expected).await;
+        }
+        match db.insert_session(&row).await {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
 }
 
 pub struct SessionKind {
@@ -68,16 +119,10 @@ pub struct SessionActor {
     ctx: Arc<ActorContext>,
 }
 
-/// What the actor holds: not read from the stores yet, known not to exist, or the state.
-enum Loaded {
-    Unread,
-    Missing,
-    Live(Box<SessionState>),
-}
-
 pub struct SessionActorState {
-    id: Uuid,
-    loaded: Loaded,
+    session: Persisted<SessionState>,
+    /// The last successful validation not yet written (see [`LAST_SEEN_EVERY`]).
+    seen: Option<DateTime<Utc>>,
     /// Held while the state is an active session: counts it in the active-sessions gauge.
     counted: Option<ActiveCount>,
 }
@@ -100,120 +145,61 @@ impl Drop for ActiveCount {
     }
 }
 
+impl SessionActorState {
+    /// The state as callers should see it: with the latest validation's last-seen time.
+    fn view(&self) -> Option<SessionState> {
+        let mut state = self.session.current()?.clone();
+        if let Some(seen) = self.seen.filter(|seen| *seen > state.last_seen_at) {
+            state.last_seen_at = seen;
+        }
+        Some(state)
+    }
+}
+
 impl SessionActor {
-    async fn load(&self, id: Uuid, fresh: bool) -> Result<Loaded, PersistError> {
-        if !fresh {
-            if let Some(state) = self.ctx.cached::<SessionState>(&cache_key(id)).await {
-                return Ok(Loaded::Live(Box::new(state)));
-            }
-        }
-        let started = Instant::now();
-        let row = self.ctx.stores.db.session(id).await?;
-        self.ctx.observe("database", "session_get", started);
-        let Some(row) = row else { return Ok(Loaded::Missing) };
-        let state: SessionState = self
-            .ctx
-            .open(&row.state)
-            .ok_or_else(|| PersistError::Unavailable(format!("session {id}: state does not decrypt")))?;
-        if state.is_active {
-            let sealed = self.ctx.seal(&state)?;
-            if let Err(e) = self
-                .ctx
-                .stores
-                .cache
-                .put_versioned(&cache_key(id), state.version, &sealed, state.remaining(Utc::now()))
-                .await
-            {
-                tracing::debug!(error = %e, "could not warm the cache");
-            }
-        }
-        Ok(Loaded::Live(Box::new(state)))
-    }
-
-    async fn ensure_loaded(&self, state: &mut SessionActorState) -> Result<(), PersistError> {
-        if matches!(state.loaded, Loaded::Unread) {
-            state.loaded = self.load(state.id, false).await?;
-            self.count(state);
-        }
-        Ok(())
-    }
-
+    /// Brings the active-sessions gauge in step with the state; called before each reply, so
+    /// whoever got the answer sees the gauge that goes with it.
     fn count(&self, state: &mut SessionActorState) {
-        let active = matches!(&state.loaded, Loaded::Live(s) if s.is_active);
+        let active = state.session.current().is_some_and(|s| s.is_active);
         if active != state.counted.is_some() {
             state.counted = active.then(|| ActiveCount::new(&self.ctx.metrics.active_sessions));
         }
     }
 
-    /// Writes `next` over the stored `expected_version` (0: insert), then mirrors it.
-    async fn persist(&self, next: &SessionState, expected_version: i64) -> Result<(), PersistError> {
-        let sealed = self.ctx.seal(next)?;
-        let row = SessionRow {
-            id: next.session_id,
-            user_ref: user_ref(next.user_id),
-            state: sealed.clone(),
-            version: next.version,
-            expires_at: next.expires_at,
-            is_active: next.is_active,
-            created_at: next.created_at,
-        };
-        let started = Instant::now();
-        let written = if expected_version == 0 {
-            self.ctx.stores.db.insert_session(&row).await.map(|_| true)
-        } else {
-            self.ctx.stores.db.update_session(&row, expected_version).await
-        };
-        self.ctx.observe("database", "session_write", started);
-        if !written? {
-            return Err(PersistError::Conflict);
+    /// Writes the last validation's time when it is newer than the stored one by `at_least`.
+    async fn flush_last_seen(&self, state: &mut SessionActorState, at_least: chrono::Duration) {
+        let Some(seen) = state.seen else { return };
+        let due = state.session.current().is_some_and(|s| s.is_active && seen - s.last_seen_at >= at_least);
+        if !due {
+            return;
         }
-        let id = next.session_id.to_string();
-        if next.is_active {
-            self.ctx
-                .mirror(KIND, &id, &cache_key(next.session_id), next.version, &sealed, next.remaining(Utc::now()))
-                .await;
-        } else {
-            self.ctx.forget(KIND, &id, &cache_key(next.session_id), next.version).await;
+        let written = state
+            .session
+            .change(
+                &self.ctx,
+                || None,
+                |s| {
+                    let newer = s.is_active && seen > s.last_seen_at;
+                    if newer {
+                        s.last_seen_at = seen;
+                    }
+                    (newer, ())
+                },
+            )
+            .await;
+        match written {
+            Ok(_) => state.seen = None,
+            // Kept in memory; the next validation or the passivation tries again.
+            Err(e) => tracing::debug!(error = %e, "could not write a session's last-seen time"),
         }
-        Ok(())
     }
 
-    /// Applies `change` to the current state and persists it; when another node won the
-    /// write, reloads the winner's state from the database and applies `change` to that.
-    async fn change<T>(
-        &self,
-        state: &mut SessionActorState,
-        change: impl Fn(&mut SessionState) -> (bool, T),
-    ) -> Result<Option<T>, PersistError> {
-        for _ in 0..3 {
-            self.ensure_loaded(state).await?;
-            let Loaded::Live(current) = &state.loaded else { return Ok(None) };
-            let mut next = (**current).clone();
-            let (changed, outcome) = change(&mut next);
-            if !changed {
-                return Ok(Some(outcome));
-            }
-            match self.persist(&next, current.version).await {
-                Ok(()) => {
-                    state.loaded = Loaded::Live(Box::new(next));
-                    self.count(state);
-                    return Ok(Some(outcome));
-                }
-                Err(PersistError::Conflict) => state.loaded = self.load(state.id, true).await?,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(PersistError::Conflict)
-    }
-
-    /// An ended or expired session's actor stops, and its cache entry goes.
+    /// An ended, expired or unknown session's actor stops: nothing is left for it to guard.
     fn stop_if_over(&self, myself: &ActorRef<SessionMsg>, state: &SessionActorState) {
-        if let Loaded::Live(s) = &state.loaded {
-            if !s.is_active || Utc::now() >= s.expires_at {
-                myself.stop(Some("ended".into()));
-            }
-        } else if matches!(state.loaded, Loaded::Missing) {
+        if state.session.is_missing() {
             myself.stop(Some("unknown".into()));
+        } else if state.session.current().is_some_and(|s| !s.is_active || Utc::now() >= s.expires_at) {
+            myself.stop(Some("ended".into()));
         }
     }
 }
@@ -228,7 +214,7 @@ impl Actor for SessionActor {
         _myself: ActorRef<SessionMsg>,
         id: Uuid,
     ) -> Result<SessionActorState, ActorProcessingErr> {
-        Ok(SessionActorState { id, loaded: Loaded::Unread, counted: None })
+        Ok(SessionActorState { session: Persisted::new(id), seen: None, counted: None })
     }
 
     async fn handle(
@@ -241,6 +227,16 @@ impl Actor for SessionActor {
         // largest handling future (store and cache round trips) for its whole life.
         Box::pin(self.handle_message(myself, message, state)).await
     }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<SessionMsg>,
+        state: &mut SessionActorState,
+    ) -> Result<(), ActorProcessingErr> {
+        // Passivation or shutdown: the last-seen time is not lost with the actor.
+        Box::pin(self.flush_last_seen(state, chrono::Duration::zero())).await;
+        Ok(())
+    }
 }
 
 impl SessionActor {
@@ -252,58 +248,56 @@ impl SessionActor {
     ) -> Result<(), ActorProcessingErr> {
         let started = Instant::now();
         let now = Utc::now();
+        let ctx = &self.ctx;
         match message {
             SessionMsg::Create(new, reply) => {
-                let result = self.persist(&new, 0).await;
-                if result.is_ok() {
-                    state.loaded = Loaded::Live(new);
-                    self.count(state);
-                }
-                let _ = reply.send(result);
+                let created = state.session.create(ctx, *new).await;
+                self.count(state);
+                let _ = reply.send(created);
             }
             SessionMsg::Validate(ip, reply) => {
-                let result = self.ensure_loaded(state).await.map(|()| match &mut state.loaded {
-                    Loaded::Live(s) => {
-                        let verdict = s.validity(now, ip);
-                        if verdict == Validity::Valid {
-                            s.last_seen_at = now;
-                        }
-                        Some(verdict)
-                    }
-                    _ => None,
-                });
-                let _ = reply.send(result);
-                self.stop_if_over(&myself, state);
+                let verdict = state.session.load(ctx).await.map(|s| s.map(|s| s.validity(now, ip)));
+                if matches!(verdict, Ok(Some(Validity::Valid))) {
+                    state.seen = Some(now);
+                }
+                self.count(state);
+                let _ = reply.send(verdict);
+                self.flush_last_seen(state, LAST_SEEN_EVERY).await;
             }
             SessionMsg::Rotate { presented, new_hash, ip, reply } => {
-                let grace = self.ctx.reuse_grace;
-                let result = self.change(state, |s| s.rotate(&presented, new_hash, ip, now, grace)).await;
-                let _ = reply.send(result);
-                self.stop_if_over(&myself, state);
+                let grace = ctx.reuse_grace;
+                let rotated =
+                    state.session.change(ctx, || None, |s| s.rotate(&presented, new_hash, ip, now, grace)).await;
+                self.count(state);
+                let _ = reply.send(rotated.map(|outcome| outcome.zip(state.view())));
             }
             SessionMsg::End(reason, reply) => {
-                let result = self.change(state, |s| {
-                    let ended = s.end(reason, now);
-                    (ended, ended.then(|| s.clone()))
-                });
-                let _ = reply.send(result.await.map(Option::flatten));
-                self.stop_if_over(&myself, state);
+                let ended = state.session.change(
+                    ctx,
+                    || None,
+                    |s| {
+                        let ended = s.end(reason, now);
+                        (ended, ended)
+                    },
+                );
+                // Only the message that ended it answers the final state (once, for the audit).
+                let ended = ended.await.map(|ended| if ended == Some(true) { state.view() } else { None });
+                self.count(state);
+                let _ = reply.send(ended);
             }
             SessionMsg::Snapshot(reply) => {
-                let result = self.ensure_loaded(state).await.map(|()| match &state.loaded {
-                    Loaded::Live(s) => Some((**s).clone()),
-                    _ => None,
-                });
-                let _ = reply.send(result);
+                let loaded = state.session.load(ctx).await.map(|_| ());
+                self.count(state);
+                let _ = reply.send(loaded.map(|()| state.view()));
             }
             SessionMsg::Invalidate(version) => {
-                if matches!(&state.loaded, Loaded::Live(s) if s.version < version) {
-                    state.loaded = Loaded::Unread;
-                    self.count(state);
-                }
+                state.session.invalidate(version);
+                self.count(state);
             }
-            SessionMsg::InjectFault => panic!("fault injected into session actor {}", state.id),
+            #[cfg(feature = "test-hooks")]
+            SessionMsg::InjectFault => panic!("fault injected into session actor {}", state.session.key()),
         }
+        self.stop_if_over(&myself, state);
         self.ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
         Ok(())
     }

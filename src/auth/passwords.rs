@@ -19,8 +19,12 @@ pub struct PasswordHasher {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashError {
-    #[error("password hashing failed: {0}")]
-    Failed(String),
+    #[error("bcrypt failed")]
+    Bcrypt(#[from] bcrypt::BcryptError),
+    #[error("the hashing pool is closed")]
+    PoolClosed(#[from] tokio::sync::AcquireError),
+    #[error("a hashing task did not finish")]
+    Task(#[from] tokio::task::JoinError),
 }
 
 impl PasswordHasher {
@@ -40,8 +44,7 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &str) -> Result<String, HashError> {
         let password = Zeroizing::new(password.to_owned());
         let rounds = self.rounds;
-        self.run(move || bcrypt::hash(password.as_bytes(), rounds).map_err(|e| HashError::Failed(e.to_string())))
-            .await?
+        Ok(self.run(move || bcrypt::hash(password.as_bytes(), rounds)).await??)
     }
 
     /// Checks `password` against `hash`, or against a dummy hash of the same cost when there
@@ -69,14 +72,14 @@ impl PasswordHasher {
         self.queued.fetch_add(1, Ordering::Relaxed);
         let permit = self.slots.clone().acquire_owned().await;
         self.queued.fetch_sub(1, Ordering::Relaxed);
-        let permit = permit.map_err(|_| HashError::Failed("the hashing pool is closed".into()))?;
-        tokio::task::spawn_blocking(move || {
+        let permit = permit?;
+        let result = tokio::task::spawn_blocking(move || {
             let result = work();
             drop(permit);
             result
         })
-        .await
-        .map_err(|e| HashError::Failed(e.to_string()))
+        .await?;
+        Ok(result)
     }
 }
 

@@ -16,7 +16,7 @@ pub use password::Password;
 pub use role::{Role, Scope};
 pub use session::{EndReason, SessionState};
 pub use tenant::{Tenant, TenantSlug};
-pub use user::User;
+pub use user::{User, UserChanges};
 
 /// A rule broken by input, naming the field so the client can point at it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -64,7 +64,8 @@ pub struct SessionState {
     pub last_seen_at: DateTime<Utc>,
     /// Fixed at login: refreshing never extends a session.
     pub expires_at: DateTime<Utc>,
-    /// Bumped by every persisted change; stores write only where it matches (optimistic lock).
+    /// Bumped by every persisted change (by the actor core, not by these rules); stores write
+    /// only where it matches (optimistic lock).
     pub version: i64,
     pub is_active: bool,
     pub end_reason: Option<EndReason>,
@@ -94,7 +95,51 @@ pub enum RotateOutcome {
     IpMismatch,
 }
 
+/// Who a new session is for and where it comes from: what a login knows.
+pub struct NewSession<'a> {
+    pub user_id: Uuid,
+    pub email: &'a str,
+    pub tenant_id: Uuid,
+    pub roles: &'a [Role],
+    pub scope: String,
+    pub client_ip: IpAddr,
+    pub user_agent: &'a str,
+}
+
+/// How many characters of a user agent a session keeps.
+const USER_AGENT_CHARS: usize = 512;
+
 impl SessionState {
+    /// A new active session whose current refresh token hashes to `refresh_hash`, lasting
+    /// `lifetime` from `now` (fixed: refreshing never extends it).
+    pub fn open(
+        session_id: Uuid,
+        new: NewSession<'_>,
+        refresh_hash: TokenHash,
+        now: DateTime<Utc>,
+        lifetime: Duration,
+    ) -> Self {
+        SessionState {
+            session_id,
+            user_id: new.user_id,
+            email: new.email.to_owned(),
+            tenant_id: new.tenant_id,
+            roles: new.roles.to_vec(),
+            scope: new.scope,
+            client_ip: new.client_ip,
+            user_agent: new.user_agent.chars().take(USER_AGENT_CHARS).collect(),
+            refresh_hash,
+            previous_hash: None,
+            rotated_at: None,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + lifetime,
+            version: 0,
+            is_active: true,
+            end_reason: None,
+        }
+    }
+
     /// The verdict for a request bearing this session's access token.
     pub fn validity(&self, now: DateTime<Utc>, ip: Option<IpAddr>) -> Validity {
         if !self.is_active {
@@ -141,7 +186,6 @@ impl SessionState {
         self.refresh_hash = new_hash;
         self.rotated_at = Some(now);
         self.last_seen_at = now;
-        self.version += 1;
         (true, RotateOutcome::Rotated)
     }
 
@@ -153,7 +197,6 @@ impl SessionState {
         self.is_active = false;
         self.end_reason = Some(reason);
         self.last_seen_at = now;
-        self.version += 1;
         true
     }
 
@@ -168,34 +211,45 @@ mod tests {
     use super::*;
 
     fn session(now: DateTime<Utc>) -> SessionState {
-        SessionState {
-            session_id: Uuid::new_v4(),
+        let new = NewSession {
             user_id: Uuid::new_v4(),
-            email: "a@b.c".into(),
+            email: "a@b.c",
             tenant_id: Uuid::new_v4(),
-            roles: vec![Role::Viewer],
+            roles: &[Role::Viewer],
             scope: "orders:read".into(),
             client_ip: "10.0.0.1".parse().unwrap(),
-            user_agent: "test".into(),
-            refresh_hash: [1; 32],
-            previous_hash: None,
-            rotated_at: None,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::days(30),
-            version: 1,
-            is_active: true,
-            end_reason: None,
-        }
+            user_agent: "test",
+        };
+        SessionState::open(Uuid::new_v4(), new, [1; 32], now, Duration::days(30))
     }
 
     #[test]
-    fn the_current_token_rotates_once_and_bumps_the_version() {
+    fn the_current_token_rotates_once() {
         let now = Utc::now();
         let mut s = session(now);
         assert_eq!(s.rotate(&[1; 32], [2; 32], None, now, Duration::seconds(10)), (true, RotateOutcome::Rotated));
-        assert_eq!(s.version, 2);
         assert_eq!(s.refresh_hash, [2; 32]);
+        assert_eq!(s.previous_hash, Some([1; 32]));
+        let (changed, outcome) = s.rotate(&[2; 32], [3; 32], None, now, Duration::seconds(10));
+        assert!(changed && outcome == RotateOutcome::Rotated);
+    }
+
+    #[test]
+    fn a_new_session_keeps_at_most_512_characters_of_user_agent() {
+        let now = Utc::now();
+        let long = "x".repeat(2_000);
+        let new = NewSession {
+            user_id: Uuid::new_v4(),
+            email: "a@b.c",
+            tenant_id: Uuid::new_v4(),
+            roles: &[],
+            scope: String::new(),
+            client_ip: "10.0.0.1".parse().unwrap(),
+            user_agent: &long,
+        };
+        let s = SessionState::open(Uuid::new_v4(), new, [1; 32], now, Duration::days(1));
+        assert_eq!(s.user_agent.len(), 512);
+        assert!(s.is_active && s.expires_at == now + Duration::days(1));
     }
 
     #[test]

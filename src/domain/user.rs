@@ -20,6 +20,18 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The fields of a user one write changes; `None` leaves a field as it is stored. Writes
+/// name only what they change, so a password change racing an admin's edit cannot put back
+/// the roles or the active flag it read before (a lost update).
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    /// A new bcrypt hash.
+    pub password_hash: Option<String>,
+    pub roles: Option<Vec<Role>>,
+    pub is_active: Option<bool>,
+}
+
 impl User {
     pub fn is_admin(&self) -> bool {
         self.roles.contains(&Role::Admin)

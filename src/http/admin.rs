@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::{path_id, SessionView};
+use super::auth::path_id;
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
 use super::pagination::{ApiQuery, ListQuery, Listing};
+use super::views::{AuditEventView, LockoutView, SessionView, UserView};
 use crate::domain::{Role, Scope, ValidationError};
 use crate::service::admin::{AuditQuery, NewUserInput, UserPatch};
-use crate::service::auth::UserView;
 
 /// `?tenant=<slug>`.
 #[derive(Deserialize, Default, IntoParams)]
@@ -110,7 +110,8 @@ pub async fn list_users(
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
     let page = q.list.page()?;
-    let users = core.admin_list_users(&user.0, q.tenant.as_deref(), page.store_page()).await?;
+    let (users, tenant) = core.admin_list_users(&user.0, q.tenant.as_deref(), page.store_page()).await?;
+    let users: Vec<UserView> = users.iter().map(|u| UserView::new(u, &tenant)).collect();
     Ok(page.answer(users, |u| u.id))
 }
 
@@ -146,8 +147,8 @@ pub async fn create_user(
     user.require(Scope::UsersManage)?;
     let roles = role_names(body.roles.ok_or_else(|| ValidationError::new("roles", "is required"))?)?;
     let input = NewUserInput { email: body.email, password: body.password, roles, display_name: body.display_name };
-    let created = core.admin_create_user(&user.0, q.tenant.as_deref(), input, &meta).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let (created, tenant) = core.admin_create_user(&user.0, q.tenant.as_deref(), input, &meta).await?;
+    Ok((StatusCode::CREATED, Json(UserView::new(&created, &tenant))).into_response())
 }
 
 /// One user of the tenant (scope `users:manage`).
@@ -174,7 +175,8 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    Ok(Json(core.admin_get_user(&user.0, q.tenant.as_deref(), path_id(&id)?).await?).into_response())
+    let (found, tenant) = core.admin_get_user(&user.0, q.tenant.as_deref(), path_id(&id)?).await?;
+    Ok(Json(UserView::new(&found, &tenant)).into_response())
 }
 
 /// Changes a user's roles, active flag or display name (scope `users:manage`); disabling
@@ -211,8 +213,8 @@ pub async fn update_user(
     user.require(Scope::UsersManage)?;
     let roles = body.roles.map(role_names).transpose()?;
     let patch = UserPatch { roles, is_active: body.is_active, display_name: body.display_name };
-    let updated = core.admin_update_user(&user.0, q.tenant.as_deref(), path_id(&id)?, patch, &meta).await?;
-    Ok(Json(updated).into_response())
+    let (updated, tenant) = core.admin_update_user(&user.0, q.tenant.as_deref(), path_id(&id)?, patch, &meta).await?;
+    Ok(Json(UserView::new(&updated, &tenant)).into_response())
 }
 
 /// Lifts the lockout of a user's email, permanent or not (scope `users:manage`).
@@ -313,7 +315,7 @@ pub async fn end_session(
     security(("bearer" = ["users:manage"])),
     params(TenantParam),
     responses(
-        (status = 200, description = "Current lockouts", body = Listing<doc::LockoutView>),
+        (status = 200, description = "Current lockouts", body = Listing<LockoutView>),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
@@ -328,7 +330,8 @@ pub async fn lockouts(
     ApiQuery(q): ApiQuery<TenantParam>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    let items = core.admin_lockouts(&user.0, q.tenant.as_deref()).await?;
+    let lockouts = core.admin_lockouts(&user.0, q.tenant.as_deref()).await?;
+    let items: Vec<LockoutView> = lockouts.iter().map(|(user_id, state)| LockoutView::new(*user_id, state)).collect();
     Ok(Json(Listing { items, next_cursor: None }).into_response())
 }
 
@@ -341,7 +344,7 @@ pub async fn lockouts(
     security(("bearer" = ["audit:read"])),
     params(AuditParams, ListQuery),
     responses(
-        (status = 200, description = "A page of audit events", body = Listing<doc::AuditEvent>),
+        (status = 200, description = "A page of audit events", body = Listing<AuditEventView>),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
@@ -360,5 +363,5 @@ pub async fn audit(
     let page = q.list.page()?;
     let query = AuditQuery { event: q.event, user_id: q.user_id };
     let events = core.admin_audit(&user.0, q.tenant.as_deref(), query, page.store_page()).await?;
-    Ok(page.answer(events, |e| e.id))
+    Ok(page.answer(events.iter().map(AuditEventView::from).collect(), |e| e.id))
 }

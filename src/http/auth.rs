@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -14,8 +14,10 @@ use super::error::ApiError;
 use super::extract::{bearer, ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
 use super::pagination::Listing;
+use super::views::{SessionView, UserView};
 use crate::domain::{EndReason, ValidationError};
-use crate::service::auth::{IssuedTokens, LoginInput, RegisterInput};
+use crate::service::auth::{LoginInput, RegisterInput};
+use crate::service::sessions::IssuedTokens;
 use crate::service::{Core, RequestMeta, ServiceError};
 
 const COOKIE: &str = "refresh_token";
@@ -71,7 +73,7 @@ struct TokenAnswer<'a> {
     /// Seconds until the access token expires.
     expires_in: u64,
     session_id: Uuid,
-    user: &'a crate::service::auth::UserView,
+    user: UserView,
     /// Only with `token_delivery: "body"` (or a refresh authenticated by bearer token);
     /// otherwise the token is in the `refresh_token` cookie.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -98,7 +100,7 @@ async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiErr
     tag = "auth",
     request_body = RegisterBody,
     responses(
-        (status = 201, description = "The new user", body = crate::service::auth::UserView),
+        (status = 201, description = "The new user", body = UserView),
         (status = 400, response = doc::BadRequest),
         (status = 409, response = doc::Conflict),
         (status = 413, response = doc::PayloadTooLarge),
@@ -120,8 +122,8 @@ pub async fn register(
         display_name: body.display_name,
         tenant: body.tenant,
     };
-    let user = core.register(input, &meta).await?;
-    Ok((StatusCode::CREATED, Json(user)).into_response())
+    let (user, tenant) = core.register(input, &meta).await?;
+    Ok((StatusCode::CREATED, Json(UserView::new(&user, &tenant))).into_response())
 }
 
 /// Signs in: answers an access token and starts a session whose refresh token goes into a
@@ -172,7 +174,7 @@ fn token_response(core: &Core, issued: &IssuedTokens, delivery: TokenDelivery) -
         token_type: "Bearer",
         expires_in: issued.expires_in,
         session_id: issued.session_id,
-        user: &issued.user,
+        user: UserView::new(&issued.user, &issued.tenant).with_scope(&issued.scope),
         refresh_token: in_body.then_some(issued.refresh_token.as_str()),
     };
     let mut response = Json(answer).into_response();
@@ -269,15 +271,15 @@ fn cleared_cookie(core: &Core) -> Response {
 pub async fn logout(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
     if let Some(token) = bearer(&headers) {
         let claims = core.authenticate(token).await?;
-        core.logout(claims.session_id, Some(claims.user_id), &meta).await?;
+        core.logout(claims.session_id, &meta).await?;
         return Ok(cleared_cookie(&core));
     }
     let token = refresh_cookie(&headers).ok_or(ServiceError::TokenMissing)?;
     if !cookie_write_allowed(&core, &headers) {
         return Err(ApiError::CrossSite);
     }
-    let session_id = core.session_of_refresh_token(token).await?;
-    core.logout(session_id, None, &meta).await?;
+    let session_id = core.session_of_refresh_token(token)?;
+    core.logout(session_id, &meta).await?;
     Ok(cleared_cookie(&core))
 }
 
@@ -301,34 +303,6 @@ pub async fn logout_all(
 ) -> Result<Response, ApiError> {
     core.end_user_sessions(claims.user_id, EndReason::LogoutAll, None, Some(&meta)).await?;
     Ok(cleared_cookie(&core))
-}
-
-/// A session as its user (or an admin) sees it.
-#[derive(Serialize, ToSchema)]
-pub struct SessionView {
-    session_id: Uuid,
-    created_at: DateTime<Utc>,
-    last_seen_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
-    #[schema(example = "203.0.113.7")]
-    client_ip: String,
-    user_agent: String,
-    /// Whether this is the session of the token making the request.
-    current: bool,
-}
-
-impl SessionView {
-    pub fn new(state: &crate::domain::SessionState, current: Option<Uuid>) -> Self {
-        SessionView {
-            session_id: state.session_id,
-            created_at: state.created_at,
-            last_seen_at: state.last_seen_at,
-            expires_at: state.expires_at,
-            client_ip: state.client_ip.to_string(),
-            user_agent: state.user_agent.clone(),
-            current: Some(state.session_id) == current,
-        }
-    }
 }
 
 /// The caller's active sessions (one page: `next_cursor` is always null).

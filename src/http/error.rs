@@ -62,6 +62,19 @@ pub(crate) struct Problem<'a> {
     field: Option<&'a str>,
 }
 
+/// An error and every source under it, as one line: `outer: cause: root cause`. Internal
+/// errors are logged this way once, here, where they become an answer.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        line.push_str(": ");
+        line.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    line
+}
+
 fn seconds_ceil(d: Duration) -> u64 {
     d.as_millis().div_ceil(1000).max(1) as u64
 }
@@ -165,8 +178,8 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, title, detail) = self.parts();
-        if let ApiError::Service(ServiceError::Unavailable(internal) | ServiceError::Unexpected(internal)) = &self {
-            tracing::error!(code, error = %internal, "request failed");
+        if let ApiError::Service(internal @ (ServiceError::Unavailable(_) | ServiceError::Unexpected(_))) = &self {
+            tracing::error!(code, error = %chain(internal), "request failed");
         }
         let field = match &self {
             ApiError::Service(ServiceError::Validation(v)) => Some(v.field),

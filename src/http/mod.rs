@@ -12,6 +12,7 @@ pub mod orders;
 pub mod pagination;
 pub mod tenants;
 pub mod users;
+pub mod views;
 
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! The OpenAPI 3 description of the HTTP API, served at `GET /openapi.json`. It is generated
 //! from the code: the handlers' `#[utoipa::path]` annotations, the body types' `ToSchema`
-//! derives, and here the reusable problem+json error answers, the security schemes and the
-//! schemas of answers built by types outside the HTTP layer.
+//! derives (answers are the view types of `views`), and here the reusable problem+json error
+//! answers and the security schemes.
 //!
 //! `tests/api/openapi.rs` compares the document with the routes `mod.rs` registers, so a route
 //! added without an annotation (or an annotation without its route) fails the tests.
@@ -10,16 +10,13 @@ use std::sync::LazyLock;
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::{json, Value};
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
-use uuid::Uuid;
+use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::{admin, auth, ops, orders, tenants, users};
 
@@ -247,124 +244,14 @@ problem_responses! {
         headers(("Retry-After", true, "Seconds"));
 }
 
-// Schemas of answers serialised by types outside the HTTP layer. They mirror those types field
-// for field; the unit tests below serialise the real types and compare.
-
-/// A tenant.
-#[derive(Serialize, ToSchema)]
-pub struct Tenant {
-    pub id: Uuid,
-    #[schema(example = "acme")]
-    pub slug: String,
-    #[schema(example = "Acme Corp")]
-    pub name: String,
-    pub allow_self_signup: bool,
-    pub is_active: bool,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A current lockout, kept per (tenant, email) whether or not the account exists.
-#[derive(Serialize, ToSchema)]
-pub struct LockoutView {
-    /// The account of that email in the tenant, if there is one.
-    pub user_id: Option<Uuid>,
-    pub email: String,
-    /// Failed sign-ins since the last lock ended.
-    pub failures: u32,
-    /// The step of the lockout ladder reached.
-    pub step: u32,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub permanent: bool,
-}
-
-/// One line of the audit trail.
-#[derive(Serialize, ToSchema)]
-pub struct AuditEvent {
-    pub id: Uuid,
-    pub at: DateTime<Utc>,
-    pub tenant_id: Option<Uuid>,
-    pub user_id: Option<Uuid>,
-    #[schema(example = "login_succeeded")]
-    pub event: String,
-    #[schema(example = "success")]
-    pub outcome: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub request_id: Option<String>,
-    /// Event-specific facts.
-    #[schema(value_type = Object)]
-    pub detail: Value,
-}
-
-/// The actor system's supervision tree.
-#[derive(Serialize, ToSchema)]
-pub struct ActorsView {
-    pub node: String,
-    pub uptime_s: u64,
-    pub kinds: Vec<ActorKind>,
-    pub supervisors: Vec<Supervisor>,
-}
-
-/// The actors of one kind (`session`, `lockout`).
-#[derive(Serialize, ToSchema)]
-pub struct ActorKind {
-    #[schema(example = "session")]
-    pub kind: String,
-    pub live: i64,
-    pub activations: u64,
-    pub passivations: u64,
-    pub restarts: u64,
-    pub failures: u64,
-    pub mailbox_depth: i64,
-    pub handle_time_ms: Quantiles,
-}
-
-/// Message handling time quantiles, in milliseconds.
-#[derive(Serialize, ToSchema)]
-pub struct Quantiles {
-    pub p50: f64,
-    pub p99: f64,
-}
-
-/// One supervisor (a shard of a kind).
-#[derive(Serialize, ToSchema)]
-pub struct Supervisor {
-    #[schema(example = "session-shard-0")]
-    pub name: String,
-    pub kind: String,
-    pub children: u64,
-    pub restarts: u64,
-    pub failures: u64,
-}
-
-/// A JSON Web Key Set.
-#[derive(Serialize, ToSchema)]
-pub struct Jwks {
-    pub keys: Vec<Jwk>,
-}
-
-/// A P-256 public key (RFC 7517), `kid` being its RFC 7638 thumbprint.
-#[derive(Serialize, ToSchema)]
-pub struct Jwk {
-    #[schema(example = "EC")]
-    pub kty: String,
-    #[schema(example = "P-256")]
-    pub crv: String,
-    pub x: String,
-    pub y: String,
-    pub kid: String,
-    #[schema(example = "ES256")]
-    pub alg: String,
-    #[serde(rename = "use")]
-    #[schema(example = "sig")]
-    pub use_: String,
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
     use axum::body::to_bytes;
+
+    use chrono::Utc;
+    use uuid::Uuid;
 
     use super::*;
     use crate::domain::ValidationError;
@@ -435,7 +322,8 @@ mod tests {
     }
 
     #[test]
-    fn the_mirrored_schemas_fit_what_the_real_types_serialise() {
+    fn the_view_schemas_fit_what_the_views_serialise() {
+        use crate::http::views::{ActorsView, AuditEventView, LockoutView, TenantView};
         let doc = document();
         let now = Utc::now();
         let tenant = crate::domain::Tenant {
@@ -446,51 +334,51 @@ mod tests {
             is_active: true,
             created_at: now,
         };
-        assert_fits(&doc, &schema_named("Tenant"), &serde_json::to_value(&tenant).unwrap(), "Tenant");
-        let lockout = crate::service::admin::LockoutView {
-            user_id: Some(Uuid::now_v7()),
-            email: "a@example.com".into(),
-            failures: 3,
-            step: 1,
-            locked_until: Some(now),
-            permanent: false,
-        };
-        assert_fits(&doc, &schema_named("LockoutView"), &serde_json::to_value(&lockout).unwrap(), "LockoutView");
+        let value = serde_json::to_value(TenantView::from(&tenant)).unwrap();
+        assert_fits(&doc, &schema_named("Tenant"), &value, "Tenant");
+        let mut lockout = crate::domain::LockoutState::new(tenant.id, "a@example.com".into());
+        lockout.failures = 3;
+        lockout.locked_until = Some(now);
+        let value = serde_json::to_value(LockoutView::new(Some(Uuid::now_v7()), &lockout)).unwrap();
+        assert_fits(&doc, &schema_named("LockoutView"), &value, "LockoutView");
         let event = crate::store::AuditEvent {
             id: Uuid::now_v7(),
             at: now,
             tenant_id: Some(Uuid::now_v7()),
             user_id: None,
-            event: "login_succeeded".into(),
+            event: "login".into(),
             outcome: "success".into(),
             ip: Some("127.0.0.1".into()),
             user_agent: Some("test".into()),
             request_id: None,
             detail: json!({ "x": 1 }),
         };
-        assert_fits(&doc, &schema_named("AuditEvent"), &serde_json::to_value(&event).unwrap(), "AuditEvent");
-        let actors = crate::actors::ActorsView {
+        let value = serde_json::to_value(AuditEventView::from(&event)).unwrap();
+        assert_fits(&doc, &schema_named("AuditEvent"), &value, "AuditEvent");
+        let actors = crate::actors::ActorsSnapshot {
             node: "n".into(),
             uptime_s: 1,
-            kinds: vec![crate::actors::KindView {
-                kind: "session",
+            kinds: vec![crate::actors::KindSnapshot {
+                kind: "session".into(),
                 live: 1,
                 activations: 1,
                 passivations: 0,
                 restarts: 0,
                 failures: 0,
                 mailbox_depth: 0,
-                handle_time_ms: crate::actors::Quantiles { p50: 0.1, p99: 0.2 },
+                handle_p50_ms: 0.1,
+                handle_p99_ms: 0.2,
             }],
-            supervisors: vec![crate::actors::SupervisorView {
+            supervisors: vec![crate::actors::SupervisorSnapshot {
                 name: "session-shard-0".into(),
-                kind: "session",
+                kind: "session".into(),
                 children: 1,
                 restarts: 0,
                 failures: 0,
             }],
         };
-        assert_fits(&doc, &schema_named("ActorsView"), &serde_json::to_value(&actors).unwrap(), "ActorsView");
+        let value = serde_json::to_value(ActorsView::from(&actors)).unwrap();
+        assert_fits(&doc, &schema_named("ActorsView"), &value, "ActorsView");
         let jwk = json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k", "alg": "ES256", "use": "sig"});
         assert_fits(&doc, &schema_named("Jwks"), &json!({ "keys": [jwk] }), "Jwks");
     }

@@ -197,7 +197,7 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
     tag = "ops",
     security(("bearer" = ["actors:read"])),
     responses(
-        (status = 200, description = "The actor system", body = doc::ActorsView),
+        (status = 200, description = "The actor system", body = super::views::ActorsView),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
         (status = 429, response = doc::TooManyRequests),
@@ -206,7 +206,7 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
 )]
 pub async fn actors(State(core): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     operator_allowed(&core, &headers).await?;
-    Ok(Json(core.actors.snapshot(&core.node)).into_response())
+    Ok(Json(super::views::ActorsView::from(&core.actors.snapshot(&core.node))).into_response())
 }
 
 /// The public keys that verify access and refresh tokens (current and still-valid previous).
@@ -214,7 +214,7 @@ pub async fn actors(State(core): State<AppState>, headers: HeaderMap) -> Result<
     get,
     path = "/.well-known/jwks.json",
     tag = "ops",
-    responses((status = 200, description = "JSON Web Key Set", body = doc::Jwks))
+    responses((status = 200, description = "JSON Web Key Set", body = super::views::Jwks))
 )]
 pub async fn jwks(State(core): State<AppState>) -> Response {
     let mut response = Json(core.tokens.key_ring().keys().jwks()).into_response();

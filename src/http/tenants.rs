@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
 use super::pagination::{ApiQuery, ListQuery, Listing};
+use super::views::TenantView;
 use crate::domain::Scope;
 use crate::service::tenants::{NewTenantInput, TenantPatch};
 
@@ -48,7 +49,7 @@ pub struct TenantPatchBody {
     security(("bearer" = ["tenants:manage"])),
     params(ListQuery),
     responses(
-        (status = 200, description = "A page of tenants", body = Listing<doc::Tenant>),
+        (status = 200, description = "A page of tenants", body = Listing<TenantView>),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
@@ -65,7 +66,7 @@ pub async fn list(
     user.require(Scope::TenantsManage)?;
     let page = q.page()?;
     let tenants = core.list_tenants(page.store_page()).await?;
-    Ok(page.answer(tenants, |t| t.id))
+    Ok(page.answer(tenants.iter().map(TenantView::from).collect(), |t| t.id))
 }
 
 /// Creates a tenant (scope `tenants:manage`).
@@ -77,7 +78,7 @@ pub async fn list(
     security(("bearer" = ["tenants:manage"])),
     request_body = NewTenantBody,
     responses(
-        (status = 201, description = "The new tenant", body = doc::Tenant),
+        (status = 201, description = "The new tenant", body = TenantView),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
@@ -98,7 +99,7 @@ pub async fn create(
     user.require(Scope::TenantsManage)?;
     let input = NewTenantInput { slug: body.slug, name: body.name, allow_self_signup: body.allow_self_signup };
     let tenant = core.create_tenant(&user.0, input, &meta).await?;
-    Ok((StatusCode::CREATED, Json(tenant)).into_response())
+    Ok((StatusCode::CREATED, Json(TenantView::from(&tenant))).into_response())
 }
 
 /// One tenant (scope `tenants:manage`).
@@ -110,7 +111,7 @@ pub async fn create(
     security(("bearer" = ["tenants:manage"])),
     params(("id" = Uuid, Path, description = "Tenant id")),
     responses(
-        (status = 200, description = "The tenant", body = doc::Tenant),
+        (status = 200, description = "The tenant", body = TenantView),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
@@ -120,7 +121,7 @@ pub async fn create(
 )]
 pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
     user.require(Scope::TenantsManage)?;
-    Ok(Json(core.get_tenant(path_id(&id)?).await?).into_response())
+    Ok(Json(TenantView::from(&core.get_tenant(path_id(&id)?).await?)).into_response())
 }
 
 /// Renames, opens or closes sign-up, disables or re-enables a tenant (scope `tenants:manage`).
@@ -133,7 +134,7 @@ pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<St
     params(("id" = Uuid, Path, description = "Tenant id")),
     request_body = TenantPatchBody,
     responses(
-        (status = 200, description = "The updated tenant", body = doc::Tenant),
+        (status = 200, description = "The updated tenant", body = TenantView),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
@@ -155,5 +156,6 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     user.require(Scope::TenantsManage)?;
     let patch = TenantPatch { name: body.name, allow_self_signup: body.allow_self_signup, is_active: body.is_active };
-    Ok(Json(core.update_tenant(&user.0, path_id(&id)?, patch, &meta).await?).into_response())
+    let tenant = core.update_tenant(&user.0, path_id(&id)?, patch, &meta).await?;
+    Ok(Json(TenantView::from(&tenant)).into_response())
 }

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
+use super::views::UserView;
 use crate::domain::ValidationError;
 use crate::service::users::PasswordChange;
 
@@ -51,14 +52,15 @@ fn text(value: Option<Value>, field: &'static str) -> Result<String, ValidationE
     tag = "users",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The caller", body = crate::service::auth::UserView),
+        (status = 200, description = "The caller", body = UserView),
         (status = 401, response = doc::Unauthorized),
         (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn me(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
-    Ok(Json(core.me(&claims).await?).into_response())
+    let (user, tenant) = core.me(&claims).await?;
+    Ok(Json(UserView::new(&user, &tenant).with_scope(&claims.scope)).into_response())
 }
 
 /// Changes the caller's display name.
@@ -70,7 +72,7 @@ pub async fn me(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Res
     security(("bearer" = [])),
     request_body = ProfilePatch,
     responses(
-        (status = 200, description = "The updated caller", body = crate::service::auth::UserView),
+        (status = 200, description = "The updated caller", body = UserView),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 413, response = doc::PayloadTooLarge),
@@ -86,7 +88,8 @@ pub async fn update_me(
     AuthUser(claims): AuthUser,
     ApiJson(body): ApiJson<ProfilePatch>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(core.update_me(&claims, body.display_name, &meta).await?).into_response())
+    let (user, tenant) = core.update_me(&claims, body.display_name, &meta).await?;
+    Ok(Json(UserView::new(&user, &tenant).with_scope(&claims.scope)).into_response())
 }
 
 /// Changes the caller's password; the caller's other sessions end.

@@ -6,17 +6,19 @@
 //! Audit rows of admin actions name the account concerned in `user_id` (like login rows do)
 //! and the admin who acted in `detail.actor_id`.
 
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use chrono::Utc;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::auth::{display_name, UserView};
+use super::audit::{AuditKind, Outcome};
+use super::auth::display_name;
 use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::actors::{LockoutMsg, Subject};
 use crate::auth::AccessClaims;
 use crate::domain::role::parse_roles;
-use crate::domain::{Email, EndReason, LockoutVerdict, Password, SessionState, Tenant, User, ValidationError};
+use crate::domain::{
+    Email, EndReason, LockoutState, LockoutVerdict, Password, SessionState, Tenant, User, UserChanges, ValidationError,
+};
 use crate::store::{AuditEvent, AuditFilter, Page};
 
 /// `POST /admin/users`, as the client sent it.
@@ -40,19 +42,6 @@ pub struct UserPatch {
 pub struct AuditQuery {
     pub event: Option<String>,
     pub user_id: Option<String>,
-}
-
-/// A current lockout as admins see it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LockoutView {
-    /// The account of that email in the tenant, if there is one: lockouts are kept for
-    /// unknown emails too, so that they do not tell which accounts exist.
-    pub user_id: Option<Uuid>,
-    pub email: String,
-    pub failures: u32,
-    pub step: u32,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub permanent: bool,
 }
 
 fn actor_detail(claims: &AccessClaims, extra: Value) -> Value {
@@ -91,7 +80,7 @@ impl Core {
 
     async fn record_admin(
         &self,
-        event: &str,
+        event: AuditKind,
         tenant: &Tenant,
         user_id: Option<Uuid>,
         claims: &AccessClaims,
@@ -101,7 +90,7 @@ impl Core {
         self.audit
             .record(AuditRecord {
                 event,
-                outcome: "success",
+                outcome: Outcome::Success,
                 tenant_id: Some(tenant.id),
                 user_id,
                 meta: Some(meta),
@@ -116,10 +105,10 @@ impl Core {
         claims: &AccessClaims,
         tenant: Option<&str>,
         page: Page,
-    ) -> Result<Vec<UserView>, ServiceError> {
+    ) -> Result<(Vec<User>, Tenant), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let users = self.stores.db.list_users(tenant.id, page).await?;
-        Ok(users.iter().map(|u| UserView::new(u, &tenant)).collect())
+        Ok((users, tenant))
     }
 
     /// `POST /admin/users`.
@@ -129,16 +118,16 @@ impl Core {
         tenant: Option<&str>,
         input: NewUserInput,
         meta: &RequestMeta,
-    ) -> Result<UserView, ServiceError> {
+    ) -> Result<(User, Tenant), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let email = Email::parse(&input.email)?;
         let password = Password::parse_new(&input.password, "password")?;
         let roles = parse_roles(&input.roles)?;
         let name = display_name(input.display_name.as_deref(), &email)?;
         let user = self.create_user(&tenant, &email, &password, name, roles).await?;
-        self.record_admin("admin_user_created", &tenant, Some(user.id), claims, meta, json!({ "roles": user.roles }))
-            .await;
-        Ok(UserView::new(&user, &tenant))
+        let detail = json!({ "roles": user.roles });
+        self.record_admin(AuditKind::AdminUserCreated, &tenant, Some(user.id), claims, meta, detail).await;
+        Ok((user, tenant))
     }
 
     /// `GET /admin/users/{id}`.
@@ -147,10 +136,10 @@ impl Core {
         claims: &AccessClaims,
         tenant: Option<&str>,
         id: Uuid,
-    ) -> Result<UserView, ServiceError> {
+    ) -> Result<(User, Tenant), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let user = self.tenant_user(&tenant, id).await?;
-        Ok(UserView::new(&user, &tenant))
+        Ok((user, tenant))
     }
 
     /// `PATCH /admin/users/{id}`: roles, active flag, display name.
@@ -171,7 +160,7 @@ impl Core {
         id: Uuid,
         patch: UserPatch,
         meta: &RequestMeta,
-    ) -> Result<UserView, ServiceError> {
+    ) -> Result<(User, Tenant), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let before = self.tenant_user(&tenant, id).await?;
         let mut after = before.clone();
@@ -204,14 +193,24 @@ impl Core {
         if loses_admin && self.stores.db.count_active_admins(tenant.id).await? <= 1 {
             return Err(ServiceError::Conflict("this is the tenant's last active admin".into()));
         }
-        if !roles_changed && before.is_active == after.is_active && before.display_name == after.display_name {
-            return Ok(UserView::new(&before, &tenant));
+        let changes = UserChanges {
+            display_name: (after.display_name != before.display_name).then(|| after.display_name.clone()),
+            password_hash: None,
+            roles: roles_changed.then(|| after.roles.clone()),
+            is_active: (after.is_active != before.is_active).then_some(after.is_active),
+        };
+        if changes.display_name.is_none() && changes.roles.is_none() && changes.is_active.is_none() {
+            return Ok((before, tenant));
         }
-        after.updated_at = Utc::now();
-        self.stores.db.update_user(&after).await?;
+        let after = self.stores.db.update_user(tenant.id, id, &changes).await?.ok_or(ServiceError::NotFound)?;
         if loses_admin && self.stores.db.count_active_admins(tenant.id).await? < 1 {
             // Another admin lost the role meanwhile: undo ours, so one of them stays.
-            self.stores.db.update_user(&before).await?;
+            let undo = UserChanges {
+                roles: changes.roles.as_ref().map(|_| before.roles.clone()),
+                is_active: changes.is_active.map(|_| before.is_active),
+                ..UserChanges::default()
+            };
+            self.stores.db.update_user(tenant.id, id, &undo).await?;
             return Err(ServiceError::Conflict("this is the tenant's last active admin".into()));
         }
         let mut sessions_ended = 0;
@@ -223,11 +222,11 @@ impl Core {
         let detail = json!({
             "roles": patch.roles.is_some().then(|| after.roles.clone()),
             "is_active": patch.is_active,
-            "display_name_changed": before.display_name != after.display_name,
+            "display_name_changed": changes.display_name.is_some(),
             "sessions_ended": sessions_ended,
         });
-        self.record_admin("admin_user_updated", &tenant, Some(after.id), claims, meta, detail).await;
-        Ok(UserView::new(&after, &tenant))
+        self.record_admin(AuditKind::AdminUserUpdated, &tenant, Some(after.id), claims, meta, detail).await;
+        Ok((after, tenant))
     }
 
     /// `POST /admin/users/{id}/unlock`: clears the lockout of that account's email, even a
@@ -242,8 +241,8 @@ impl Core {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let user = self.tenant_user(&tenant, id).await?;
         let subject = Subject { tenant_id: tenant.id, email: user.email.clone() };
-        self.actors.lockouts.call(&subject.key(), |reply| LockoutMsg::Unlock(subject.clone(), reply)).await??;
-        self.record_admin("admin_unlock", &tenant, Some(user.id), claims, meta, json!({})).await;
+        self.actors.lockouts.call(&subject.key(), |reply| LockoutMsg::Unlock(subject.clone(), reply)).await?;
+        self.record_admin(AuditKind::AdminUnlock, &tenant, Some(user.id), claims, meta, json!({})).await;
         Ok(())
     }
 
@@ -275,7 +274,7 @@ impl Core {
             .ok_or(ServiceError::NotFound)?;
         self.end_session(state.session_id, EndReason::Revoked, Some(meta)).await?;
         self.record_admin(
-            "admin_session_ended",
+            AuditKind::AdminSessionEnded,
             &tenant,
             Some(state.user_id),
             claims,
@@ -292,25 +291,18 @@ impl Core {
         &self,
         claims: &AccessClaims,
         tenant: Option<&str>,
-    ) -> Result<Vec<LockoutView>, ServiceError> {
+    ) -> Result<Vec<(Option<Uuid>, LockoutState)>, ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let now = Utc::now();
         let rows = self.stores.db.current_lockouts(Some(tenant.id), now).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
-            let Some(state) = self.actors.lockouts.call(&row.key, LockoutMsg::Snapshot).await?? else { continue };
+            let Some(state) = self.actors.lockouts.call(&row.key, LockoutMsg::Snapshot).await? else { continue };
             if state.tenant_id != tenant.id || state.verdict(now) == LockoutVerdict::Open {
                 continue;
             }
             let user_id = self.stores.db.user_by_email(tenant.id, &state.email).await?.map(|u| u.id);
-            items.push(LockoutView {
-                user_id,
-                email: state.email,
-                failures: state.failures,
-                step: state.step,
-                locked_until: if state.permanent { None } else { state.locked_until },
-                permanent: state.permanent,
-            });
+            items.push((user_id, state));
         }
         Ok(items)
     }

@@ -1,13 +1,89 @@
-//! The audit trail: every security event as one structured log line and one stored row.
+//! The audit trail: every security event as one structured log line and one stored row. The
+//! kinds of event and their outcomes are closed enums, so a filter, a dashboard or a document
+//! can only name events the server really writes.
 
 use std::sync::Arc;
 
 use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::RequestMeta;
 use crate::store::{AuditEvent, Database};
+
+/// Declares the kinds of audit event with their wire names, once.
+macro_rules! audit_kinds {
+    ($($(#[$doc:meta])* $kind:ident = $name:literal,)+) => {
+        /// What happened: the `event` of an audit row.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum AuditKind {
+            $($(#[$doc])* $kind,)+
+        }
+
+        impl AuditKind {
+            /// Every kind, in declaration order.
+            pub const ALL: &'static [AuditKind] = &[$(AuditKind::$kind,)+];
+
+            /// The wire name (`event` in rows, filters and logs).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditKind::$kind => $name,)+
+                }
+            }
+
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|kind| kind.as_str() == name)
+            }
+        }
+    };
+}
+
+audit_kinds! {
+    /// A self sign-up.
+    Register = "register",
+    /// A sign-in attempt; a failure's `detail.reason` says why.
+    Login = "login",
+    /// A failed sign-in reached the threshold and locked the account (`detail.step`).
+    Lockout = "lockout",
+    Refresh = "refresh",
+    /// A spent refresh token came back after the grace window; its session was ended.
+    TokenReuseDetected = "token_reuse_detected",
+    /// A session ended (`detail.reason`: logout, revoked, token_reuse, session_limit, …).
+    SessionEnded = "session_ended",
+    Logout = "logout",
+    ProfileUpdated = "profile_updated",
+    PasswordChange = "password_change",
+    AdminUserCreated = "admin_user_created",
+    AdminUserUpdated = "admin_user_updated",
+    AdminUnlock = "admin_unlock",
+    AdminSessionEnded = "admin_session_ended",
+    AdminOrderCancelled = "admin_order_cancelled",
+    TenantCreated = "tenant_created",
+    TenantUpdated = "tenant_updated",
+}
+
+/// How it went: the `outcome` of an audit row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        [Outcome::Success, Outcome::Failure].into_iter().find(|o| o.as_str() == name)
+    }
+}
 
 /// Records audit events.
 #[derive(Clone)]
@@ -17,8 +93,10 @@ pub struct Audit {
 
 /// One event to record.
 pub struct AuditRecord<'a> {
-    pub event: &'a str,
-    pub outcome: &'a str,
+    pub event: AuditKind,
+    pub outcome: Outcome,
+    /// The tenant the event concerns, so that tenant's admins see it; `None` only when no
+    /// tenant is known (a sign-in to a tenant that does not exist).
     pub tenant_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
     pub meta: Option<&'a RequestMeta>,
@@ -39,8 +117,8 @@ impl Audit {
             at: Utc::now(),
             tenant_id: record.tenant_id,
             user_id: record.user_id,
-            event: record.event.to_owned(),
-            outcome: record.outcome.to_owned(),
+            event: record.event.as_str().to_owned(),
+            outcome: record.outcome.as_str().to_owned(),
             ip: record.meta.map(|m| m.client_ip.to_string()),
             user_agent: record.meta.map(|m| m.user_agent.clone()),
             request_id: record.meta.map(|m| m.request_id.clone()),
@@ -60,5 +138,22 @@ impl Audit {
         if let Err(e) = self.db.insert_audit(&event).await {
             tracing::error!(error = %e, event = %event.event, "audit row could not be stored");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_are_the_serde_names_and_parse_back() {
+        for kind in AuditKind::ALL {
+            let serde_name = serde_json::to_value(kind).unwrap();
+            assert_eq!(serde_name, kind.as_str());
+            assert_eq!(AuditKind::parse(kind.as_str()), Some(*kind));
+        }
+        assert_eq!(AuditKind::parse("login_succeeded"), None);
+        assert_eq!(Outcome::parse("failure"), Some(Outcome::Failure));
+        assert_eq!(Outcome::parse("locked"), None);
     }
 }

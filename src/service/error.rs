@@ -1,4 +1,5 @@
-//! The errors of the service boundary; `http::error` maps each to its problem+json answer.
+//! The errors of the service boundary; `http::error` maps each to its problem+json answer and
+//! logs the whole chain of an internal one once.
 
 use std::time::Duration;
 
@@ -7,6 +8,9 @@ use crate::auth::passwords::HashError;
 use crate::auth::TokenError;
 use crate::domain::ValidationError;
 use crate::store::StoreError;
+
+/// An internal cause, kept with its own sources for the log.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -38,10 +42,12 @@ pub enum ServiceError {
     NotFound,
     #[error("{0}")]
     Conflict(String),
+    /// A dependency could not answer (503, retry later).
     #[error("a dependency is unavailable")]
-    Unavailable(String),
-    #[error("unexpected: {0}")]
-    Unexpected(String),
+    Unavailable(#[source] Cause),
+    /// Something that should not happen (500).
+    #[error("an unexpected error occurred")]
+    Unexpected(#[source] Cause),
 }
 
 impl From<TokenError> for ServiceError {
@@ -57,27 +63,33 @@ impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(detail) => ServiceError::Conflict(detail),
-            StoreError::Unavailable(detail) => ServiceError::Unavailable(detail),
-            StoreError::CircuitOpen => ServiceError::Unavailable("cache circuit open".into()),
-            StoreError::Corrupt(detail) => ServiceError::Unexpected(detail),
+            StoreError::Corrupt(_) => ServiceError::Unexpected(error.into()),
+            StoreError::Unavailable(_) | StoreError::CircuitOpen => ServiceError::Unavailable(error.into()),
         }
     }
 }
 
 impl From<PersistError> for ServiceError {
     fn from(error: PersistError) -> Self {
-        ServiceError::Unavailable(error.to_string())
+        match error {
+            PersistError::Store(store) => store.into(),
+            PersistError::Conflict => ServiceError::Unavailable(error.into()),
+            PersistError::Unreadable { .. } | PersistError::Serialise(_) => ServiceError::Unexpected(error.into()),
+        }
     }
 }
 
 impl From<ActorError> for ServiceError {
     fn from(error: ActorError) -> Self {
-        ServiceError::Unavailable(error.to_string())
+        match error {
+            ActorError::Persist(persist) => persist.into(),
+            other => ServiceError::Unavailable(other.into()),
+        }
     }
 }
 
 impl From<HashError> for ServiceError {
     fn from(error: HashError) -> Self {
-        ServiceError::Unexpected(error.to_string())
+        ServiceError::Unexpected(error.into())
     }
 }

@@ -7,13 +7,14 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod orders;
+pub mod sessions;
 pub mod tenants;
 pub mod users;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-pub use audit::{Audit, AuditRecord};
+pub use audit::{Audit, AuditKind, AuditRecord, Outcome};
 pub use error::ServiceError;
 
 use crate::actors::ActorSystem;

@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::{AuditKind, Outcome};
 use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::auth::AccessClaims;
 use crate::domain::{NewOrder, Order, OrderStatus, Role};
@@ -69,8 +70,8 @@ impl Core {
         if order.user_id != claims.user_id {
             self.audit
                 .record(AuditRecord {
-                    event: "admin_order_cancelled",
-                    outcome: "success",
+                    event: AuditKind::AdminOrderCancelled,
+                    outcome: Outcome::Success,
                     tenant_id: Some(claims.tenant_id),
                     user_id: Some(order.user_id),
                     meta: Some(meta),

@@ -5,6 +5,7 @@ use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
+use super::audit::{AuditKind, Outcome};
 use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::auth::AccessClaims;
 use crate::domain::{EndReason, Tenant, TenantSlug, ValidationError};
@@ -37,7 +38,7 @@ fn tenant_name(raw: &str) -> Result<String, ValidationError> {
 impl Core {
     async fn record_tenant(
         &self,
-        event: &str,
+        event: AuditKind,
         claims: &AccessClaims,
         tenant: &Tenant,
         meta: &RequestMeta,
@@ -48,7 +49,7 @@ impl Core {
         self.audit
             .record(AuditRecord {
                 event,
-                outcome: "success",
+                outcome: Outcome::Success,
                 tenant_id: Some(claims.tenant_id),
                 user_id: Some(claims.user_id),
                 meta: Some(meta),
@@ -89,7 +90,7 @@ impl Core {
             Err(e) => return Err(e.into()),
         }
         self.record_tenant(
-            "tenant_created",
+            AuditKind::TenantCreated,
             claims,
             &tenant,
             meta,
@@ -148,7 +149,7 @@ impl Core {
             "is_active": patch.is_active,
             "sessions_ended": sessions_ended,
         });
-        self.record_tenant("tenant_updated", claims, &after, meta, changes).await;
+        self.record_tenant(AuditKind::TenantUpdated, claims, &after, meta, changes).await;
         Ok(after)
     }
 

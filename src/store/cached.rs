@@ -15,8 +15,8 @@ use dashmap::DashMap;
 use uuid::Uuid;
 
 use super::cache::{Cache, ChangeEvent};
-use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult};
-use crate::domain::{Order, OrderStatus, Tenant, User};
+use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult, UserLock};
+use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
 const TTL: Duration = Duration::from_secs(30);
 /// Beyond this many entries a map is cleared rather than grown.
@@ -173,15 +173,18 @@ impl Database for CachedDatabase {
     async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>> {
         self.inner.list_users(tenant_id, page).await
     }
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        let result = self.inner.update_user(user).await;
-        self.invalidate("user", user.id).await;
+    async fn update_user(&self, tenant_id: Uuid, id: Uuid, changes: &UserChanges) -> StoreResult<Option<User>> {
+        let result = self.inner.update_user(tenant_id, id, changes).await;
+        self.invalidate("user", id).await;
         result
     }
     async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64> {
         self.inner.count_active_admins(tenant_id).await
     }
 
+    async fn lock_user(&self, user_id: Uuid) -> StoreResult<UserLock> {
+        self.inner.lock_user(user_id).await
+    }
     async fn insert_session(&self, row: &SessionRow) -> StoreResult<()> {
         self.inner.insert_session(row).await
     }
@@ -190,6 +193,9 @@ impl Database for CachedDatabase {
     }
     async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
         self.inner.session(id).await
+    }
+    async fn session_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
+        self.inner.session_version(id).await
     }
     async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
         self.inner.active_sessions_of(user_ref).await
@@ -200,6 +206,9 @@ impl Database for CachedDatabase {
 
     async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>> {
         self.inner.lockout(key).await
+    }
+    async fn lockout_version(&self, key: &str) -> StoreResult<Option<i64>> {
+        self.inner.lockout_version(key).await
     }
     async fn save_lockout(&self, row: &LockoutRow, expected_version: i64) -> StoreResult<bool> {
         self.inner.save_lockout(row, expected_version).await

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 pub use cache::{Cache, RateDecision};
 
-use crate::domain::{Order, OrderStatus, Tenant, User};
+use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,6 +60,19 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
+}
+
+/// A held per-user lock (see [`Database::lock_user`]); released when dropped.
+pub struct UserLock {
+    /// Whatever holds the lock: a node-local guard, and on PostgreSQL the transaction that
+    /// holds the advisory lock (rolled back, so released, on drop).
+    _held: Vec<Box<dyn std::any::Any + Send>>,
+}
+
+impl UserLock {
+    pub fn new(held: Vec<Box<dyn std::any::Any + Send>>) -> Self {
+        Self { _held: held }
+    }
 }
 
 /// A lockout counter as persisted.
@@ -116,19 +129,28 @@ pub trait Database: Send + Sync + 'static {
     async fn user_by_email(&self, tenant_id: Uuid, email: &str) -> StoreResult<Option<User>>;
     async fn user_by_id(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User>>;
     async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>>;
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Writes only the fields `changes` names (and `updated_at`); answers the user as stored
+    /// after the write, `None` when there is no such user.
+    async fn update_user(&self, tenant_id: Uuid, id: Uuid, changes: &UserChanges) -> StoreResult<Option<User>>;
     async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64>;
 
+    /// Serialises the logins of one user (across nodes on PostgreSQL) until the lock is
+    /// dropped, so that making room under the session cap and opening the new session happen
+    /// as one step.
+    async fn lock_user(&self, user_id: Uuid) -> StoreResult<UserLock>;
     async fn insert_session(&self, row: &SessionRow) -> StoreResult<()>;
     /// Writes only where the stored version is `expected_version`; false when another writer
     /// won (the caller reloads and answers as the winner's state says).
     async fn update_session(&self, row: &SessionRow, expected_version: i64) -> StoreResult<bool>;
     async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>>;
+    /// Only the stored version: what an activation checks a cached copy against.
+    async fn session_version(&self, id: Uuid) -> StoreResult<Option<i64>>;
     async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>>;
     /// Deletes up to `batch` sessions that expired (or ended) before `before`.
     async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 
     async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>>;
+    async fn lockout_version(&self, key: &str) -> StoreResult<Option<i64>>;
     /// Inserts (expected version 0) or updates where the version matches.
     async fn save_lockout(&self, row: &LockoutRow, expected_version: i64) -> StoreResult<bool>;
     async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>>;

@@ -2,6 +2,7 @@
 //! placeholders in order, types both engines share) and instantiated for each by a macro.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -11,9 +12,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
-use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult};
+use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult, UserLock};
 use crate::domain::role::parse_roles;
-use crate::domain::{Order, OrderSide, OrderStatus, Tenant, User};
+use crate::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User, UserChanges};
 
 static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -23,10 +24,54 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct PostgresStore {
     pool: PgPool,
+    user_locks: UserStripes,
 }
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    user_locks: UserStripes,
+}
+
+/// Node-local per-user locks, striped: a login holds one for a few milliseconds, so users
+/// sharing a stripe barely notice, and no map of users grows. On PostgreSQL they also bound
+/// how many pooled connections wait on advisory locks at once (one per stripe).
+struct UserStripes([Arc<tokio::sync::Mutex<()>>; 16]);
+
+impl UserStripes {
+    fn new() -> Self {
+        Self(std::array::from_fn(|_| Arc::new(tokio::sync::Mutex::new(()))))
+    }
+
+    async fn lock(&self, user_id: Uuid) -> tokio::sync::OwnedMutexGuard<()> {
+        let stripe = user_id.as_u128() as usize % self.0.len();
+        self.0[stripe].clone().lock_owned().await
+    }
+}
+
+/// The advisory-lock key of a user's session cap: the user id's low 63 bits under a fixed
+/// namespace bit, so it cannot meet another use of advisory locks by accident.
+fn advisory_key(user_id: Uuid) -> i64 {
+    ((user_id.as_u128() as u64 & (u64::MAX >> 2)) | (1 << 62)) as i64
+}
+
+impl PostgresStore {
+    async fn lock_user_sessions(&self, user_id: Uuid) -> StoreResult<UserLock> {
+        let local = self.user_locks.lock(user_id).await;
+        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(advisory_key(user_id))
+            .execute(&mut *transaction)
+            .await
+            .map_err(unavailable)?;
+        Ok(UserLock::new(vec![Box::new(transaction), Box::new(local)]))
+    }
+}
+
+impl SqliteStore {
+    /// One process owns the SQLite file, so the node-local lock is the whole lock.
+    async fn lock_user_sessions(&self, user_id: Uuid) -> StoreResult<UserLock> {
+        Ok(UserLock::new(vec![Box::new(self.user_locks.lock(user_id).await)]))
+    }
 }
 
 impl PostgresStore {
@@ -41,7 +86,7 @@ impl PostgresStore {
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        Ok(Self { pool, user_locks: UserStripes::new() })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -69,7 +114,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(unavailable)?;
-        Ok(Self { pool })
+        Ok(Self { pool, user_locks: UserStripes::new() })
     }
 }
 
@@ -136,8 +181,8 @@ impl TryFrom<UserRecord> for User {
     }
 }
 
-fn roles_column(user: &User) -> String {
-    user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
+fn roles_column(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
 }
 
 #[derive(sqlx::FromRow)]
@@ -300,7 +345,7 @@ macro_rules! sql_database {
             async fn insert_user(&self, u: &User) -> StoreResult<()> {
                 sqlx::query("INSERT INTO users (id, tenant_id, email, display_name, password_hash, roles, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(u.id).bind(u.tenant_id).bind(&u.email).bind(&u.display_name).bind(&u.password_hash)
-                    .bind(roles_column(u)).bind(u.is_active).bind(u.created_at).bind(u.updated_at)
+                    .bind(roles_column(&u.roles)).bind(u.is_active).bind(u.created_at).bind(u.updated_at)
                     .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
             }
 
@@ -323,16 +368,26 @@ macro_rules! sql_database {
                 records.into_iter().map(User::try_from).collect()
             }
 
-            async fn update_user(&self, u: &User) -> StoreResult<()> {
-                sqlx::query("UPDATE users SET display_name = $1, password_hash = $2, roles = $3, is_active = $4, updated_at = $5 WHERE tenant_id = $6 AND id = $7")
-                    .bind(&u.display_name).bind(&u.password_hash).bind(roles_column(u)).bind(u.is_active).bind(u.updated_at)
-                    .bind(u.tenant_id).bind(u.id)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+            async fn update_user(&self, tenant_id: Uuid, id: Uuid, c: &UserChanges) -> StoreResult<Option<User>> {
+                let roles = c.roles.as_deref().map(roles_column);
+                let record = sqlx::query_as::<_, UserRecord>(
+                    "UPDATE users SET display_name = COALESCE($1, display_name), password_hash = COALESCE($2, password_hash), \
+                     roles = COALESCE($3, roles), is_active = COALESCE($4, is_active), updated_at = $5 \
+                     WHERE tenant_id = $6 AND id = $7 RETURNING *",
+                )
+                .bind(&c.display_name).bind(&c.password_hash).bind(roles).bind(c.is_active).bind(Utc::now())
+                .bind(tenant_id).bind(id)
+                .fetch_optional(&self.pool).await.map_err(unavailable)?;
+                record.map(User::try_from).transpose()
             }
 
             async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64> {
                 sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND is_active = $2 AND (',' || roles || ',') LIKE '%,admin,%'")
                     .bind(tenant_id).bind(true).fetch_one(&self.pool).await.map_err(unavailable)
+            }
+
+            async fn lock_user(&self, user_id: Uuid) -> StoreResult<UserLock> {
+                self.lock_user_sessions(user_id).await
             }
 
             async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
@@ -352,6 +407,11 @@ macro_rules! sql_database {
                     .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(SessionRow::from)).map_err(unavailable)
             }
 
+            async fn session_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
+                sqlx::query_scalar::<_, i64>("SELECT version FROM sessions WHERE id = $1")
+                    .bind(id).fetch_optional(&self.pool).await.map_err(unavailable)
+            }
+
             async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
                 sqlx::query_as::<_, SessionRecord>("SELECT * FROM sessions WHERE user_ref = $1 AND is_active = $2 ORDER BY created_at")
                     .bind(user_ref).bind(true)
@@ -367,6 +427,11 @@ macro_rules! sql_database {
             async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>> {
                 sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE key = $1")
                     .bind(key).fetch_optional(&self.pool).await.map(|r| r.map(LockoutRow::from)).map_err(unavailable)
+            }
+
+            async fn lockout_version(&self, key: &str) -> StoreResult<Option<i64>> {
+                sqlx::query_scalar::<_, i64>("SELECT version FROM lockouts WHERE key = $1")
+                    .bind(key).fetch_optional(&self.pool).await.map_err(unavailable)
             }
 
             async fn save_lockout(&self, l: &LockoutRow, expected_version: i64) -> StoreResult<bool> {

@@ -53,7 +53,7 @@ both!(of_a_hundred_concurrent_rotations_of_one_token_exactly_one_wins, |app: Tes
                 .await
                 .unwrap()
                 .unwrap()
-                .unwrap()
+                .0
         }
     });
     let outcomes = join_all(rotations).await;
@@ -277,10 +277,9 @@ both!(
         assert_eq!(app.get_with(SESSIONS, access).await.status(), 200);
         assert_eq!(counter(&app, "tradesage_actor_activations_total{kind=\"session\"}"), activations + 1.0);
         let after = snapshot(&app, id).await;
-        assert_eq!(
-            (after.version, after.refresh_hash, after.expires_at),
-            (before.version, before.refresh_hash, before.expires_at)
-        );
+        assert_eq!((after.refresh_hash, after.expires_at), (before.refresh_hash, before.expires_at));
+        // Passivation writes the last-seen time of the validation above (one version more).
+        assert!(after.version >= before.version && after.last_seen_at >= before.last_seen_at);
     }
 );
 

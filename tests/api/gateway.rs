@@ -472,7 +472,7 @@ both!(
         let response = send_as(post("/api/v1/auth/login", wrong.clone()), "a-lockout").await;
         assert_eq!(response.status(), 423);
         let row = audit_row(&app, "lockout", "a-lockout").await;
-        assert_eq!(row.outcome, "locked");
+        assert_eq!(row.outcome, "failure", "outcomes are success or failure (API.md §5.1)");
         assert_eq!(row.detail["step"], 1);
         assert_eq!(row.detail["permanent"], false);
         assert_eq!(row.user_id, Some(user_id));
@@ -496,7 +496,8 @@ both!(
         let response = send_as(app.client.post(app.url("/api/v1/auth/refresh")).bearer_auth(&spent), "a-reuse").await;
         assert_eq!(code_of(response).await, "token_reused");
         let row = audit_row(&app, "token_reuse_detected", "a-reuse").await;
-        assert_eq!(row.outcome, "session_ended");
+        assert_eq!(row.outcome, "failure");
+        assert_eq!(row.detail["session_ended"], true);
         assert_eq!(row.user_id, Some(user_id));
         assert_eq!(row.detail["session_id"], login["session_id"]);
         let revoked = app.get_with(SESSIONS, &access_of(&refreshed)).await;

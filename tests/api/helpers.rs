@@ -207,3 +207,32 @@ pub async fn code_of(response: reqwest::Response) -> String {
     let body: Value = response.json().await.expect("problem json");
     body["code"].as_str().unwrap_or_default().to_owned()
 }
+
+/// Waits (polling, up to `limit`) until `done` holds; answers whether it did.
+pub async fn eventually(limit: std::time::Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if done() {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    done()
+}
+
+/// Runs one SQL statement (`$1` a text, `$2` an id) on the test's own database, behind the
+/// server's back: to stage what the server must cope with, rows it cannot read, say.
+pub async fn raw_sql(app: &TestApp, sql: &str, text: &str, id: Uuid) {
+    use sqlx::Connection;
+    match app.backend {
+        Backend::PostgresRedis => {
+            let mut db = sqlx::PgConnection::connect(&app.vars["DATABASE_URL"]).await.expect("connect");
+            sqlx::query(sql).bind(text).bind(id).execute(&mut db).await.expect("raw SQL");
+        }
+        Backend::Embedded => {
+            let url = format!("sqlite://{}", app.data_dir().join("tradesage.db").display());
+            let mut db = sqlx::SqliteConnection::connect(&url).await.expect("connect");
+            sqlx::query(sql).bind(text).bind(id).execute(&mut db).await.expect("raw SQL");
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod account_integrity;
 mod actors;
 mod admin;
 mod auth;
@@ -14,6 +15,7 @@ mod keys;
 mod lockout;
 mod openapi;
 mod orders;
+mod session_integrity;
 mod store_contract;
 mod tenants;
 mod users;

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use rust_decimal::Decimal;
-use tradesage::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User};
+use tradesage::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User, UserChanges};
 use tradesage::store::cache::Cache;
 use tradesage::store::memory::MemoryCache;
 use tradesage::store::redis::RedisCache;
@@ -89,10 +89,14 @@ async fn database_contract(db: Arc<dyn Database>) {
     assert_eq!((found.id, found.roles.clone()), (ann.id, vec![Role::Admin, Role::Trader]));
     assert!(db.user_by_id(other.id, ann.id).await.unwrap().is_none(), "lookups are tenant-scoped");
     assert_eq!(db.count_active_admins(acme.id).await.unwrap(), 1);
-    let mut disabled = found.clone();
-    disabled.is_active = false;
-    db.update_user(&disabled).await.unwrap();
+    let disable = UserChanges { is_active: Some(false), ..UserChanges::default() };
+    let disabled = db.update_user(acme.id, ann.id, &disable).await.unwrap().expect("updated");
+    assert!(!disabled.is_active && disabled.roles == found.roles, "only the named field changed");
     assert_eq!(db.count_active_admins(acme.id).await.unwrap(), 0);
+    let rename = UserChanges { display_name: Some("Ann B.".into()), ..UserChanges::default() };
+    let renamed = db.update_user(acme.id, ann.id, &rename).await.unwrap().expect("updated");
+    assert!(!renamed.is_active && renamed.display_name == "Ann B.", "an earlier change is not undone");
+    assert!(db.update_user(other.id, ann.id, &rename).await.unwrap().is_none(), "updates are tenant-scoped");
 
     // Pagination: newest first, strictly before the cursor.
     for i in 0..5 {
@@ -121,6 +125,8 @@ async fn database_contract(db: Arc<dyn Database>) {
     row.version = 3;
     assert!(!db.update_session(&row, 1).await.unwrap(), "a stale version does not write");
     assert_eq!(db.session(row.id).await.unwrap().unwrap().state, "sealed-2");
+    assert_eq!(db.session_version(row.id).await.unwrap(), Some(2));
+    assert_eq!(db.session_version(Uuid::new_v4()).await.unwrap(), None);
     assert_eq!(db.active_sessions_of("ref-1").await.unwrap().len(), 1);
     let expired = SessionRow { id: Uuid::new_v4(), expires_at: now - chrono::Duration::seconds(1), ..row.clone() };
     db.insert_session(&expired).await.unwrap();

@@ -136,8 +136,7 @@ async fn validate(core: &Core, id: Uuid) -> anyhow::Result<()> {
         .sessions
         .call(&id, |reply| SessionMsg::Validate(None, reply))
         .await
-        .map_err(|e| anyhow::anyhow!("validate {id}: {e}"))?
-        .map_err(|e| anyhow::anyhow!("load {id}: {e}"))?;
+        .map_err(|e| anyhow::anyhow!("validate {id}: {e}"))?;
     anyhow::ensure!(verdict == Some(Validity::Valid), "session {id}: {verdict:?}, expected valid");
     Ok(())
 }
@@ -198,8 +197,7 @@ async fn measure(core: &Arc<Core>, options: &Options, runtime_workers: usize) ->
                     .sessions
                     .call(&state.session_id, |reply| SessionMsg::Create(Box::new(state.clone()), reply))
                     .await
-                    .map_err(|e| anyhow::anyhow!("create: {e}"))?
-                    .map_err(|e| anyhow::anyhow!("persist: {e}"))
+                    .map_err(|e| anyhow::anyhow!("create: {e}"))
             }
         })
         .await?;

@@ -16,6 +16,7 @@ use chrono::Utc;
 use serde::Serialize;
 use tradesage::actors::SessionMsg;
 use tradesage::config::Config;
+use tradesage::domain::session::NewSession;
 use tradesage::domain::{Role, SessionState};
 use tradesage::service::Core;
 use uuid::Uuid;
@@ -188,28 +189,19 @@ const USER_AGENT: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 
 pub fn session(index: usize, tenant_id: Uuid) -> SessionState {
-    let now = Utc::now();
     let mut refresh_hash = [0u8; 32];
     refresh_hash[..16].copy_from_slice(Uuid::new_v4().as_bytes());
-    SessionState {
-        session_id: Uuid::new_v4(),
+    let email = format!("bench-{index}@example.com");
+    let new = NewSession {
         user_id: Uuid::new_v4(),
-        email: format!("bench-{index}@example.com"),
+        email: &email,
         tenant_id,
-        roles: vec![Role::Viewer],
+        roles: &[Role::Viewer],
         scope: "orders:read".into(),
         client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
-        user_agent: USER_AGENT.into(),
-        refresh_hash,
-        previous_hash: None,
-        rotated_at: None,
-        created_at: now,
-        last_seen_at: now,
-        expires_at: now + chrono::Duration::days(30),
-        version: 1,
-        is_active: true,
-        end_reason: None,
-    }
+        user_agent: USER_AGENT,
+    };
+    SessionState::open(Uuid::new_v4(), new, refresh_hash, Utc::now(), chrono::Duration::days(30))
 }
 
 /// The server's core on the configured stores; the `bool` says the data dir is temporary.
@@ -263,8 +255,7 @@ async fn create_until(
                         .sessions
                         .call(&id, |reply| SessionMsg::Create(Box::new(state.clone()), reply))
                         .await
-                        .map_err(|e| anyhow::anyhow!("create session {index}: {e}"))?
-                        .map_err(|e| anyhow::anyhow!("persist session {index}: {e}"))?;
+                        .map_err(|e| anyhow::anyhow!("create session {index}: {e}"))?;
                 }
             })
         })

@@ -1,0 +1,287 @@
+//! What the API answers: view types built from the domain (`From`), deriving their OpenAPI
+//! schema (`ToSchema`), so `/openapi.json` describes the very types that are serialised.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::actors::{ActorsSnapshot, KindSnapshot, SupervisorSnapshot};
+use crate::domain::role::scopes_for;
+use crate::domain::{LockoutState, Role, SessionState, Tenant, User};
+use crate::store::AuditEvent;
+
+/// A user as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserView {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub tenant: TenantRef,
+    pub roles: Vec<Role>,
+    /// What the caller's token can do (for one's own account), or what the roles grant.
+    pub scopes: Vec<String>,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The tenant a user belongs to.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TenantRef {
+    pub id: Uuid,
+    #[schema(example = "acme")]
+    pub slug: String,
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+}
+
+impl UserView {
+    /// `user` of `tenant`, with every scope its roles grant.
+    pub fn new(user: &User, tenant: &Tenant) -> Self {
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            tenant: TenantRef { id: tenant.id, slug: tenant.slug.clone(), name: tenant.name.clone() },
+            roles: user.roles.clone(),
+            scopes: scopes_for(&user.roles, tenant.is_platform()).iter().map(|s| s.as_str().to_owned()).collect(),
+            is_active: user.is_active,
+            created_at: user.created_at,
+        }
+    }
+
+    /// The scopes a token actually carries (login may narrow them), not all the roles grant.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.scopes = scope.split_whitespace().map(str::to_owned).collect();
+        self
+    }
+}
+
+/// A tenant.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Tenant)]
+pub struct TenantView {
+    pub id: Uuid,
+    #[schema(example = "acme")]
+    pub slug: String,
+    #[schema(example = "Acme Corp")]
+    pub name: String,
+    pub allow_self_signup: bool,
+    pub is_active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Tenant> for TenantView {
+    fn from(t: &Tenant) -> Self {
+        Self {
+            id: t.id,
+            slug: t.slug.clone(),
+            name: t.name.clone(),
+            allow_self_signup: t.allow_self_signup,
+            is_active: t.is_active,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// A session as its user (or an admin) sees it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionView {
+    pub session_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    #[schema(example = "203.0.113.7")]
+    pub client_ip: String,
+    pub user_agent: String,
+    /// Whether this is the session of the token making the request.
+    pub current: bool,
+}
+
+impl SessionView {
+    /// `state`, marked `current` when it is the session `current` names.
+    pub fn new(state: &SessionState, current: Option<Uuid>) -> Self {
+        SessionView {
+            session_id: state.session_id,
+            created_at: state.created_at,
+            last_seen_at: state.last_seen_at,
+            expires_at: state.expires_at,
+            client_ip: state.client_ip.to_string(),
+            user_agent: state.user_agent.clone(),
+            current: Some(state.session_id) == current,
+        }
+    }
+}
+
+/// A current lockout, kept per (tenant, email) whether or not the account exists.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LockoutView {
+    /// The account of that email in the tenant, if there is one: lockouts are kept for
+    /// unknown emails too, so that they do not tell which accounts exist.
+    pub user_id: Option<Uuid>,
+    pub email: String,
+    /// Failed sign-ins since the last lock ended.
+    pub failures: u32,
+    /// The step of the lockout ladder reached.
+    pub step: u32,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub permanent: bool,
+}
+
+impl LockoutView {
+    /// The lockout `state`, of the account `user_id` when one has its email.
+    pub fn new(user_id: Option<Uuid>, state: &LockoutState) -> Self {
+        Self {
+            user_id,
+            email: state.email.clone(),
+            failures: state.failures,
+            step: state.step,
+            locked_until: if state.permanent { None } else { state.locked_until },
+            permanent: state.permanent,
+        }
+    }
+}
+
+/// One line of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AuditEvent)]
+pub struct AuditEventView {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub tenant_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    /// What happened.
+    #[schema(example = "login")]
+    pub event: String,
+    /// `success` or `failure`.
+    #[schema(example = "success")]
+    pub outcome: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub request_id: Option<String>,
+    /// Event-specific facts.
+    #[schema(value_type = Object)]
+    pub detail: Value,
+}
+
+impl From<&AuditEvent> for AuditEventView {
+    fn from(e: &AuditEvent) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            tenant_id: e.tenant_id,
+            user_id: e.user_id,
+            event: e.event.clone(),
+            outcome: e.outcome.clone(),
+            ip: e.ip.clone(),
+            user_agent: e.user_agent.clone(),
+            request_id: e.request_id.clone(),
+            detail: e.detail.clone(),
+        }
+    }
+}
+
+/// The actor system's supervision tree on one node.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorsView {
+    pub node: String,
+    pub uptime_s: u64,
+    pub kinds: Vec<ActorKindView>,
+    pub supervisors: Vec<SupervisorView>,
+}
+
+/// The actors of one kind (`session`, `lockout`).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ActorKind)]
+pub struct ActorKindView {
+    #[schema(example = "session")]
+    pub kind: String,
+    pub live: i64,
+    pub activations: u64,
+    pub passivations: u64,
+    pub restarts: u64,
+    pub failures: u64,
+    pub mailbox_depth: i64,
+    pub handle_time_ms: Quantiles,
+}
+
+/// Message handling time quantiles, in milliseconds.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Quantiles {
+    pub p50: f64,
+    pub p99: f64,
+}
+
+/// One supervisor (a shard of a kind).
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Supervisor)]
+pub struct SupervisorView {
+    #[schema(example = "session-shard-0")]
+    pub name: String,
+    pub kind: String,
+    pub children: u64,
+    pub restarts: u64,
+    pub failures: u64,
+}
+
+impl From<&KindSnapshot> for ActorKindView {
+    fn from(k: &KindSnapshot) -> Self {
+        Self {
+            kind: k.kind.clone(),
+            live: k.live,
+            activations: k.activations,
+            passivations: k.passivations,
+            restarts: k.restarts,
+            failures: k.failures,
+            mailbox_depth: k.mailbox_depth,
+            handle_time_ms: Quantiles { p50: k.handle_p50_ms, p99: k.handle_p99_ms },
+        }
+    }
+}
+
+impl From<&SupervisorSnapshot> for SupervisorView {
+    fn from(s: &SupervisorSnapshot) -> Self {
+        Self {
+            name: s.name.clone(),
+            kind: s.kind.clone(),
+            children: s.children,
+            restarts: s.restarts,
+            failures: s.failures,
+        }
+    }
+}
+
+impl From<&ActorsSnapshot> for ActorsView {
+    fn from(s: &ActorsSnapshot) -> Self {
+        Self {
+            node: s.node.clone(),
+            uptime_s: s.uptime_s,
+            kinds: s.kinds.iter().map(ActorKindView::from).collect(),
+            supervisors: s.supervisors.iter().map(SupervisorView::from).collect(),
+        }
+    }
+}
+
+/// A JSON Web Key Set (RFC 7517), as `/.well-known/jwks.json` serves it.
+#[derive(Serialize, ToSchema)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// A P-256 public key, `kid` being its RFC 7638 thumbprint.
+#[derive(Serialize, ToSchema)]
+pub struct Jwk {
+    #[schema(example = "EC")]
+    pub kty: String,
+    #[schema(example = "P-256")]
+    pub crv: String,
+    pub x: String,
+    pub y: String,
+    pub kid: String,
+    #[schema(example = "ES256")]
+    pub alg: String,
+    #[serde(rename = "use")]
+    #[schema(example = "sig")]
+    pub use_: String,
+}
