@@ -26,7 +26,7 @@ use tradesage::auth::tokens::AccessGrant;
 use tradesage::auth::StateCipher;
 use tradesage::config::Config;
 use tradesage::domain::session::NewSession;
-use tradesage::domain::{Role, SessionState};
+use tradesage::domain::{AuthMethod, Role, SessionState};
 use tradesage::service::Core;
 use tradesage::store::redis::RedisCache;
 use tradesage::store::Cache;
@@ -52,6 +52,7 @@ fn session_state(tenant_id: Uuid) -> SessionState {
         tenant_id,
         roles: &[Role::Viewer],
         scope: "orders:read".into(),
+        amr: vec![AuthMethod::Pwd],
         client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         user_agent:
             "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
@@ -118,6 +119,7 @@ fn grant(s: &SessionState) -> AccessGrant<'_> {
         roles: vec!["viewer".into()],
         scope: &s.scope,
         session_id: s.session_id,
+        amr: &s.amr,
     }
 }
 

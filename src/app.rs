@@ -75,6 +75,7 @@ pub async fn bootstrap(core: &Core) -> anyhow::Result<()> {
                 slug: slug.into(),
                 name: name.into(),
                 allow_self_signup: self_signup,
+                require_mfa: false,
                 is_active: true,
                 created_at: Utc::now(),
             };

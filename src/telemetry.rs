@@ -32,6 +32,7 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     pub http_panics: IntCounter,
     pub logins: IntCounterVec,
+    pub mfa_checks: IntCounterVec,
     pub token_validations: IntCounterVec,
     pub lockouts: IntCounterVec,
     pub refresh_reuse: IntCounterVec,
@@ -105,6 +106,13 @@ impl Metrics {
             ),
             http_panics,
             logins: counter(&r, "login_attempts_total", "Login attempts by outcome", &["outcome"]),
+            mfa_checks: counter(
+                &r,
+                "mfa_checks_total",
+                "Two-factor codes checked, by outcome: success, invalid, replayed, locked, expired (the pending \
+                 sign-in was unknown, used or spent)",
+                &["outcome"],
+            ),
             token_validations: counter(
                 &r,
                 "token_validations_total",

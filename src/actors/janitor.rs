@@ -1,5 +1,5 @@
-//! The janitor: at an interval, removes expired sessions, stale lockout rows and revoked-token
-//! ids in batches, trims the verified-token cache and the in-process cache, and counts what it
+//! The janitor: at an interval, removes expired sessions, stale lockout rows, expired pending
+//! two-factor sign-ins and revoked-token ids in batches, trims the verified-token cache and the in-process cache, and counts what it
 //! removed. A supervised actor: a sweep that fails is logged and the next one runs; a janitor
 //! that panics is replaced by the root (`super::Root`).
 
@@ -37,6 +37,7 @@ pub struct SweepReport {
     pub sessions: u64,
     pub lockouts: u64,
     pub revoked_tokens: u64,
+    pub mfa_challenges: u64,
     pub verified_tokens: usize,
 }
 
@@ -63,6 +64,14 @@ impl Janitor {
             let removed = db.delete_stale_lockouts(stale_before, BATCH).await?;
             counter("lockouts").inc_by(removed);
             report.lockouts += removed;
+            if removed < BATCH as u64 {
+                break;
+            }
+        }
+        loop {
+            let removed = db.delete_expired_mfa_challenges(now, BATCH).await?;
+            counter("mfa_challenges").inc_by(removed);
+            report.mfa_challenges += removed;
             if removed < BATCH as u64 {
                 break;
             }
@@ -100,10 +109,11 @@ impl Actor for Janitor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             JanitorMsg::Sweep => match Self::sweep(&self.ctx, &self.tokens).await {
-                Ok(report) if report.sessions + report.lockouts + report.revoked_tokens > 0 => {
+                Ok(report) if report.sessions + report.lockouts + report.revoked_tokens + report.mfa_challenges > 0 => {
                     tracing::info!(
                         sessions = report.sessions,
                         lockouts = report.lockouts,
+                        mfa_challenges = report.mfa_challenges,
                         revoked_tokens = report.revoked_tokens,
                         "janitor removed expired rows"
                     );

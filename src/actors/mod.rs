@@ -1,10 +1,11 @@
-//! The supervision tree. Every live session and every lockout counter is a virtual actor
-//! (ractor) that owns its encrypted state and persists it write-through; HTTP handlers send
-//! them messages through [`ActorSystem`].
+//! The supervision tree. Every live session, every lockout counter and every pending
+//! two-factor sign-in is a virtual actor (ractor) that owns its encrypted state and persists
+//! it write-through; HTTP handlers send them messages through [`ActorSystem`].
 //!
 //! ```text
 //! Root ─┬─ session-shard-0..N ── SessionActor{id}
 //!       ├─ lockout-shard-0..N ── LockoutActor{key}
+//!       ├─ mfa_challenge-shard-0..N ── ChallengeActor{token hash}
 //!       └─ janitor
 //! ```
 //!
@@ -15,6 +16,8 @@
 pub mod directory;
 pub mod janitor;
 pub mod lockout;
+pub mod mfa_challenge;
+pub mod mfa_state;
 pub mod persist;
 pub mod session;
 
@@ -29,6 +32,7 @@ use uuid::Uuid;
 
 pub use directory::{ActorError, Directory, Reply, ShardRestart};
 pub use lockout::{LockoutKind, LockoutMsg, Subject};
+pub use mfa_challenge::{ChallengeKind, ChallengeMsg};
 pub use persist::{ActorContext, PersistError, Persisted, Persistent};
 pub use session::{SessionKind, SessionMsg};
 
@@ -40,6 +44,8 @@ use crate::telemetry::{histogram_quantile, Metrics};
 pub struct ActorSystem {
     pub sessions: Directory<SessionKind>,
     pub lockouts: Directory<LockoutKind>,
+    /// Pending two-factor sign-ins.
+    pub challenges: Directory<ChallengeKind>,
     pub ctx: Arc<ActorContext>,
     root: ActorRef<RootMsg>,
     started: Instant,
@@ -278,7 +284,10 @@ impl ActorSystem {
         let lockouts =
             Directory::start(LockoutKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
-        for restarter in [sessions.restarter(), lockouts.restarter()] {
+        let challenges =
+            Directory::start(ChallengeKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+                .await?;
+        for restarter in [sessions.restarter(), lockouts.restarter(), challenges.restarter()] {
             // A call, not a cast: the root knows the shards before any traffic can fail them.
             match root.call(|reply| RootMsg::Adopt(restarter, reply), Some(Duration::from_secs(5))).await {
                 Ok(CallResult::Success(())) => {}
@@ -294,6 +303,7 @@ impl ActorSystem {
         let system = Arc::new(Self {
             sessions,
             lockouts,
+            challenges,
             ctx,
             root,
             started: Instant::now(),
@@ -309,6 +319,7 @@ impl ActorSystem {
                 let Some(system) = weak.upgrade() else { break };
                 system.sessions.tick(idle).await;
                 system.lockouts.tick(idle).await;
+                system.challenges.tick(idle).await;
             }
         });
         let listener = Self::listen_for_changes(&system);
@@ -346,6 +357,11 @@ impl ActorSystem {
                             let _ = actor.send_message(LockoutMsg::Invalidate(event.version));
                         }
                     }
+                    mfa_challenge::KIND => {
+                        if let Some(actor) = system.challenges.live(&event.id) {
+                            let _ = actor.send_message(ChallengeMsg::Invalidate(event.version));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -371,6 +387,7 @@ impl ActorSystem {
         }
         self.sessions.stop_all(Duration::from_secs(5)).await;
         self.lockouts.stop_all(Duration::from_secs(5)).await;
+        self.challenges.stop_all(Duration::from_secs(5)).await;
         self.root.stop(Some("shutdown".into()));
     }
 
@@ -386,7 +403,7 @@ impl ActorSystem {
     /// What this node's actor system looks like now (the operators' view).
     pub fn snapshot(&self, node: &str) -> ActorsSnapshot {
         let m = &self.ctx.metrics;
-        let kinds = [session::KIND, lockout::KIND]
+        let kinds = [session::KIND, lockout::KIND, mfa_challenge::KIND]
             .into_iter()
             .map(|kind| {
                 let handle = m.actor_handle.with_label_values(&[kind]);
@@ -404,8 +421,12 @@ impl ActorSystem {
             })
             .collect();
         let mut supervisors = Vec::new();
-        for (kind, shards) in [(session::KIND, self.sessions.shard_refs()), (lockout::KIND, self.lockouts.shard_refs())]
-        {
+        let directories = [
+            (session::KIND, self.sessions.shard_refs()),
+            (lockout::KIND, self.lockouts.shard_refs()),
+            (mfa_challenge::KIND, self.challenges.shard_refs()),
+        ];
+        for (kind, shards) in directories {
             for (index, shard) in shards.iter().enumerate() {
                 let name = format!("{kind}-shard-{index}");
                 supervisors.push(SupervisorSnapshot {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::keys::KeyRing;
+use crate::domain::AuthMethod;
 
 pub const ISSUER: &str = "tradesage";
 pub const AUDIENCE: &str = "tradesage-api-gateway";
@@ -32,6 +33,10 @@ pub struct AccessClaims {
     pub roles: Vec<String>,
     pub scope: String,
     pub session_id: Uuid,
+    /// How the sign-in was made (RFC 8176): `["pwd"]` or `["pwd", "otp"]`. Absent from tokens
+    /// signed before it existed, which read as no method at all.
+    #[serde(default)]
+    pub amr: Vec<AuthMethod>,
     pub token_type: String,
     pub iat: i64,
     pub nbf: i64,
@@ -74,6 +79,7 @@ pub struct AccessGrant<'a> {
     pub roles: Vec<String>,
     pub scope: &'a str,
     pub session_id: Uuid,
+    pub amr: &'a [AuthMethod],
 }
 
 /// Signs and verifies tokens.
@@ -118,6 +124,7 @@ impl TokenIssuer {
             roles: grant.roles,
             scope: grant.scope.to_owned(),
             session_id: grant.session_id,
+            amr: grant.amr.to_vec(),
             token_type: "access".into(),
             iat,
             nbf: iat,

@@ -1,7 +1,9 @@
 //! Plain types of the business: no I/O here, only parsing and rules with their unit tests.
 
+pub mod challenge;
 pub mod email;
 pub mod lockout;
+pub mod mfa;
 pub mod order;
 pub mod password;
 pub mod role;
@@ -11,10 +13,11 @@ pub mod user;
 
 pub use email::Email;
 pub use lockout::{LockoutPolicy, LockoutState, LockoutVerdict};
+pub use mfa::MfaState;
 pub use order::{NewOrder, Order, OrderSide, OrderStatus};
 pub use password::Password;
 pub use role::{Role, Scope};
-pub use session::{EndReason, SessionState};
+pub use session::{AuthMethod, EndReason, SessionState, TokenDelivery};
 pub use tenant::{Tenant, TenantSlug};
 pub use user::{User, UserChanges};
 

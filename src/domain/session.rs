@@ -39,6 +39,31 @@ impl EndReason {
     }
 }
 
+/// How a sign-in proved who it was: the `amr` claim of access tokens (RFC 8176).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    /// A password.
+    Pwd,
+    /// A one-time code: a TOTP code or a recovery code.
+    Otp,
+}
+
+/// What sessions stored before `amr` existed were opened with: a password alone.
+fn password_only() -> Vec<AuthMethod> {
+    vec![AuthMethod::Pwd]
+}
+
+/// Where login (and, after it, refresh) puts the refresh token: an `HttpOnly` cookie
+/// (`cookie`, the default) or the answer's body (`body`, for API clients).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenDelivery {
+    #[default]
+    Cookie,
+    Body,
+}
+
 /// SHA-256 of a refresh token: the session keeps this, never the token.
 pub type TokenHash = [u8; 32];
 
@@ -53,6 +78,9 @@ pub struct SessionState {
     pub roles: Vec<Role>,
     /// Space-separated scopes granted at login (possibly narrowed); refresh keeps them.
     pub scope: String,
+    /// How the sign-in that opened the session was made; refreshed tokens keep it.
+    #[serde(default = "password_only")]
+    pub amr: Vec<AuthMethod>,
     pub client_ip: IpAddr,
     pub user_agent: String,
     /// Hash of the one refresh token that may be spent next.
@@ -102,6 +130,7 @@ pub struct NewSession<'a> {
     pub tenant_id: Uuid,
     pub roles: &'a [Role],
     pub scope: String,
+    pub amr: Vec<AuthMethod>,
     pub client_ip: IpAddr,
     pub user_agent: &'a str,
 }
@@ -126,6 +155,7 @@ impl SessionState {
             tenant_id: new.tenant_id,
             roles: new.roles.to_vec(),
             scope: new.scope,
+            amr: new.amr,
             client_ip: new.client_ip,
             user_agent: new.user_agent.chars().take(USER_AGENT_CHARS).collect(),
             refresh_hash,
@@ -217,6 +247,7 @@ mod tests {
             tenant_id: Uuid::new_v4(),
             roles: &[Role::Viewer],
             scope: "orders:read".into(),
+            amr: vec![AuthMethod::Pwd],
             client_ip: "10.0.0.1".parse().unwrap(),
             user_agent: "test",
         };
@@ -244,6 +275,7 @@ mod tests {
             tenant_id: Uuid::new_v4(),
             roles: &[],
             scope: String::new(),
+            amr: vec![AuthMethod::Pwd, AuthMethod::Otp],
             client_ip: "10.0.0.1".parse().unwrap(),
             user_agent: &long,
         };
@@ -283,6 +315,14 @@ mod tests {
         let other = Some("10.0.0.2".parse().unwrap());
         assert_eq!(s.rotate(&[1; 32], [2; 32], other, now, Duration::seconds(10)), (false, RotateOutcome::IpMismatch));
         assert_eq!(s.refresh_hash, [1; 32]);
+    }
+
+    #[test]
+    fn a_session_stored_before_amr_existed_opens_as_a_password_sign_in() {
+        let mut stored = serde_json::to_value(session(Utc::now())).unwrap();
+        stored.as_object_mut().unwrap().remove("amr");
+        let opened: SessionState = serde_json::from_value(stored).unwrap();
+        assert_eq!(opened.amr, [AuthMethod::Pwd]);
     }
 
     #[test]

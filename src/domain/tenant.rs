@@ -17,6 +17,8 @@ pub struct Tenant {
     pub slug: String,
     pub name: String,
     pub allow_self_signup: bool,
+    /// Its users must turn on two-factor sign-in: until they do, they may only do that.
+    pub require_mfa: bool,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
 }

@@ -16,6 +16,8 @@ pub struct User {
     pub password_hash: String,
     pub roles: Vec<Role>,
     pub is_active: bool,
+    /// Two-factor sign-in is on (its secrets live apart, sealed: see `domain::mfa`).
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -45,6 +47,7 @@ impl std::fmt::Debug for User {
             .field("tenant_id", &self.tenant_id)
             .field("roles", &self.roles)
             .field("is_active", &self.is_active)
+            .field("mfa_enabled", &self.mfa_enabled)
             .finish_non_exhaustive()
     }
 }

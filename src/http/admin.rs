@@ -246,6 +246,36 @@ pub async fn unlock_user(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Turns a user's two-factor off, for a lost device (scope `users:manage`); audited.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/admin/users/{id}/mfa",
+    operation_id = "admin_reset_mfa",
+    tag = "admin",
+    security(("bearer" = ["users:manage"])),
+    params(("id" = Uuid, Path, description = "User id"), TenantParam),
+    responses(
+        (status = 204, description = "Two-factor is off for that user"),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
+pub async fn reset_mfa(
+    State(core): State<AppState>,
+    Meta(meta): Meta,
+    user: AuthUser,
+    ApiQuery(q): ApiQuery<TenantParam>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require(Scope::UsersManage)?;
+    core.admin_reset_mfa(&user.0, q.tenant.as_deref(), path_id(&id)?, &meta).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// A user's active sessions (scope `sessions:manage`; one page: `next_cursor` is null).
 #[utoipa::path(
     get,

@@ -14,9 +14,9 @@ use super::error::ApiError;
 use super::extract::{bearer, ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
 use super::pagination::Listing;
-use super::views::{SessionView, UserView};
-use crate::domain::{EndReason, ValidationError};
-use crate::service::auth::{LoginInput, RegisterInput};
+use super::views::{MfaRequiredView, SessionView, UserView};
+use crate::domain::{EndReason, TokenDelivery, ValidationError};
+use crate::service::auth::{LoginInput, LoginOutcome, RegisterInput};
 use crate::service::sessions::IssuedTokens;
 use crate::service::{Core, RequestMeta, ServiceError};
 
@@ -37,16 +37,6 @@ pub struct RegisterBody {
     tenant: Option<String>,
 }
 
-/// Where login and refresh put the new refresh token: an `HttpOnly` cookie (`cookie`, the
-/// default for login) or the answer's body (`body`, for API clients).
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Default, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum TokenDelivery {
-    #[default]
-    Cookie,
-    Body,
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
     #[schema(format = "email", example = "ada@example.com")]
@@ -63,9 +53,17 @@ pub struct LoginBody {
     scope: Option<String>,
 }
 
-/// The answer of login and refresh.
+/// The answer of login: the tokens, or — two-factor on — what the second step needs.
 #[derive(Serialize, ToSchema)]
-struct TokenAnswer<'a> {
+#[serde(untagged)]
+enum LoginAnswer<'a> {
+    SignedIn(Box<TokenAnswer<'a>>),
+    MfaRequired(MfaRequiredView),
+}
+
+/// The answer of login (two-factor off), refresh and the second step of a two-factor sign-in.
+#[derive(Serialize, ToSchema)]
+pub struct TokenAnswer<'a> {
     /// ES256 JWT for `Authorization: Bearer`.
     access_token: &'a str,
     #[schema(example = "Bearer")]
@@ -82,7 +80,7 @@ struct TokenAnswer<'a> {
 }
 
 /// Per-IP limit on the credential endpoints (`RATE_LIMIT_LOGIN`).
-async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiError> {
+pub(super) async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result<(), ApiError> {
     let limit = core.config.rate_limit_login;
     let decision = core.stores.limits.check(&format!("rl:login:{}", meta.client_ip), limit).await?;
     if decision.allowed {
@@ -127,7 +125,9 @@ pub async fn register(
 }
 
 /// Signs in: answers an access token and starts a session whose refresh token goes into a
-/// cookie (default) or the body (`token_delivery: "body"`).
+/// cookie (default) or the body (`token_delivery: "body"`). For a user with two-factor on, a
+/// right password answers `mfa_required` and an `mfa_token` instead, and no tokens:
+/// `POST /api/v1/auth/mfa/verify` finishes the sign-in.
 #[utoipa::path(
     post,
     path = "/api/v1/auth/login",
@@ -135,7 +135,8 @@ pub async fn register(
     request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; with `token_delivery: cookie` the refresh token is in \
-            `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`", body = TokenAnswer,
+            `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`. Or, two-factor on: \
+            `mfa_required` and no tokens", body = LoginAnswer,
             headers(("Set-Cookie" = String, description = "The refresh token cookie (cookie delivery only)"))),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
@@ -154,9 +155,21 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     limit_credentials(&core, &meta).await?;
-    let input = LoginInput { email: body.email, password: body.password, tenant: body.tenant, scope: body.scope };
-    let issued = core.login(input, &meta).await?;
-    Ok(token_response(&core, &issued, body.token_delivery))
+    let input = LoginInput {
+        email: body.email,
+        password: body.password,
+        tenant: body.tenant,
+        scope: body.scope,
+        delivery: body.token_delivery,
+    };
+    match core.login(input, &meta).await? {
+        LoginOutcome::SignedIn(issued) => Ok(token_response(&core, &issued, body.token_delivery)),
+        LoginOutcome::MfaRequired(pending) => {
+            let mut response = Json(LoginAnswer::MfaRequired(MfaRequiredView::from(&pending))).into_response();
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+    }
 }
 
 fn cookie_value(core: &Core, value: &str, max_age: i64) -> Option<HeaderValue> {
@@ -167,7 +180,9 @@ fn cookie_value(core: &Core, value: &str, max_age: i64) -> Option<HeaderValue> {
     .ok()
 }
 
-fn token_response(core: &Core, issued: &IssuedTokens, delivery: TokenDelivery) -> Response {
+/// The answer that hands out a session's tokens (login, refresh, the second step of a
+/// two-factor sign-in), the refresh token delivered as asked.
+pub(super) fn token_response(core: &Core, issued: &IssuedTokens, delivery: TokenDelivery) -> Response {
     let in_body = delivery == TokenDelivery::Body;
     let answer = TokenAnswer {
         access_token: &issued.access_token,
@@ -177,7 +192,7 @@ fn token_response(core: &Core, issued: &IssuedTokens, delivery: TokenDelivery) -
         user: UserView::new(&issued.user, &issued.tenant).with_scope(&issued.scope),
         refresh_token: in_body.then_some(issued.refresh_token.as_str()),
     };
-    let mut response = Json(answer).into_response();
+    let mut response = Json(LoginAnswer::SignedIn(Box::new(answer))).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if !in_body {
         let max_age = (issued.refresh_expires_at - Utc::now()).num_seconds().max(0);
@@ -315,6 +330,7 @@ pub async fn logout_all(
     responses(
         (status = 200, description = "The caller's active sessions", body = Listing<SessionView>),
         (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
         (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable),
     )
@@ -336,6 +352,7 @@ pub async fn sessions(State(core): State<AppState>, AuthUser(claims): AuthUser) 
     responses(
         (status = 204, description = "Session ended"),
         (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
         (status = 404, response = doc::NotFound),
         (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable),

@@ -53,7 +53,8 @@ pub(crate) struct Problem<'a> {
     /// Stable, for programs: `validation_failed`, `invalid_credentials`, `account_locked`,
     /// `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
     /// `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
-    /// `conflict`, `rate_limited`, `payload_too_large`, `unavailable` (and `internal` for 500).
+    /// `conflict`, `rate_limited`, `payload_too_large`, `unavailable`, `mfa_invalid`,
+    /// `mfa_enrollment_required` (and `internal` for 500).
     #[schema(example = "validation_failed")]
     code: &'a str,
     /// The request field at fault (`validation_failed` answers of a field rule only).
@@ -108,6 +109,10 @@ impl ApiError {
                 S::SessionRevoked => (StatusCode::UNAUTHORIZED, "session_revoked", "Session ended", e.to_string()),
                 S::SessionIpMismatch => {
                     (StatusCode::UNAUTHORIZED, "session_ip_mismatch", "Session bound to another address", e.to_string())
+                }
+                S::MfaInvalid => (StatusCode::UNAUTHORIZED, "mfa_invalid", "Invalid two-factor code", e.to_string()),
+                S::MfaEnrollmentRequired => {
+                    (StatusCode::FORBIDDEN, "mfa_enrollment_required", "Two-factor sign-in required", e.to_string())
                 }
                 S::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail.clone()),
                 S::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource".into()),

@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use serde::de::DeserializeOwned;
@@ -93,6 +93,11 @@ impl FromRequestParts<AppState> for AuthUser {
         if !decision.allowed {
             core.metrics.rate_limited.with_label_values(&["user"]).inc();
             return Err(ApiError::RateLimited(decision));
+        }
+        // Tenant `require_mfa`: until the caller enrols, only the routes that take it there.
+        let path = parts.extensions.get::<OriginalUri>().map_or(parts.uri.path(), |uri| uri.0.path());
+        if !super::mfa::enrolment_exempt(&parts.method, path) {
+            core.require_mfa_enrolment(&claims).await?;
         }
         parts.extensions.insert(claims.clone());
         Ok(AuthUser(claims))

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod mfa;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
@@ -48,6 +49,7 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/refresh", post(auth::refresh))
         .route("/logout", post(auth::logout))
         .route("/logout-all", post(auth::logout_all))
+        .route("/mfa/verify", post(mfa::verify))
         .route("/sessions", get(auth::sessions))
         .route("/sessions/{id}", delete(auth::end_session));
     Router::new()
@@ -55,9 +57,14 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/admin/actors", get(ops::actors))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", post(users::change_password))
+        .route("/users/me/mfa", delete(mfa::disable))
+        .route("/users/me/mfa/totp", post(mfa::enrol))
+        .route("/users/me/mfa/totp/confirm", post(mfa::confirm))
+        .route("/users/me/mfa/recovery-codes", post(mfa::renew_recovery_codes))
         .route("/admin/users", get(admin::list_users).post(admin::create_user))
         .route("/admin/users/{id}", get(admin::get_user).patch(admin::update_user))
         .route("/admin/users/{id}/unlock", post(admin::unlock_user))
+        .route("/admin/users/{id}/mfa", delete(admin::reset_mfa))
         .route("/admin/users/{id}/sessions", get(admin::user_sessions))
         .route("/admin/sessions/{id}", delete(admin::end_session))
         .route("/admin/lockouts", get(admin::lockouts))

@@ -18,7 +18,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use super::{admin, auth, ops, orders, tenants, users};
+use super::{admin, auth, mfa, ops, orders, tenants, users};
 
 /// The content type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -43,17 +43,23 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         auth::refresh,
         auth::logout,
         auth::logout_all,
+        mfa::verify,
         auth::sessions,
         auth::end_session,
         ops::actors,
         users::me,
         users::update_me,
         users::change_password,
+        mfa::enrol,
+        mfa::confirm,
+        mfa::disable,
+        mfa::renew_recovery_codes,
         admin::list_users,
         admin::create_user,
         admin::get_user,
         admin::update_user,
         admin::unlock_user,
+        admin::reset_mfa,
         admin::user_sessions,
         admin::end_session,
         admin::lockouts,
@@ -203,12 +209,15 @@ problem_responses! {
     /// 401.
     Unauthorized: 401, "token_missing", "Authentication required", "no token was presented",
         "Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, \
-         `token_rotated`, `token_reused`, `session_revoked` or `session_ip_mismatch`.",
+         `token_rotated`, `token_reused`, `session_revoked`, `session_ip_mismatch` or (a wrong or reused \
+         two-factor code) `mfa_invalid`.",
         headers(("WWW-Authenticate", false, "`Bearer error=\"invalid_token\", error_description=\"<code>\"`"));
     /// 403.
     Forbidden: 403, "forbidden", "Forbidden", "this needs the `users:manage` scope",
         "Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write \
-         without a trusted `Origin` or `X-Requested-With`) or `account_disabled`.";
+         without a trusted `Origin` or `X-Requested-With`), `account_disabled`, or `mfa_enrollment_required` \
+         (the tenant requires two-factor sign-in and the caller has not turned it on: only `GET /users/me`, \
+         the two-factor settings, refresh and logout are open until then).";
     /// 404.
     NotFound: 404, "not_found", "Not found", "no such resource",
         "`not_found`: no such resource (or one the caller may not see).";
@@ -331,6 +340,7 @@ mod tests {
             slug: "acme".into(),
             name: "Acme".into(),
             allow_self_signup: true,
+            require_mfa: false,
             is_active: true,
             created_at: now,
         };

@@ -154,6 +154,8 @@ async fn operator_allowed(core: &Core, headers: &HeaderMap) -> Result<(), ApiErr
     }
     let token = token.ok_or(ServiceError::TokenMissing)?;
     let claims = core.authenticate(token).await?;
+    // The `require_mfa` rule, as the caller extractor applies it (no operator route is exempt).
+    core.require_mfa_enrolment(&claims).await?;
     if claims.has_scope(Scope::ActorsRead.as_str()) {
         Ok(())
     } else {

@@ -28,6 +28,8 @@ pub struct NewTenantBody {
     name: String,
     /// Whether anyone may register in this tenant; `false` by default.
     allow_self_signup: Option<bool>,
+    /// Whether its users must turn on two-factor sign-in; `false` by default.
+    require_mfa: Option<bool>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -38,6 +40,9 @@ pub struct TenantPatchBody {
     /// `false` refuses the tenant's logins and ends its sessions; the `platform` tenant
     /// cannot be disabled (409).
     is_active: Option<bool>,
+    /// `true`: its users without two-factor sign-in may only turn it on (every other endpoint
+    /// but `GET /users/me`, refresh and logout answers 403 `mfa_enrollment_required`).
+    require_mfa: Option<bool>,
 }
 
 /// All tenants, newest first (scope `tenants:manage`).
@@ -97,7 +102,12 @@ pub async fn create(
     ApiJson(body): ApiJson<NewTenantBody>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::TenantsManage)?;
-    let input = NewTenantInput { slug: body.slug, name: body.name, allow_self_signup: body.allow_self_signup };
+    let input = NewTenantInput {
+        slug: body.slug,
+        name: body.name,
+        allow_self_signup: body.allow_self_signup,
+        require_mfa: body.require_mfa,
+    };
     let tenant = core.create_tenant(&user.0, input, &meta).await?;
     Ok((StatusCode::CREATED, Json(TenantView::from(&tenant))).into_response())
 }
@@ -124,7 +134,8 @@ pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<St
     Ok(Json(TenantView::from(&core.get_tenant(path_id(&id)?).await?)).into_response())
 }
 
-/// Renames, opens or closes sign-up, disables or re-enables a tenant (scope `tenants:manage`).
+/// Renames, opens or closes sign-up, requires two-factor sign-in or not, disables or
+/// re-enables a tenant (scope `tenants:manage`).
 #[utoipa::path(
     patch,
     path = "/api/v1/tenants/{id}",
@@ -155,7 +166,12 @@ pub async fn update(
     ApiJson(body): ApiJson<TenantPatchBody>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::TenantsManage)?;
-    let patch = TenantPatch { name: body.name, allow_self_signup: body.allow_self_signup, is_active: body.is_active };
+    let patch = TenantPatch {
+        name: body.name,
+        allow_self_signup: body.allow_self_signup,
+        is_active: body.is_active,
+        require_mfa: body.require_mfa,
+    };
     let tenant = core.update_tenant(&user.0, path_id(&id)?, patch, &meta).await?;
     Ok(Json(TenantView::from(&tenant)).into_response())
 }

@@ -36,7 +36,7 @@ pub struct PasswordBody {
     new_password: Option<Value>,
 }
 
-fn text(value: Option<Value>, field: &'static str) -> Result<String, ValidationError> {
+pub(super) fn text(value: Option<Value>, field: &'static str) -> Result<String, ValidationError> {
     match value {
         Some(Value::String(text)) => Ok(text),
         None | Some(Value::Null) => Err(ValidationError::new(field, "is required")),
@@ -75,6 +75,7 @@ pub async fn me(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Res
         (status = 200, description = "The updated caller", body = UserView),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
         (status = 413, response = doc::PayloadTooLarge),
         (status = 415, response = doc::UnsupportedMediaType),
         (status = 422, response = doc::ValidationFailed),
@@ -103,6 +104,7 @@ pub async fn update_me(
         (status = 204, description = "Password changed; the caller's other sessions ended"),
         (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
         (status = 413, response = doc::PayloadTooLarge),
         (status = 415, response = doc::UnsupportedMediaType),
         (status = 422, response = doc::ValidationFailed),

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use crate::actors::{ActorsSnapshot, KindSnapshot, SupervisorSnapshot};
 use crate::domain::role::scopes_for;
 use crate::domain::{LockoutState, Role, SessionState, Tenant, User};
+use crate::service::auth::PendingSignIn;
 use crate::store::AuditEvent;
 
 /// A user as the API shows it.
@@ -23,6 +24,8 @@ pub struct UserView {
     /// What the caller's token can do (for one's own account), or what the roles grant.
     pub scopes: Vec<String>,
     pub is_active: bool,
+    /// Two-factor sign-in is on.
+    pub mfa_enabled: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -34,6 +37,10 @@ pub struct TenantRef {
     pub slug: String,
     #[schema(example = "Acme Corp")]
     pub name: String,
+    /// The tenant's users must turn on two-factor sign-in; until they do, every endpoint but
+    /// `GET /users/me`, the two-factor settings, refresh and logout answers 403
+    /// `mfa_enrollment_required`.
+    pub require_mfa: bool,
 }
 
 impl UserView {
@@ -43,10 +50,16 @@ impl UserView {
             id: user.id,
             email: user.email.clone(),
             display_name: user.display_name.clone(),
-            tenant: TenantRef { id: tenant.id, slug: tenant.slug.clone(), name: tenant.name.clone() },
+            tenant: TenantRef {
+                id: tenant.id,
+                slug: tenant.slug.clone(),
+                name: tenant.name.clone(),
+                require_mfa: tenant.require_mfa,
+            },
             roles: user.roles.clone(),
             scopes: scopes_for(&user.roles, tenant.is_platform()).iter().map(|s| s.as_str().to_owned()).collect(),
             is_active: user.is_active,
+            mfa_enabled: user.mfa_enabled,
             created_at: user.created_at,
         }
     }
@@ -68,6 +81,8 @@ pub struct TenantView {
     #[schema(example = "Acme Corp")]
     pub name: String,
     pub allow_self_signup: bool,
+    /// Its users must turn on two-factor sign-in before they may do anything else.
+    pub require_mfa: bool,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
 }
@@ -79,8 +94,64 @@ impl From<&Tenant> for TenantView {
             slug: t.slug.clone(),
             name: t.name.clone(),
             allow_self_signup: t.allow_self_signup,
+            require_mfa: t.require_mfa,
             is_active: t.is_active,
             created_at: t.created_at,
+        }
+    }
+}
+
+/// A started two-factor enrolment: the secret, pending until its first code confirms it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaEnrolmentView {
+    /// The shared secret, unpadded base32, for typing into an authenticator app.
+    #[schema(example = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")]
+    pub secret: String,
+    /// The same secret as an `otpauth://totp/…` URI, for a QR code.
+    #[schema(
+        example = "otpauth://totp/Tradesage:ada%40example.com%20%28default%29?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Tradesage"
+    )]
+    pub otpauth_uri: String,
+}
+
+/// Ten one-time recovery codes, shown this once (the server keeps only their hashes).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesView {
+    #[schema(example = json!(["7K3M-Q9TZ-4WXB-2HRC"]), min_items = 10, max_items = 10)]
+    pub recovery_codes: Vec<String>,
+}
+
+/// A second factor a pending sign-in takes.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    /// `code`: the 6 digits of an authenticator app.
+    Totp,
+    /// `recovery_code`: one of the ten recovery codes.
+    RecoveryCode,
+}
+
+/// The login answer of a user with two-factor on: no tokens yet; `POST /api/v1/auth/mfa/verify`
+/// with `mfa_token` and a code finishes the sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredView {
+    /// Always `true`.
+    pub mfa_required: bool,
+    /// Opaque (not a JWT); single-use; spent by its fifth wrong code.
+    pub mfa_token: String,
+    /// Seconds the `mfa_token` stays valid (300).
+    #[schema(example = 300)]
+    pub expires_in: u64,
+    pub methods: Vec<MfaMethod>,
+}
+
+impl From<&PendingSignIn> for MfaRequiredView {
+    fn from(pending: &PendingSignIn) -> Self {
+        Self {
+            mfa_required: true,
+            mfa_token: pending.mfa_token.clone(),
+            expires_in: pending.expires_in,
+            methods: vec![MfaMethod::Totp, MfaMethod::RecoveryCode],
         }
     }
 }
@@ -191,7 +262,7 @@ pub struct ActorsView {
     pub supervisors: Vec<SupervisorView>,
 }
 
-/// The actors of one kind (`session`, `lockout`).
+/// The actors of one kind (`session`, `lockout`, `mfa_challenge`).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ActorKind)]
 pub struct ActorKindView {

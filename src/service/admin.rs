@@ -246,6 +246,24 @@ impl Core {
         Ok(())
     }
 
+    /// `DELETE /admin/users/{id}/mfa`: turns the user's two-factor off (a lost device); its
+    /// secret and recovery codes are forgotten. Audited when there was something to turn off.
+    pub async fn admin_reset_mfa(
+        &self,
+        claims: &AccessClaims,
+        tenant: Option<&str>,
+        id: Uuid,
+        meta: &RequestMeta,
+    ) -> Result<(), ServiceError> {
+        let tenant = self.acting_tenant(claims, tenant).await?;
+        let user = self.tenant_user(&tenant, id).await?;
+        if self.forget_mfa(user.id).await? {
+            let detail = json!({ "was_enabled": user.mfa_enabled });
+            self.record_admin(AuditKind::AdminMfaReset, &tenant, Some(user.id), claims, meta, detail).await;
+        }
+        Ok(())
+    }
+
     /// `GET /admin/users/{id}/sessions`: the user's live sessions.
     pub async fn admin_user_sessions(
         &self,

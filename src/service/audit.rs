@@ -62,6 +62,18 @@ audit_kinds! {
     AdminOrderCancelled = "admin_order_cancelled",
     TenantCreated = "tenant_created",
     TenantUpdated = "tenant_updated",
+    /// Two-factor enrolment began: a secret was handed out, pending its first code.
+    MfaEnrolled = "mfa_enrolled",
+    /// A first code confirmed the enrolment: two-factor is on.
+    MfaConfirmed = "mfa_confirmed",
+    /// The user turned two-factor off (password and code).
+    MfaDisabled = "mfa_disabled",
+    /// The user replaced the recovery codes.
+    MfaRecoveryCodesRenewed = "mfa_recovery_codes_renewed",
+    /// An admin turned a user's two-factor off (`detail.actor_id`).
+    AdminMfaReset = "admin_mfa_reset",
+    /// The second step of a sign-in; a failure's `detail.reason` says why.
+    MfaVerify = "mfa_verify",
 }
 
 /// How it went: the `outcome` of an audit row.

@@ -1,6 +1,7 @@
 //! Sign-up and sign-in, in the seed design's login steps: credentials → lockout → session
-//! actor → tokens; and the one "check a password under the lockout" step that login and the
-//! password change share. Sessions themselves (refresh, logout, listing) are in `sessions`.
+//! actor → tokens (or, with two-factor on, a pending sign-in: see `mfa_login`); and the one
+//! "check a password under the lockout" step that login, the password change and the
+//! two-factor settings share. Sessions themselves (refresh, logout, listing) are in `sessions`.
 
 use chrono::Utc;
 use serde_json::json;
@@ -12,7 +13,7 @@ use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::actors::{LockoutMsg, Subject};
 use crate::domain::role::{narrow_scopes, scopes_for};
 use crate::domain::tenant::DEFAULT_SLUG;
-use crate::domain::{Email, LockoutVerdict, Password, Role, Tenant, User, ValidationError};
+use crate::domain::{AuthMethod, Email, LockoutVerdict, Password, Role, Tenant, TokenDelivery, User, ValidationError};
 
 pub struct RegisterInput {
     pub email: String,
@@ -26,12 +27,32 @@ pub struct LoginInput {
     pub password: String,
     pub tenant: Option<String>,
     pub scope: Option<String>,
+    /// Where the refresh token goes, now or (two-factor on) once the code is right.
+    pub delivery: TokenDelivery,
+}
+
+/// What a login answers: a session's tokens, or — two-factor on — a pending sign-in that a
+/// code finishes (`POST /auth/mfa/verify`).
+#[derive(Debug)]
+pub enum LoginOutcome {
+    SignedIn(Box<IssuedTokens>),
+    MfaRequired(PendingSignIn),
+}
+
+/// A pending two-factor sign-in, as the client gets it.
+#[derive(Debug)]
+pub struct PendingSignIn {
+    /// Opaque and random; the server keeps only its hash.
+    pub mfa_token: String,
+    /// Seconds it stays open.
+    pub expires_in: u64,
 }
 
 /// What checking a password under the lockout of its (tenant, email) found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PasswordVerdict {
-    /// The right password, and the account is not locked: the failure count is cleared.
+    /// The right password, and the account is not locked: the failure count is cleared
+    /// (not yet by [`Core::check_first_factor`]: a code is still to come).
     Accepted,
     /// A wrong password (or no such account), counted; `lock` when this failure locked it.
     Rejected { lock: Option<Lock> },
@@ -47,7 +68,7 @@ pub struct Lock {
 }
 
 impl Lock {
-    fn of(verdict: LockoutVerdict) -> Option<Self> {
+    pub(super) fn of(verdict: LockoutVerdict) -> Option<Self> {
         match verdict {
             LockoutVerdict::Locked { step, retry_after } => Some(Lock { step, retry_after }),
             LockoutVerdict::Open => None,
@@ -94,6 +115,7 @@ impl Core {
             password_hash: self.passwords.hash(password.expose()).await?,
             roles,
             is_active: true,
+            mfa_enabled: false,
             created_at: now,
             updated_at: now,
         };
@@ -138,6 +160,29 @@ impl Core {
         password: &str,
         hash: Option<&str>,
     ) -> Result<PasswordVerdict, ServiceError> {
+        self.check_password_under_lockout(subject, password, hash, true).await
+    }
+
+    /// [`check_password`](Self::check_password) as the first of two factors: a right password
+    /// leaves the failure count alone, which only the second factor's success clears. Were it
+    /// cleared here, someone holding the password could try four codes, sign in again (count
+    /// back to zero), try four more, and never be locked out.
+    pub async fn check_first_factor(
+        &self,
+        subject: &Subject,
+        password: &str,
+        hash: Option<&str>,
+    ) -> Result<PasswordVerdict, ServiceError> {
+        self.check_password_under_lockout(subject, password, hash, false).await
+    }
+
+    async fn check_password_under_lockout(
+        &self,
+        subject: &Subject,
+        password: &str,
+        hash: Option<&str>,
+        clear_on_success: bool,
+    ) -> Result<PasswordVerdict, ServiceError> {
         let key = subject.key();
         let verdict = self.actors.lockouts.call(&key, |reply| LockoutMsg::Check(subject.clone(), reply)).await?;
         if let Some(lock) = Lock::of(verdict) {
@@ -150,6 +195,9 @@ impl Core {
             let verdict =
                 self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordFailure(subject.clone(), reply)).await?;
             return Ok(PasswordVerdict::Rejected { lock: Lock::of(verdict) });
+        }
+        if !clear_on_success {
+            return Ok(PasswordVerdict::Accepted);
         }
         let verdict =
             self.actors.lockouts.call(&key, |reply| LockoutMsg::RecordSuccess(subject.clone(), reply)).await?;
@@ -171,7 +219,25 @@ impl Core {
             .await;
     }
 
-    pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
+    /// Audits a lock that a failed password or code just set.
+    pub(super) async fn record_lock(&self, lock: Lock, tenant_id: Uuid, user_id: Option<Uuid>, meta: &RequestMeta) {
+        self.audit
+            .record(AuditRecord {
+                event: AuditKind::Lockout,
+                outcome: Outcome::Failure,
+                tenant_id: Some(tenant_id),
+                user_id,
+                meta: Some(meta),
+                detail: json!({
+                    "step": lock.step,
+                    "permanent": lock.retry_after.is_none(),
+                    "retry_after_s": lock.retry_after.map(|d| d.as_secs()),
+                }),
+            })
+            .await;
+    }
+
+    pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome, ServiceError> {
         let email = Email::parse(&input.email)?;
         if input.password.is_empty() {
             return Err(ValidationError::new("password", "is required").into());
@@ -186,7 +252,13 @@ impl Core {
         let user = self.stores.db.user_by_email(tenant.id, email.as_str()).await?;
         let user_id = user.as_ref().map(|u| u.id);
         let hash = user.as_ref().map(|u| u.password_hash.as_str());
-        let user = match self.check_password(&subject, &input.password, hash).await? {
+        let second_factor = user.as_ref().is_some_and(|u| u.mfa_enabled);
+        let verdict = if second_factor {
+            self.check_first_factor(&subject, &input.password, hash).await?
+        } else {
+            self.check_password(&subject, &input.password, hash).await?
+        };
+        let user = match verdict {
             PasswordVerdict::Accepted => user.ok_or(ServiceError::InvalidCredentials)?,
             PasswordVerdict::Locked(lock) => {
                 self.login_failed("locked", Some(tenant.id), user_id, meta).await;
@@ -195,20 +267,7 @@ impl Core {
             PasswordVerdict::Rejected { lock } => {
                 self.login_failed("invalid_credentials", Some(tenant.id), user_id, meta).await;
                 let Some(lock) = lock else { return Err(ServiceError::InvalidCredentials) };
-                self.audit
-                    .record(AuditRecord {
-                        event: AuditKind::Lockout,
-                        outcome: Outcome::Failure,
-                        tenant_id: Some(tenant.id),
-                        user_id,
-                        meta: Some(meta),
-                        detail: json!({
-                            "step": lock.step,
-                            "permanent": lock.retry_after.is_none(),
-                            "retry_after_s": lock.retry_after.map(|d| d.as_secs()),
-                        }),
-                    })
-                    .await;
+                self.record_lock(lock, tenant.id, user_id, meta).await;
                 return Err(lock.into());
             }
         };
@@ -218,7 +277,18 @@ impl Core {
         }
         let granted = scopes_for(&user.roles, tenant.is_platform());
         let scopes = narrow_scopes(&granted, input.scope.as_deref())?;
-        let issued = self.open_session(user, tenant, &scopes, meta).await?;
+        if user.mfa_enabled {
+            let pending = self.begin_second_factor(&user, input.scope, input.delivery).await?;
+            self.metrics.logins.with_label_values(&["mfa_required"]).inc();
+            return Ok(LoginOutcome::MfaRequired(pending));
+        }
+        let issued = self.open_session(user, tenant, &scopes, &[AuthMethod::Pwd], meta).await?;
+        self.signed_in(&issued, meta).await;
+        Ok(LoginOutcome::SignedIn(Box::new(issued)))
+    }
+
+    /// Counts and audits a sign-in that opened a session.
+    pub(super) async fn signed_in(&self, issued: &IssuedTokens, meta: &RequestMeta) {
         self.metrics.logins.with_label_values(&["success"]).inc();
         self.audit
             .record(AuditRecord {
@@ -227,9 +297,8 @@ impl Core {
                 tenant_id: Some(issued.tenant.id),
                 user_id: Some(issued.user.id),
                 meta: Some(meta),
-                detail: json!({ "session_id": issued.session_id }),
+                detail: json!({ "session_id": issued.session_id, "amr": issued.amr }),
             })
             .await;
-        Ok(issued)
     }
 }

@@ -36,6 +36,12 @@ pub enum ServiceError {
     SessionRevoked,
     #[error("the session belongs to another network address")]
     SessionIpMismatch,
+    /// A wrong, reused or malformed-for-this-account two-factor code (401).
+    #[error("the two-factor code is not right")]
+    MfaInvalid,
+    /// The tenant requires two-factor sign-in and the caller has not turned it on (403).
+    #[error("this tenant requires two-factor sign-in: turn it on first")]
+    MfaEnrollmentRequired,
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]

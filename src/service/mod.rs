@@ -1,11 +1,13 @@
-//! The flows handlers call in one step: authentication (login, refresh, logout, sessions),
-//! users, administration, tenants and orders. Here the actors, stores and crypto meet; HTTP
+//! The flows handlers call in one step: authentication (login, two-factor, refresh, logout,
+//! sessions), users, administration, tenants and orders. Here the actors, stores and crypto meet; HTTP
 //! does not.
 
 pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod mfa;
+pub mod mfa_login;
 pub mod orders;
 pub mod sessions;
 pub mod tenants;

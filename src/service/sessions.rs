@@ -18,7 +18,7 @@ use crate::auth::tokens::AccessGrant;
 use crate::auth::{sha256, AccessClaims};
 use crate::domain::role::{scope_string, scopes_for};
 use crate::domain::session::{NewSession, RotateOutcome, Validity};
-use crate::domain::{EndReason, Scope, SessionState, Tenant, User};
+use crate::domain::{AuthMethod, EndReason, Scope, SessionState, Tenant, User};
 
 /// Tokens handed out by login and refresh, with whom they were issued to.
 #[derive(Debug)]
@@ -33,6 +33,8 @@ pub struct IssuedTokens {
     pub tenant: Tenant,
     /// The space-separated scopes the access token carries.
     pub scope: String,
+    /// How the session's sign-in was made (the access token's `amr`).
+    pub amr: Vec<AuthMethod>,
 }
 
 impl Core {
@@ -45,6 +47,7 @@ impl Core {
         user: User,
         tenant: Tenant,
         scopes: &BTreeSet<Scope>,
+        amr: &[AuthMethod],
         meta: &RequestMeta,
     ) -> Result<IssuedTokens, ServiceError> {
         let now = Utc::now();
@@ -59,6 +62,7 @@ impl Core {
             tenant_id: tenant.id,
             roles: &user.roles,
             scope: scope_string(scopes),
+            amr: amr.to_vec(),
             client_ip: meta.client_ip,
             user_agent: &meta.user_agent,
         };
@@ -75,6 +79,7 @@ impl Core {
             refresh_token,
             refresh_expires_at: expires_at,
             scope: state.scope,
+            amr: state.amr,
             user,
             tenant,
         })
@@ -203,6 +208,7 @@ impl Core {
             user,
             tenant,
             scope,
+            amr: state.amr,
         })
     }
 
@@ -299,5 +305,6 @@ pub fn access_grant(state: &SessionState) -> AccessGrant<'_> {
         roles: state.roles.iter().map(|r| r.as_str().to_owned()).collect(),
         scope: &state.scope,
         session_id: state.session_id,
+        amr: &state.amr,
     }
 }

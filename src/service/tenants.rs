@@ -16,6 +16,7 @@ pub struct NewTenantInput {
     pub slug: String,
     pub name: String,
     pub allow_self_signup: Option<bool>,
+    pub require_mfa: Option<bool>,
 }
 
 /// `PATCH /tenants/{id}`: absent fields stay as they are.
@@ -24,6 +25,8 @@ pub struct TenantPatch {
     pub name: Option<String>,
     pub allow_self_signup: Option<bool>,
     pub is_active: Option<bool>,
+    /// Its users must turn on two-factor sign-in before they may do anything else.
+    pub require_mfa: Option<bool>,
 }
 
 /// A tenant's display name: trimmed, 1–100 characters, no control characters.
@@ -81,6 +84,7 @@ impl Core {
             slug: slug.as_str().to_owned(),
             name,
             allow_self_signup: input.allow_self_signup.unwrap_or(false),
+            require_mfa: input.require_mfa.unwrap_or(false),
             is_active: true,
             created_at: Utc::now(),
         };
@@ -94,7 +98,7 @@ impl Core {
             claims,
             &tenant,
             meta,
-            json!({ "allow_self_signup": tenant.allow_self_signup }),
+            json!({ "allow_self_signup": tenant.allow_self_signup, "require_mfa": tenant.require_mfa }),
         )
         .await;
         Ok(tenant)
@@ -128,6 +132,9 @@ impl Core {
             }
             after.allow_self_signup = allow;
         }
+        if let Some(require_mfa) = patch.require_mfa {
+            after.require_mfa = require_mfa;
+        }
         if let Some(is_active) = patch.is_active {
             if !is_active && before.is_platform() {
                 return Err(ServiceError::Conflict("the platform tenant cannot be disabled".into()));
@@ -137,6 +144,7 @@ impl Core {
         if after.name == before.name
             && after.allow_self_signup == before.allow_self_signup
             && after.is_active == before.is_active
+            && after.require_mfa == before.require_mfa
         {
             return Ok(before);
         }
@@ -147,6 +155,7 @@ impl Core {
             "name": patch.name.is_some().then(|| after.name.clone()),
             "allow_self_signup": patch.allow_self_signup,
             "is_active": patch.is_active,
+            "require_mfa": patch.require_mfa,
             "sessions_ended": sessions_ended,
         });
         self.record_tenant(AuditKind::TenantUpdated, claims, &after, meta, changes).await;

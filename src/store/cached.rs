@@ -15,6 +15,7 @@ use dashmap::DashMap;
 use uuid::Uuid;
 
 use super::cache::{Cache, ChangeEvent};
+use super::mfa::{MfaChallengeRow, MfaStore, MfaWrite};
 use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult, UserLock};
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -253,5 +254,33 @@ impl Database for CachedDatabase {
     }
     async fn cancel_order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<bool> {
         self.inner.cancel_order(tenant_id, id).await
+    }
+}
+
+#[async_trait]
+impl MfaStore for CachedDatabase {
+    async fn user_mfa(&self, user_id: Uuid) -> StoreResult<Option<(i64, String)>> {
+        self.inner.user_mfa(user_id).await
+    }
+    async fn user_mfa_version(&self, user_id: Uuid) -> StoreResult<Option<i64>> {
+        self.inner.user_mfa_version(user_id).await
+    }
+    /// Changes the user's `mfa_enabled`: the cached user goes, here and on every node.
+    async fn save_user_mfa(&self, write: &MfaWrite<'_>, expected: i64) -> StoreResult<bool> {
+        let result = self.inner.save_user_mfa(write, expected).await;
+        self.invalidate("user", write.user_id).await;
+        result
+    }
+    async fn mfa_challenge(&self, key: &str) -> StoreResult<Option<(i64, String)>> {
+        self.inner.mfa_challenge(key).await
+    }
+    async fn mfa_challenge_version(&self, key: &str) -> StoreResult<Option<i64>> {
+        self.inner.mfa_challenge_version(key).await
+    }
+    async fn save_mfa_challenge(&self, row: &MfaChallengeRow, expected: i64) -> StoreResult<bool> {
+        self.inner.save_mfa_challenge(row, expected).await
+    }
+    async fn delete_expired_mfa_challenges(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.delete_expired_mfa_challenges(before, batch).await
     }
 }

@@ -8,6 +8,7 @@ pub mod breaker;
 pub mod cache;
 pub mod cached;
 pub mod memory;
+pub mod mfa;
 pub mod ratelimit;
 pub mod redis;
 pub mod sql;
@@ -19,6 +20,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use cache::{Cache, RateDecision};
+pub use mfa::{MfaChallengeRow, MfaStore, MfaWrite};
 
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -110,9 +112,10 @@ pub struct AuditFilter {
     pub user_id: Option<Uuid>,
 }
 
-/// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`].
+/// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`] (the two-factor
+/// part, [`MfaStore`], in [`mfa`]).
 #[async_trait]
-pub trait Database: Send + Sync + 'static {
+pub trait Database: MfaStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; safe to run any number of times.

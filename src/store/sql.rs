@@ -23,12 +23,12 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub struct PostgresStore {
-    pool: PgPool,
+    pub(super) pool: PgPool,
     user_locks: UserStripes,
 }
 
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(super) pool: SqlitePool,
     user_locks: UserStripes,
 }
 
@@ -118,7 +118,7 @@ impl SqliteStore {
     }
 }
 
-fn unavailable(error: sqlx::Error) -> StoreError {
+pub(super) fn unavailable(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
@@ -132,6 +132,7 @@ struct TenantRecord {
     slug: String,
     name: String,
     allow_self_signup: bool,
+    require_mfa: bool,
     is_active: bool,
     created_at: DateTime<Utc>,
 }
@@ -143,6 +144,7 @@ impl From<TenantRecord> for Tenant {
             slug: r.slug,
             name: r.name,
             allow_self_signup: r.allow_self_signup,
+            require_mfa: r.require_mfa,
             is_active: r.is_active,
             created_at: r.created_at,
         }
@@ -158,6 +160,7 @@ struct UserRecord {
     password_hash: String,
     roles: String,
     is_active: bool,
+    mfa_enabled: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -175,6 +178,7 @@ impl TryFrom<UserRecord> for User {
             password_hash: r.password_hash,
             roles,
             is_active: r.is_active,
+            mfa_enabled: r.mfa_enabled,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -315,8 +319,8 @@ macro_rules! sql_database {
             }
 
             async fn insert_tenant(&self, t: &Tenant) -> StoreResult<()> {
-                sqlx::query("INSERT INTO tenants (id, slug, name, allow_self_signup, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                    .bind(t.id).bind(&t.slug).bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.created_at)
+                sqlx::query("INSERT INTO tenants (id, slug, name, allow_self_signup, is_active, created_at, require_mfa) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(t.id).bind(&t.slug).bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.created_at).bind(t.require_mfa)
                     .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
             }
 
@@ -337,8 +341,8 @@ macro_rules! sql_database {
             }
 
             async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
-                sqlx::query("UPDATE tenants SET name = $1, allow_self_signup = $2, is_active = $3 WHERE id = $4")
-                    .bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.id)
+                sqlx::query("UPDATE tenants SET name = $1, allow_self_signup = $2, is_active = $3, require_mfa = $4 WHERE id = $5")
+                    .bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.require_mfa).bind(t.id)
                     .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
             }
 

@@ -256,6 +256,7 @@ impl Endpoint {
                     slug: format!("s-{}", &Uuid::new_v4().simple().to_string()[..12]),
                     name: "Scratch".into(),
                     allow_self_signup: false,
+                    require_mfa: false,
                     is_active: true,
                     created_at: chrono::Utc::now(),
                 };

@@ -13,6 +13,7 @@ mod gateway;
 mod health;
 mod keys;
 mod lockout;
+mod mfa;
 mod openapi;
 mod orders;
 mod session_integrity;

@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use crate::both;
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{spawn_app, Backend, TestApp, PASSWORD};
 
 const METHODS: [&str; 8] = ["get", "post", "put", "patch", "delete", "head", "options", "trace"];
 
@@ -658,6 +658,27 @@ both!(answers_fit_their_documented_schemas, |app: TestApp| async move {
     let anonymous = app.new_client().get(app.url("/api/v1/users/me")).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_answer_fits(&doc, "get", "/api/v1/users/me", anonymous).await;
+    // Two-factor: the enrolment, the recovery codes, the login's `mfa_required` answer and the
+    // second step's tokens (the code is computed from the secret the enrolment answered).
+    let post = |path: &'static str, body: Value| app.client.post(app.url(path)).bearer_auth(&token).json(&body).send();
+    let enrolment = assert_answer_fits(
+        &doc,
+        "post",
+        "/api/v1/users/me/mfa/totp",
+        post("/api/v1/users/me/mfa/totp", json!({"password": PASSWORD})).await.unwrap(),
+    )
+    .await;
+    let secret = totp_rs::Secret::Encoded(enrolment["secret"].as_str().unwrap().to_owned()).to_bytes().unwrap();
+    let totp = totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, secret, None, String::new()).unwrap();
+    let confirm = post("/api/v1/users/me/mfa/totp/confirm", json!({"code": totp.generate_current().unwrap()}));
+    assert_answer_fits(&doc, "post", "/api/v1/users/me/mfa/totp/confirm", confirm.await.unwrap()).await;
+    let email = login["user"]["email"].as_str().unwrap();
+    let pending = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD})).await;
+    let pending = assert_answer_fits(&doc, "post", "/api/v1/auth/login", pending).await;
+    let code = totp.generate(totp.next_step_current().unwrap());
+    let verified = app.post("/api/v1/auth/mfa/verify", json!({"mfa_token": pending["mfa_token"], "code": code})).await;
+    assert_eq!(verified.status(), 200);
+    assert_answer_fits(&doc, "post", "/api/v1/auth/mfa/verify", verified).await;
     let invalid = app.post("/api/v1/auth/register", json!({"email": "not-an-email", "password": 5})).await;
     assert_eq!(invalid.status(), 422);
     let problem = assert_answer_fits(&doc, "post", "/api/v1/auth/register", invalid).await;

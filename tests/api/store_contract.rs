@@ -41,6 +41,7 @@ fn tenant(slug: &str) -> Tenant {
         slug: slug.into(),
         name: slug.into(),
         allow_self_signup: true,
+        require_mfa: false,
         is_active: true,
         created_at: Utc::now(),
     }
@@ -55,6 +56,7 @@ fn user(tenant: &Tenant, email: &str) -> User {
         password_hash: "$2b$04$hash".into(),
         roles: vec![Role::Trader, Role::Admin],
         is_active: true,
+        mfa_enabled: false,
         created_at: Utc::now(),
         updated_at: Utc::now(),
     }

@@ -12,6 +12,7 @@ use serde::Serialize;
 use tradesage::auth::tokens::AccessGrant;
 use tradesage::auth::{KeyRing, TokenIssuer};
 use tradesage::config::Config;
+use tradesage::domain::AuthMethod;
 use uuid::Uuid;
 
 /// What one core does per operation, and what all cores allow together.
@@ -117,6 +118,7 @@ fn es256() -> anyhow::Result<(Duration, Duration)> {
             roles: vec!["viewer".into()],
             scope: "orders:read",
             session_id,
+            amr: &[AuthMethod::Pwd],
         };
         const BATCH: u32 = 200;
         let mut signs = Vec::new();

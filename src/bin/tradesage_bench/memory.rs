@@ -17,7 +17,7 @@ use serde::Serialize;
 use tradesage::actors::SessionMsg;
 use tradesage::config::Config;
 use tradesage::domain::session::NewSession;
-use tradesage::domain::{Role, SessionState};
+use tradesage::domain::{AuthMethod, Role, SessionState};
 use tradesage::service::Core;
 use uuid::Uuid;
 
@@ -198,6 +198,7 @@ pub fn session(index: usize, tenant_id: Uuid) -> SessionState {
         tenant_id,
         roles: &[Role::Viewer],
         scope: "orders:read".into(),
+        amr: vec![AuthMethod::Pwd],
         client_ip: std::net::IpAddr::from([127, 0, 0, 1]),
         user_agent: USER_AGENT,
     };
