@@ -31,7 +31,8 @@ function RequireAuth({ children }: { children: ReactNode }) {
   const { status } = useAuth();
   const location = useLocation();
   if (status === 'loading') return <FullPageLoading />;
-  if (status === 'anonymous') return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
+  if (status === 'anonymous')
+    return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <>{children}</>;
 }
 
@@ -54,21 +55,76 @@ function GuestOnly({ children }: { children: ReactNode }) {
 export function AppRoutes() {
   return (
     <Routes>
-      <Route path="/login" element={<GuestOnly><SignInPage /></GuestOnly>} />
-      <Route path="/register" element={<GuestOnly><RegisterPage /></GuestOnly>} />
-      <Route element={<RequireAuth><Layout /></RequireAuth>}>
+      <Route
+        path="/login"
+        element={
+          <GuestOnly>
+            <SignInPage />
+          </GuestOnly>
+        }
+      />
+      <Route
+        path="/register"
+        element={
+          <GuestOnly>
+            <RegisterPage />
+          </GuestOnly>
+        }
+      />
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
         <Route index element={<DashboardPage />} />
         <Route path="sessions" element={<SessionsPage />} />
         <Route path="profile" element={<ProfilePage />} />
-        <Route path="orders" element={<RequireScope scope={SCOPES.ordersRead}><OrdersPage /></RequireScope>} />
-        <Route path="operator" element={<RequireScope scope={SCOPES.actorsRead}><OperatorPage /></RequireScope>} />
-        <Route path="admin" element={<RequireScope scope={SCOPES.usersManage}><AdminLayout /></RequireScope>}>
+        <Route
+          path="orders"
+          element={
+            <RequireScope scope={SCOPES.ordersRead}>
+              <OrdersPage />
+            </RequireScope>
+          }
+        />
+        <Route
+          path="operator"
+          element={
+            <RequireScope scope={SCOPES.actorsRead}>
+              <OperatorPage />
+            </RequireScope>
+          }
+        />
+        <Route
+          path="admin"
+          element={
+            <RequireScope scope={SCOPES.usersManage}>
+              <AdminLayout />
+            </RequireScope>
+          }
+        >
           <Route index element={<Navigate to="users" replace />} />
           <Route path="users" element={<UsersPage />} />
           <Route path="users/:id" element={<UserDetailPage />} />
           <Route path="lockouts" element={<LockoutsPage />} />
-          <Route path="audit" element={<RequireScope scope={SCOPES.auditRead}><AuditPage /></RequireScope>} />
-          <Route path="tenants" element={<RequireScope scope={SCOPES.tenantsManage}><TenantsPage /></RequireScope>} />
+          <Route
+            path="audit"
+            element={
+              <RequireScope scope={SCOPES.auditRead}>
+                <AuditPage />
+              </RequireScope>
+            }
+          />
+          <Route
+            path="tenants"
+            element={
+              <RequireScope scope={SCOPES.tenantsManage}>
+                <TenantsPage />
+              </RequireScope>
+            }
+          />
         </Route>
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -76,7 +76,8 @@ const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 /** A GET route that accepts exactly the bearer token `valid()`, else answers `code`. */
 function protectedRoute(valid: () => string, code = 'token_expired'): Handler {
-  return (call) => (call.authorization === `Bearer ${valid()}` ? { status: 200, data: { ok: true } } : problem(401, code));
+  return (call) =>
+    call.authorization === `Bearer ${valid()}` ? { status: 200, data: { ok: true } } : problem(401, code);
 }
 
 function setup(routes: Record<string, Handler>, opts: { proactiveRefresh?: boolean } = {}) {

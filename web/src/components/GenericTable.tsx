@@ -9,10 +9,15 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 export function formatCell(value: unknown): ReactNode {
   if (value === null || value === undefined || value === '') return <span className="text-slate-400">—</span>;
   if (typeof value === 'boolean') return <Badge color={value ? 'green' : 'gray'}>{value ? 'yes' : 'no'}</Badge>;
-  if (typeof value === 'string' && ISO.test(value)) return <span className="whitespace-nowrap">{formatDateTime(value)}</span>;
+  if (typeof value === 'string' && ISO.test(value))
+    return <span className="whitespace-nowrap">{formatDateTime(value)}</span>;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(', ');
   if (typeof value === 'object') {
-    return <code className="block max-w-md overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-50 px-1.5 py-1 text-xs">{JSON.stringify(value)}</code>;
+    return (
+      <code className="block max-w-md overflow-x-auto whitespace-pre-wrap break-all rounded bg-slate-50 px-1.5 py-1 text-xs">
+        {JSON.stringify(value)}
+      </code>
+    );
   }
   return String(value);
 }

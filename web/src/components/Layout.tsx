@@ -26,7 +26,14 @@ export function Logo() {
     <span className="flex items-center gap-2 font-semibold text-slate-900">
       <svg viewBox="0 0 32 32" className="h-7 w-7" aria-hidden="true">
         <rect width="32" height="32" rx="7" fill="#4f46e5" />
-        <path d="M7 21l6-6 4 4 8-9" stroke="#fff" strokeWidth="3" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M7 21l6-6 4 4 8-9"
+          stroke="#fff"
+          strokeWidth="3"
+          fill="none"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       </svg>
       <span>Tradesage</span>
     </span>
@@ -55,7 +62,13 @@ export function Layout() {
 
   return (
     <div className="min-h-screen">
-      <a href="#main" className={cx('sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2', focusRing)}>
+      <a
+        href="#main"
+        className={cx(
+          'sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2',
+          focusRing,
+        )}
+      >
         Skip to content
       </a>
       <header className="sticky top-0 z-40 border-b border-slate-200 bg-white/95 backdrop-blur">
@@ -71,7 +84,11 @@ export function Layout() {
             ))}
           </nav>
           <div className="ml-auto hidden items-center gap-3 md:flex">
-            <span className="max-w-[16rem] truncate text-sm text-slate-600" data-testid="nav-user-email" title={user?.email}>
+            <span
+              className="max-w-[16rem] truncate text-sm text-slate-600"
+              data-testid="nav-user-email"
+              title={user?.email}
+            >
               {user?.email}
             </span>
             <Button variant="secondary" size="sm" onClick={signOut} loading={signingOut} data-testid="signout-button">
@@ -87,7 +104,14 @@ export function Layout() {
             data-testid="nav-menu-toggle"
             onClick={() => setOpen((o) => !o)}
           >
-            <svg viewBox="0 0 24 24" className="h-6 w-6" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+            <svg
+              viewBox="0 0 24 24"
+              className="h-6 w-6"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              aria-hidden="true"
+            >
               {open ? <path d="M6 6l12 12M18 6L6 18" /> : <path d="M4 6h16M4 12h16M4 18h16" />}
             </svg>
           </button>
@@ -103,7 +127,13 @@ export function Layout() {
             </div>
             <div className="mt-3 flex items-center justify-between gap-3 border-t border-slate-100 pt-3">
               <span className="truncate text-sm text-slate-600">{user?.email}</span>
-              <Button variant="secondary" size="sm" onClick={signOut} loading={signingOut} data-testid="signout-button-mobile">
+              <Button
+                variant="secondary"
+                size="sm"
+                onClick={signOut}
+                loading={signingOut}
+                data-testid="signout-button-mobile"
+              >
                 Sign out
               </Button>
             </div>

@@ -54,7 +54,14 @@ export function Button({
 
 export function Spinner({ className = 'h-5 w-5', label }: { className?: string; label?: string }) {
   return (
-    <svg className={cx('animate-spin', className)} viewBox="0 0 24 24" fill="none" role={label ? 'img' : undefined} aria-hidden={label ? undefined : true} aria-label={label}>
+    <svg
+      className={cx('animate-spin', className)}
+      viewBox="0 0 24 24"
+      fill="none"
+      role={label ? 'img' : undefined}
+      aria-hidden={label ? undefined : true}
+      aria-label={label}
+    >
       <circle className="opacity-25" cx="12" cy="12" r="10" stroke="currentColor" strokeWidth="4" />
       <path className="opacity-75" fill="currentColor" d="M4 12a8 8 0 018-8v4a4 4 0 00-4 4H4z" />
     </svg>
@@ -92,7 +99,10 @@ export function Alert({
     <div
       role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}
       data-testid={testId ?? `alert-${kind}`}
-      className={cx('flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm ring-1 ring-inset', ALERT[kind])}
+      className={cx(
+        'flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm ring-1 ring-inset',
+        ALERT[kind],
+      )}
     >
       <div>{children}</div>
       {onRetry && (
@@ -106,7 +116,10 @@ export function Alert({
 
 export function Empty({ title, children, testId }: { title: string; children?: ReactNode; testId?: string }) {
   return (
-    <div className="rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center" data-testid={testId ?? 'empty'}>
+    <div
+      className="rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center"
+      data-testid={testId ?? 'empty'}
+    >
       <p className="font-medium text-slate-700">{title}</p>
       {children && <div className="mt-1 text-sm text-slate-500">{children}</div>}
     </div>
@@ -133,7 +146,10 @@ export function Badge({
   return (
     <span
       data-testid={testId}
-      className={cx('inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset whitespace-nowrap', BADGE[color])}
+      className={cx(
+        'inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset whitespace-nowrap',
+        BADGE[color],
+      )}
     >
       {children}
     </span>
@@ -191,7 +207,8 @@ export function Field({
 }: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: ReactNode; error?: string | null }) {
   const auto = useId();
   const fid = id ?? auto;
-  const describedBy = [hint ? `${fid}-hint` : null, error ? `${fid}-error` : null].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [hint ? `${fid}-hint` : null, error ? `${fid}-error` : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className={className}>
       <label htmlFor={fid} className="block text-sm font-medium text-slate-700">
@@ -281,4 +298,5 @@ export function Table({ children, testId, caption }: { children: ReactNode; test
 export const th = 'px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';
 export const td = 'px-3 py-2 align-top text-slate-700';
 export const tdNum = 'px-3 py-2 text-right tabular-nums text-slate-700 whitespace-nowrap';
-export const thNum = 'px-3 py-2 text-right text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';
+export const thNum =
+  'px-3 py-2 text-right text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';

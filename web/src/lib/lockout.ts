@@ -9,7 +9,10 @@ export function isLocked(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: nu
 }
 
 /** A short state for a lockout entry: "permanent", "locked" or "failures only". */
-export function lockState(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: number = Date.now()): 'permanent' | 'locked' | 'not locked' {
+export function lockState(
+  l: Pick<Lockout, 'permanent' | 'locked_until'>,
+  now: number = Date.now(),
+): 'permanent' | 'locked' | 'not locked' {
   if (l.permanent) return 'permanent';
   return isLocked(l, now) ? 'locked' : 'not locked';
 }

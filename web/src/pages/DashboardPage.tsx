@@ -49,8 +49,12 @@ export function DashboardPage() {
       <div className="grid gap-6 lg:grid-cols-3">
         <Card title="Who you are" className="lg:col-span-2" testId="card-identity">
           <dl className="divide-y divide-slate-100">
-            <Row label="Email" testId="dashboard-email">{user?.email ?? '—'}</Row>
-            <Row label="Display name" testId="dashboard-display-name">{user?.display_name || <span className="text-slate-400">Not set</span>}</Row>
+            <Row label="Email" testId="dashboard-email">
+              {user?.email ?? '—'}
+            </Row>
+            <Row label="Display name" testId="dashboard-display-name">
+              {user?.display_name || <span className="text-slate-400">Not set</span>}
+            </Row>
             <Row label="Organisation" testId="dashboard-tenant">
               {user?.tenant ? (
                 <>
@@ -64,7 +68,9 @@ export function DashboardPage() {
               <div className="flex flex-wrap gap-1.5">
                 {(user?.roles ?? []).length === 0 && <span className="text-slate-400">None</span>}
                 {(user?.roles ?? []).map((r) => (
-                  <Badge key={r} color="indigo">{r}</Badge>
+                  <Badge key={r} color="indigo">
+                    {r}
+                  </Badge>
                 ))}
               </div>
             </Row>
@@ -82,7 +88,11 @@ export function DashboardPage() {
 
         <Card title="This session" testId="card-session">
           <div className="text-sm text-slate-500">Access token expires in</div>
-          <div className="mt-1 text-3xl font-semibold tabular-nums text-slate-900" data-testid="token-countdown" aria-live="off">
+          <div
+            className="mt-1 text-3xl font-semibold tabular-nums text-slate-900"
+            data-testid="token-countdown"
+            aria-live="off"
+          >
             {formatCountdown(left)}
           </div>
           <div
@@ -93,7 +103,10 @@ export function DashboardPage() {
             aria-valuemax={100}
             aria-valuenow={Math.round(pct)}
           >
-            <div className={`h-full rounded-full ${pct > 20 ? 'bg-indigo-500' : 'bg-amber-500'}`} style={{ width: `${pct}%` }} />
+            <div
+              className={`h-full rounded-full ${pct > 20 ? 'bg-indigo-500' : 'bg-amber-500'}`}
+              style={{ width: `${pct}%` }}
+            />
           </div>
           <p className="mt-3 text-sm text-slate-600">
             {nextRefresh !== null
@@ -112,7 +125,10 @@ export function DashboardPage() {
             <Button variant="secondary" size="sm" onClick={doRefresh} loading={refreshing} data-testid="refresh-now">
               Renew now
             </Button>
-            <Link to="/sessions" className="inline-flex items-center rounded-md px-2.5 py-1.5 text-xs font-medium text-indigo-600 hover:bg-indigo-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+            <Link
+              to="/sessions"
+              className="inline-flex items-center rounded-md px-2.5 py-1.5 text-xs font-medium text-indigo-600 hover:bg-indigo-50 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+            >
               Manage sessions →
             </Link>
           </div>
@@ -120,10 +136,20 @@ export function DashboardPage() {
       </div>
 
       <div className="mt-6 grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-        {hasScope(SCOPES.ordersRead) && <QuickLink to="/orders" title="Orders" text={hasScope(SCOPES.ordersWrite) ? 'View, place and cancel orders' : 'View orders'} />}
+        {hasScope(SCOPES.ordersRead) && (
+          <QuickLink
+            to="/orders"
+            title="Orders"
+            text={hasScope(SCOPES.ordersWrite) ? 'View, place and cancel orders' : 'View orders'}
+          />
+        )}
         <QuickLink to="/profile" title="Profile" text="Display name and password" />
-        {hasScope(SCOPES.usersManage) && <QuickLink to="/admin" title="Administration" text="Users, lockouts and audit log" />}
-        {hasScope(SCOPES.actorsRead) && <QuickLink to="/operator" title="Operator" text="Live actor supervision tree" />}
+        {hasScope(SCOPES.usersManage) && (
+          <QuickLink to="/admin" title="Administration" text="Users, lockouts and audit log" />
+        )}
+        {hasScope(SCOPES.actorsRead) && (
+          <QuickLink to="/operator" title="Operator" text="Live actor supervision tree" />
+        )}
       </div>
     </div>
   );

@@ -68,11 +68,24 @@ export function OperatorPage() {
         actions={
           <div className="flex items-center gap-3">
             <span className="flex items-center gap-2 text-sm text-slate-500" aria-live="polite">
-              <span className={`inline-block h-2 w-2 rounded-full ${paused ? 'bg-slate-400' : error ? 'bg-rose-500' : 'bg-emerald-500 animate-pulse'}`} aria-hidden="true" />
+              <span
+                className={`inline-block h-2 w-2 rounded-full ${paused ? 'bg-slate-400' : error ? 'bg-rose-500' : 'bg-emerald-500 animate-pulse'}`}
+                aria-hidden="true"
+              />
               {paused ? 'Paused' : error ? 'Reconnecting…' : 'Live'}
-              {updatedAt && <span className="hidden sm:inline" data-testid="operator-updated">· {updatedAt.toLocaleTimeString()}</span>}
+              {updatedAt && (
+                <span className="hidden sm:inline" data-testid="operator-updated">
+                  · {updatedAt.toLocaleTimeString()}
+                </span>
+              )}
             </span>
-            <Button size="sm" variant="secondary" onClick={() => setPaused((p) => !p)} aria-pressed={paused} data-testid="operator-pause">
+            <Button
+              size="sm"
+              variant="secondary"
+              onClick={() => setPaused((p) => !p)}
+              aria-pressed={paused}
+              data-testid="operator-pause"
+            >
               {paused ? 'Resume' : 'Pause'}
             </Button>
           </div>
@@ -103,26 +116,50 @@ export function OperatorPage() {
               <Table caption="Actor kinds" testId="actors-kinds">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Kind</th>
-                    <th scope="col" className={thNum}>Live</th>
-                    <th scope="col" className={thNum}>Activations</th>
-                    <th scope="col" className={thNum}>Passivations</th>
-                    <th scope="col" className={thNum}>Restarts</th>
-                    <th scope="col" className={thNum}>Failures</th>
-                    <th scope="col" className={thNum}>Mailbox</th>
-                    <th scope="col" className={thNum}>p50 ms</th>
-                    <th scope="col" className={thNum}>p99 ms</th>
+                    <th scope="col" className={th}>
+                      Kind
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Live
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Activations
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Passivations
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Restarts
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Failures
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Mailbox
+                    </th>
+                    <th scope="col" className={thNum}>
+                      p50 ms
+                    </th>
+                    <th scope="col" className={thNum}>
+                      p99 ms
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {kinds.map((k) => (
                     <tr key={k.kind} data-testid="actor-kind-row" data-kind={k.kind}>
                       <td className={`${td} font-medium text-slate-900`}>{k.kind}</td>
-                      <td className={tdNum} data-testid="actor-live" data-value={k.live}>{formatNumber(k.live)}</td>
+                      <td className={tdNum} data-testid="actor-live" data-value={k.live}>
+                        {formatNumber(k.live)}
+                      </td>
                       <td className={tdNum}>{formatNumber(k.activations)}</td>
                       <td className={tdNum}>{formatNumber(k.passivations)}</td>
-                      <td className={tdNum}>{k.restarts > 0 ? <Badge color="amber">{formatNumber(k.restarts)}</Badge> : '0'}</td>
-                      <td className={tdNum}>{k.failures > 0 ? <Badge color="red">{formatNumber(k.failures)}</Badge> : '0'}</td>
+                      <td className={tdNum}>
+                        {k.restarts > 0 ? <Badge color="amber">{formatNumber(k.restarts)}</Badge> : '0'}
+                      </td>
+                      <td className={tdNum}>
+                        {k.failures > 0 ? <Badge color="red">{formatNumber(k.failures)}</Badge> : '0'}
+                      </td>
                       <td className={tdNum}>{formatNumber(k.mailbox_depth)}</td>
                       <td className={tdNum}>{formatNumber(k.handle_time_ms?.p50, 2)}</td>
                       <td className={tdNum}>{formatNumber(k.handle_time_ms?.p99, 2)}</td>
@@ -139,11 +176,21 @@ export function OperatorPage() {
               <Table caption="Supervisors" testId="actors-supervisors">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Name</th>
-                    <th scope="col" className={th}>Kind</th>
-                    <th scope="col" className={thNum}>Children</th>
-                    <th scope="col" className={thNum}>Restarts</th>
-                    <th scope="col" className={thNum}>Failures</th>
+                    <th scope="col" className={th}>
+                      Name
+                    </th>
+                    <th scope="col" className={th}>
+                      Kind
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Children
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Restarts
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Failures
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -152,8 +199,12 @@ export function OperatorPage() {
                       <td className={`${td} font-mono text-xs text-slate-900`}>{s.name}</td>
                       <td className={td}>{s.kind}</td>
                       <td className={tdNum}>{formatNumber(s.children)}</td>
-                      <td className={tdNum}>{s.restarts > 0 ? <Badge color="amber">{formatNumber(s.restarts)}</Badge> : '0'}</td>
-                      <td className={tdNum}>{s.failures > 0 ? <Badge color="red">{formatNumber(s.failures)}</Badge> : '0'}</td>
+                      <td className={tdNum}>
+                        {s.restarts > 0 ? <Badge color="amber">{formatNumber(s.restarts)}</Badge> : '0'}
+                      </td>
+                      <td className={tdNum}>
+                        {s.failures > 0 ? <Badge color="red">{formatNumber(s.failures)}</Badge> : '0'}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -166,7 +217,21 @@ export function OperatorPage() {
   );
 }
 
-function Stat({ label, value, mono, warn, bad, testId }: { label: string; value: string; mono?: boolean; warn?: boolean; bad?: boolean; testId?: string }) {
+function Stat({
+  label,
+  value,
+  mono,
+  warn,
+  bad,
+  testId,
+}: {
+  label: string;
+  value: string;
+  mono?: boolean;
+  warn?: boolean;
+  bad?: boolean;
+  testId?: string;
+}) {
   return (
     <div className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
       <div className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</div>

@@ -2,7 +2,22 @@ import { useState, type FormEvent } from 'react';
 import { describeError, statusOf } from '../api/problem';
 import { SCOPES, type Order, type Page } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
-import { Alert, Badge, Button, Card, Empty, Field, Loading, PageHeader, SelectField, Table, td, tdNum, th, thNum } from '../components/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Empty,
+  Field,
+  Loading,
+  PageHeader,
+  SelectField,
+  Table,
+  td,
+  tdNum,
+  th,
+  thNum,
+} from '../components/ui';
 import { formatDateTime } from '../lib/format';
 import { usePaged } from '../lib/hooks';
 
@@ -27,7 +42,10 @@ export function OrdersPage() {
   const { api, hasScope } = useAuth();
   const canWrite = hasScope(SCOPES.ordersWrite);
   const list = usePaged<Order>(
-    (cursor) => api.http.get<Page<Order>>('/orders', { params: { limit: 50, ...(cursor ? { cursor } : {}) } }).then((r) => r.data),
+    (cursor) =>
+      api.http
+        .get<Page<Order>>('/orders', { params: { limit: 50, ...(cursor ? { cursor } : {}) } })
+        .then((r) => r.data),
     [api],
   );
   const [cancelling, setCancelling] = useState<string | null>(null);
@@ -41,7 +59,9 @@ export function OrdersPage() {
       const updated = res.data && typeof res.data === 'object' ? res.data : { ...o, status: 'cancelled' };
       list.update((items) => items.map((x) => (x.id === o.id ? { ...x, ...updated } : x)));
     } catch (e) {
-      setActionError(statusOf(e) === 409 ? 'This order is no longer open, so it cannot be cancelled.' : describeError(e));
+      setActionError(
+        statusOf(e) === 409 ? 'This order is no longer open, so it cannot be cancelled.' : describeError(e),
+      );
       if (statusOf(e) === 409) list.reload();
     } finally {
       setCancelling(null);
@@ -58,12 +78,21 @@ export function OrdersPage() {
           ) : (
             <Card title="Place an order">
               <p className="text-sm text-slate-600" data-testid="orders-readonly-note">
-                Your role can view orders but not place them. Ask an administrator for the <code className="rounded bg-slate-100 px-1">trader</code> role.
+                Your role can view orders but not place them. Ask an administrator for the{' '}
+                <code className="rounded bg-slate-100 px-1">trader</code> role.
               </p>
             </Card>
           )}
         </div>
-        <Card title="Order book" className="lg:order-1 lg:col-span-2" actions={<Button size="sm" variant="ghost" onClick={list.reload}>Refresh</Button>}>
+        <Card
+          title="Order book"
+          className="lg:order-1 lg:col-span-2"
+          actions={
+            <Button size="sm" variant="ghost" onClick={list.reload}>
+              Refresh
+            </Button>
+          }
+        >
           {actionError && (
             <div className="mb-3">
               <Alert testId="orders-error">{actionError}</Alert>
@@ -75,20 +104,38 @@ export function OrdersPage() {
             <Alert onRetry={list.reload}>{list.error}</Alert>
           ) : list.items.length === 0 ? (
             <Empty title="No orders yet" testId="orders-empty">
-              {canWrite ? 'Place your first order with the form.' : 'Orders placed in your organisation will show here.'}
+              {canWrite
+                ? 'Place your first order with the form.'
+                : 'Orders placed in your organisation will show here.'}
             </Empty>
           ) : (
             <>
               <Table caption="Orders" testId="orders-table">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Symbol</th>
-                    <th scope="col" className={th}>Side</th>
-                    <th scope="col" className={thNum}>Qty</th>
-                    <th scope="col" className={thNum}>Limit</th>
-                    <th scope="col" className={th}>Status</th>
-                    <th scope="col" className={th}>Placed</th>
-                    {canWrite && <th scope="col" className={th}><span className="sr-only">Actions</span></th>}
+                    <th scope="col" className={th}>
+                      Symbol
+                    </th>
+                    <th scope="col" className={th}>
+                      Side
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Qty
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Limit
+                    </th>
+                    <th scope="col" className={th}>
+                      Status
+                    </th>
+                    <th scope="col" className={th}>
+                      Placed
+                    </th>
+                    {canWrite && (
+                      <th scope="col" className={th}>
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -124,7 +171,11 @@ export function OrdersPage() {
                   ))}
                 </tbody>
               </Table>
-              {list.error && <div className="mt-3"><Alert>{list.error}</Alert></div>}
+              {list.error && (
+                <div className="mt-3">
+                  <Alert>{list.error}</Alert>
+                </div>
+              )}
               {list.hasMore && (
                 <div className="mt-4 text-center">
                   <Button variant="secondary" onClick={list.loadMore} loading={list.loadingMore}>
@@ -152,7 +203,11 @@ function PlaceOrder({ onPlaced }: { onPlaced: (o: Order) => void }) {
 
   const sym = symbol.trim().toUpperCase();
   const errors = {
-    symbol: !sym ? 'Enter a symbol.' : !/^[A-Z0-9.\-/]{1,16}$/.test(sym) ? 'Letters, digits, “.”, “-” or “/”, up to 16.' : null,
+    symbol: !sym
+      ? 'Enter a symbol.'
+      : !/^[A-Z0-9.\-/]{1,16}$/.test(sym)
+        ? 'Letters, digits, “.”, “-” or “/”, up to 16.'
+        : null,
     quantity: !DECIMAL.test(quantity.trim()) || Number(quantity) <= 0 ? 'Enter a positive number.' : null,
     price: !DECIMAL.test(price.trim()) || Number(price) <= 0 ? 'Enter a positive price.' : null,
   };
@@ -185,7 +240,11 @@ function PlaceOrder({ onPlaced }: { onPlaced: (o: Order) => void }) {
   return (
     <Card title="Place an order">
       <form onSubmit={submit} className="space-y-4" noValidate data-testid="order-form">
-        {msg && <Alert kind={msg.kind} testId="order-message">{msg.text}</Alert>}
+        {msg && (
+          <Alert kind={msg.kind} testId="order-message">
+            {msg.text}
+          </Alert>
+        )}
         <Field
           label="Symbol"
           value={symbol}

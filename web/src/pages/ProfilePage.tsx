@@ -42,7 +42,11 @@ function DisplayNameCard() {
   return (
     <Card title="Display name">
       <form onSubmit={submit} className="space-y-4" data-testid="profile-form">
-        {msg && <Alert kind={msg.kind} testId="profile-message">{msg.text}</Alert>}
+        {msg && (
+          <Alert kind={msg.kind} testId="profile-message">
+            {msg.text}
+          </Alert>
+        )}
         <Field label="Email" value={user?.email ?? ''} disabled readOnly hint="Your email cannot be changed here." />
         <Field
           label="Display name"
@@ -51,7 +55,12 @@ function DisplayNameCard() {
           onChange={(e) => setName(e.target.value)}
           data-testid="profile-display-name"
         />
-        <Button type="submit" loading={busy} disabled={name.trim() === (user?.display_name ?? '')} data-testid="profile-save">
+        <Button
+          type="submit"
+          loading={busy}
+          disabled={name.trim() === (user?.display_name ?? '')}
+          data-testid="profile-save"
+        >
           Save
         </Button>
       </form>
@@ -98,7 +107,11 @@ function PasswordCard() {
   return (
     <Card title="Change password">
       <form onSubmit={submit} className="space-y-4" noValidate data-testid="password-form">
-        {msg && <Alert kind={msg.kind} testId="password-message">{msg.text}</Alert>}
+        {msg && (
+          <Alert kind={msg.kind} testId="password-message">
+            {msg.text}
+          </Alert>
+        )}
         <Field
           label="Current password"
           type="password"

@@ -83,7 +83,13 @@ export function SessionsPage() {
         ) : (
           <ul className="divide-y divide-slate-100" data-testid="sessions-list">
             {sessions.map((s) => (
-              <li key={s.session_id} className="flex flex-col gap-3 py-4 sm:flex-row sm:items-center sm:justify-between" data-testid="session-row" data-current={s.current} data-session-id={s.session_id}>
+              <li
+                key={s.session_id}
+                className="flex flex-col gap-3 py-4 sm:flex-row sm:items-center sm:justify-between"
+                data-testid="session-row"
+                data-current={s.current}
+                data-session-id={s.session_id}
+              >
                 <div className="min-w-0">
                   <div className="flex flex-wrap items-center gap-2">
                     <span className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
@@ -109,7 +115,11 @@ export function SessionsPage() {
                   size="sm"
                   onClick={() => endSession(s)}
                   loading={ending === s.session_id}
-                  aria-label={s.current ? 'End this session and sign out' : `End session on ${describeUserAgent(s.user_agent)} from ${s.client_ip ?? 'unknown IP'}`}
+                  aria-label={
+                    s.current
+                      ? 'End this session and sign out'
+                      : `End session on ${describeUserAgent(s.user_agent)} from ${s.client_ip ?? 'unknown IP'}`
+                  }
                   data-testid="session-end"
                 >
                   {s.current ? 'Sign out' : 'End session'}

@@ -75,7 +75,8 @@ export function SignInPage() {
         )}
         {blocked && block?.kind === 'rate' && (
           <Alert kind="warning" testId="login-rate-limited">
-            Too many requests. Try again in <strong data-testid="login-countdown">{formatCountdown(wait.seconds)}</strong>.
+            Too many requests. Try again in{' '}
+            <strong data-testid="login-countdown">{formatCountdown(wait.seconds)}</strong>.
           </Alert>
         )}
         {error && (

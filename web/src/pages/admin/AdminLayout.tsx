@@ -49,7 +49,9 @@ export function AdminLayout() {
               }}
               options={[
                 { value: '', label: `Own (${user?.tenant?.slug ?? 'platform'})` },
-                ...(tenants.data ?? []).filter((t) => t.slug !== user?.tenant?.slug).map((t) => ({ value: t.slug, label: `${t.name} (${t.slug})` })),
+                ...(tenants.data ?? [])
+                  .filter((t) => t.slug !== user?.tenant?.slug)
+                  .map((t) => ({ value: t.slug, label: `${t.name} (${t.slug})` })),
               ]}
               data-testid="admin-tenant-select"
             />
@@ -66,7 +68,9 @@ export function AdminLayout() {
               cx(
                 '-mb-px whitespace-nowrap border-b-2 px-3 py-2 text-sm font-medium',
                 focusRing,
-                isActive ? 'border-indigo-600 text-indigo-700' : 'border-transparent text-slate-600 hover:border-slate-300 hover:text-slate-900',
+                isActive
+                  ? 'border-indigo-600 text-indigo-700'
+                  : 'border-transparent text-slate-600 hover:border-slate-300 hover:text-slate-900',
               )
             }
           >

@@ -47,7 +47,9 @@ export function AuditPage() {
     [api, tenant, event, userId],
   );
 
-  const seenEvents = Array.from(new Set([...KNOWN_EVENTS, ...list.items.map((r) => String(r.event ?? '')).filter(Boolean)])).sort();
+  const seenEvents = Array.from(
+    new Set([...KNOWN_EVENTS, ...list.items.map((r) => String(r.event ?? '')).filter(Boolean)]),
+  ).sort();
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -74,15 +76,31 @@ export function AuditPage() {
     <div data-testid="admin-audit">
       <Card title="Audit log" className="mb-6">
         <form onSubmit={apply} className="grid items-end gap-3 sm:grid-cols-[1fr_1fr_auto]" data-testid="audit-filters">
-          <Field label="Event" list="audit-events" value={eventInput} onChange={(e) => setEventInput(e.target.value)} placeholder="Any event" data-testid="audit-event" />
+          <Field
+            label="Event"
+            list="audit-events"
+            value={eventInput}
+            onChange={(e) => setEventInput(e.target.value)}
+            placeholder="Any event"
+            data-testid="audit-event"
+          />
           <datalist id="audit-events">
             {seenEvents.map((e) => (
               <option key={e} value={e} />
             ))}
           </datalist>
-          <Field label="User id" value={userInput} onChange={(e) => setUserInput(e.target.value)} placeholder="Any user" spellCheck={false} data-testid="audit-user-id" />
+          <Field
+            label="User id"
+            value={userInput}
+            onChange={(e) => setUserInput(e.target.value)}
+            placeholder="Any user"
+            spellCheck={false}
+            data-testid="audit-user-id"
+          />
           <div className="flex gap-2">
-            <Button type="submit" data-testid="audit-apply">Filter</Button>
+            <Button type="submit" data-testid="audit-apply">
+              Filter
+            </Button>
             {(event || userId) && (
               <Button variant="ghost" onClick={clear}>
                 Clear
@@ -97,24 +115,46 @@ export function AuditPage() {
         ) : list.error && list.items.length === 0 ? (
           <Alert onRetry={list.reload}>{list.error}</Alert>
         ) : list.items.length === 0 ? (
-          <Empty title="No audit events" testId="audit-empty">{event || userId ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}</Empty>
+          <Empty title="No audit events" testId="audit-empty">
+            {event || userId ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}
+          </Empty>
         ) : (
           <>
             <Table caption="Audit events" testId="audit-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>When</th>
-                  <th scope="col" className={th}>Event</th>
-                  <th scope="col" className={th}>Outcome</th>
-                  <th scope="col" className={th}>User</th>
-                  <th scope="col" className={th}>Client</th>
-                  <th scope="col" className={th}>Detail</th>
+                  <th scope="col" className={th}>
+                    When
+                  </th>
+                  <th scope="col" className={th}>
+                    Event
+                  </th>
+                  <th scope="col" className={th}>
+                    Outcome
+                  </th>
+                  <th scope="col" className={th}>
+                    User
+                  </th>
+                  <th scope="col" className={th}>
+                    Client
+                  </th>
+                  <th scope="col" className={th}>
+                    Detail
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {list.items.map((e) => (
-                  <tr key={e.id} data-testid="audit-row" data-event={e.event} data-outcome={e.outcome} data-user-id={e.user_id ?? ''}>
-                    <td className={`${td} whitespace-nowrap`} title={e.at}>{formatDateTime(e.at)}</td>
+                  <tr
+                    key={e.id}
+                    data-testid="audit-row"
+                    data-event={e.event}
+                    data-outcome={e.outcome}
+                    data-user-id={e.user_id ?? ''}
+                  >
+                    <td className={`${td} whitespace-nowrap`} title={e.at}>
+                      {formatDateTime(e.at)}
+                    </td>
                     <td className={`${td} font-medium text-slate-900`}>{e.event}</td>
                     <td className={td}>
                       <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
@@ -140,7 +180,9 @@ export function AuditPage() {
                     </td>
                     <td className={`${td} text-xs`}>
                       <div className="font-mono">{e.ip ?? '—'}</div>
-                      <div className="text-slate-500" title={e.user_agent ?? undefined}>{describeUserAgent(e.user_agent)}</div>
+                      <div className="text-slate-500" title={e.user_agent ?? undefined}>
+                        {describeUserAgent(e.user_agent)}
+                      </div>
                     </td>
                     <td className={`${td} text-xs`} title={e.request_id ? `request ${e.request_id}` : undefined}>
                       <Detail value={e.detail} />
@@ -149,11 +191,20 @@ export function AuditPage() {
                 ))}
               </tbody>
             </Table>
-            {list.error && <div className="mt-3"><Alert>{list.error}</Alert></div>}
+            {list.error && (
+              <div className="mt-3">
+                <Alert>{list.error}</Alert>
+              </div>
+            )}
             <div className="mt-4 flex items-center justify-between text-sm text-slate-500">
               <span data-testid="audit-count">{list.items.length} events shown</span>
               {list.hasMore && (
-                <Button variant="secondary" onClick={list.loadMore} loading={list.loadingMore} data-testid="audit-load-more">
+                <Button
+                  variant="secondary"
+                  onClick={list.loadMore}
+                  loading={list.loadingMore}
+                  data-testid="audit-load-more"
+                >
                   Load more
                 </Button>
               )}
@@ -183,7 +234,9 @@ function Detail({ value }: { value: unknown }) {
       {entries.map(([k, v]) => (
         <div key={k} className="contents">
           <dt className="text-slate-500">{k.replace(/_/g, ' ')}</dt>
-          <dd className="break-all text-slate-700">{typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</dd>
+          <dd className="break-all text-slate-700">
+            {typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}
+          </dd>
         </div>
       ))}
     </dl>

@@ -11,7 +11,10 @@ const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 export function TenantsPage() {
   const { api } = useAuth();
   const list = usePaged<Tenant>(
-    (cursor) => api.http.get<Page<Tenant>>('/tenants', { params: { limit: 100, ...(cursor ? { cursor } : {}) } }).then((r) => r.data),
+    (cursor) =>
+      api.http
+        .get<Page<Tenant>>('/tenants', { params: { limit: 100, ...(cursor ? { cursor } : {}) } })
+        .then((r) => r.data),
     [api],
   );
   const [busy, setBusy] = useState<string | null>(null);
@@ -58,11 +61,21 @@ export function TenantsPage() {
             <Table caption="Organisations" testId="tenants-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>Name</th>
-                  <th scope="col" className={th}>Slug</th>
-                  <th scope="col" className={th}>Self sign-up</th>
-                  <th scope="col" className={th}>Created</th>
-                  <th scope="col" className={th}><span className="sr-only">Actions</span></th>
+                  <th scope="col" className={th}>
+                    Name
+                  </th>
+                  <th scope="col" className={th}>
+                    Slug
+                  </th>
+                  <th scope="col" className={th}>
+                    Self sign-up
+                  </th>
+                  <th scope="col" className={th}>
+                    Created
+                  </th>
+                  <th scope="col" className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -105,13 +118,20 @@ export function TenantsPage() {
                       )}
                     </td>
                     <td className={td}>
-                      <Badge color={t.allow_self_signup ? 'green' : 'gray'}>{t.allow_self_signup ? 'allowed' : 'closed'}</Badge>
+                      <Badge color={t.allow_self_signup ? 'green' : 'gray'}>
+                        {t.allow_self_signup ? 'allowed' : 'closed'}
+                      </Badge>
                     </td>
                     <td className={`${td} whitespace-nowrap`}>{formatDateTime(t.created_at)}</td>
                     <td className={`${td} text-right`}>
                       <div className="flex justify-end gap-2">
                         {editing?.id !== t.id && (
-                          <Button size="sm" variant="ghost" onClick={() => setEditing({ id: t.id, name: t.name })} aria-label={`Rename ${t.slug}`}>
+                          <Button
+                            size="sm"
+                            variant="ghost"
+                            onClick={() => setEditing({ id: t.id, name: t.name })}
+                            aria-label={`Rename ${t.slug}`}
+                          >
                             Rename
                           </Button>
                         )}
@@ -120,7 +140,11 @@ export function TenantsPage() {
                           variant="secondary"
                           disabled={busy === t.id}
                           onClick={() =>
-                            patch(t, { allow_self_signup: !t.allow_self_signup }, `Self sign-up ${t.allow_self_signup ? 'closed' : 'opened'} for ${t.slug}.`)
+                            patch(
+                              t,
+                              { allow_self_signup: !t.allow_self_signup },
+                              `Self sign-up ${t.allow_self_signup ? 'closed' : 'opened'} for ${t.slug}.`,
+                            )
                           }
                           aria-label={`${t.allow_self_signup ? 'Close' : 'Open'} self sign-up for ${t.slug}`}
                         >
@@ -163,7 +187,11 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
     setBusy(true);
     setError(null);
     try {
-      const res = await api.http.post<Tenant>('/tenants', { slug: slug.trim(), name: name.trim(), allow_self_signup: allow });
+      const res = await api.http.post<Tenant>('/tenants', {
+        slug: slug.trim(),
+        name: name.trim(),
+        allow_self_signup: allow,
+      });
       onCreated(res.data);
       setSlug('');
       setName('');
@@ -178,15 +206,38 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
 
   return (
     <Card title="New organisation" className="mb-6">
-      <form onSubmit={submit} noValidate className="grid items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]" data-testid="tenant-create">
+      <form
+        onSubmit={submit}
+        noValidate
+        className="grid items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]"
+        data-testid="tenant-create"
+      >
         {error && (
           <div className="sm:col-span-4">
             <Alert>{error}</Alert>
           </div>
         )}
-        <Field label="Slug" value={slug} onChange={(e) => setSlug(e.target.value.toLowerCase())} placeholder="acme" error={touched ? slugError : null} spellCheck={false} />
-        <Field label="Name" value={name} onChange={(e) => setName(e.target.value)} placeholder="Acme Capital" error={touched && !name.trim() ? 'Enter a name.' : null} />
-        <Checkbox className="sm:mt-8" label="Allow self sign-up" checked={allow} onChange={(e) => setAllow(e.target.checked)} />
+        <Field
+          label="Slug"
+          value={slug}
+          onChange={(e) => setSlug(e.target.value.toLowerCase())}
+          placeholder="acme"
+          error={touched ? slugError : null}
+          spellCheck={false}
+        />
+        <Field
+          label="Name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="Acme Capital"
+          error={touched && !name.trim() ? 'Enter a name.' : null}
+        />
+        <Checkbox
+          className="sm:mt-8"
+          label="Allow self sign-up"
+          checked={allow}
+          onChange={(e) => setAllow(e.target.checked)}
+        />
         <Button type="submit" className="sm:mt-6" loading={busy}>
           Create
         </Button>

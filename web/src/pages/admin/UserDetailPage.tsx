@@ -25,7 +25,10 @@ export function UserDetailPage() {
     [api, id, tenant],
   );
   const lockoutsQ = useQuery(
-    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
+    () =>
+      api.http
+        .get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } })
+        .then((r) => r.data.items ?? []),
     [api, tenant],
   );
   const lock = lockedUsers(lockoutsQ.data ?? []).get(id);
@@ -84,11 +87,19 @@ export function UserDetailPage() {
         <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500">
           {u.display_name && <span>{u.display_name}</span>}
           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
-          {lock && <Badge color="amber" testId="admin-user-locked">{lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}</Badge>}
+          {lock && (
+            <Badge color="amber" testId="admin-user-locked">
+              {lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}
+            </Badge>
+          )}
           <span>Created {formatDateTime(u.created_at)}</span>
         </div>
       </div>
-      {msg && <Alert kind={msg.kind} testId="admin-user-message">{msg.text}</Alert>}
+      {msg && (
+        <Alert kind={msg.kind} testId="admin-user-message">
+          {msg.text}
+        </Alert>
+      )}
       <div className="grid gap-6 lg:grid-cols-2">
         <Card title="Roles">
           <fieldset>
@@ -127,12 +138,19 @@ export function UserDetailPage() {
               <div>
                 <div className="font-medium text-slate-900">{active ? 'Disable account' : 'Enable account'}</div>
                 <div className="text-slate-500">
-                  {active ? 'A disabled user cannot sign in; their sessions end at once.' : 'Let this user sign in again.'}
+                  {active
+                    ? 'A disabled user cannot sign in; their sessions end at once.'
+                    : 'Let this user sign in again.'}
                 </div>
               </div>
               <Button
                 variant={active ? 'danger' : 'primary'}
-                onClick={() => patch({ is_active: !active }, active ? 'Account disabled; its sessions were ended.' : 'Account enabled.')}
+                onClick={() =>
+                  patch(
+                    { is_active: !active },
+                    active ? 'Account disabled; its sessions were ended.' : 'Account enabled.',
+                  )
+                }
                 loading={busy === 'is_active'}
                 disabled={u.id === me?.id}
                 data-testid="user-toggle-active"
@@ -163,7 +181,14 @@ export function UserDetailPage() {
           </div>
         </Card>
       </div>
-      <Card title="Sessions" actions={<Button size="sm" variant="ghost" onClick={sessionsQ.reload}>Refresh</Button>}>
+      <Card
+        title="Sessions"
+        actions={
+          <Button size="sm" variant="ghost" onClick={sessionsQ.reload}>
+            Refresh
+          </Button>
+        }
+      >
         {sessionsQ.loading && !sessionsQ.data ? (
           <Loading text="Loading sessions…" />
         ) : sessionsQ.error ? (
@@ -173,14 +198,17 @@ export function UserDetailPage() {
         ) : (
           <ul className="divide-y divide-slate-100" data-testid="admin-user-sessions">
             {(sessionsQ.data ?? []).map((s) => (
-              <li key={s.session_id} className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between">
+              <li
+                key={s.session_id}
+                className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between"
+              >
                 <div className="min-w-0 text-sm">
                   <div className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
                     {describeUserAgent(s.user_agent)}
                   </div>
                   <div className="text-xs text-slate-500">
-                    <span className="font-mono">{s.client_ip ?? 'unknown IP'}</span> · signed in {formatDateTime(s.created_at)} · last active{' '}
-                    {formatRelative(s.last_seen_at)}
+                    <span className="font-mono">{s.client_ip ?? 'unknown IP'}</span> · signed in{' '}
+                    {formatDateTime(s.created_at)} · last active {formatRelative(s.last_seen_at)}
                   </div>
                 </div>
                 {canRevoke && (

@@ -27,7 +27,10 @@ export function UsersPage() {
   );
   // The user view has no lock state: it comes from the tenant's lockouts.
   const lockouts = useQuery(
-    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
+    () =>
+      api.http
+        .get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } })
+        .then((r) => r.data.items ?? []),
     [api, tenant],
   );
   const locks = lockedUsers(lockouts.data ?? []);
@@ -41,9 +44,16 @@ export function UsersPage() {
     setBusyId(u.id);
     setMsg(null);
     try {
-      const res = await api.http.patch<AdminUser>(`/admin/users/${encodeURIComponent(u.id)}`, { is_active: active }, { params });
+      const res = await api.http.patch<AdminUser>(
+        `/admin/users/${encodeURIComponent(u.id)}`,
+        { is_active: active },
+        { params },
+      );
       list.update((items) => items.map((x) => (x.id === u.id ? { ...x, ...res.data } : x)));
-      setMsg({ kind: 'success', text: `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.` });
+      setMsg({
+        kind: 'success',
+        text: `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.`,
+      });
     } catch (e) {
       setMsg({ kind: 'error', text: describeError(e) });
     } finally {
@@ -93,7 +103,9 @@ export function UsersPage() {
       )}
       {msg && (
         <div className="mb-4">
-          <Alert kind={msg.kind} testId="users-message">{msg.text}</Alert>
+          <Alert kind={msg.kind} testId="users-message">
+            {msg.text}
+          </Alert>
         </div>
       )}
       <Card>
@@ -108,11 +120,21 @@ export function UsersPage() {
             <Table caption="Users" testId="users-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>User</th>
-                  <th scope="col" className={th}>Roles</th>
-                  <th scope="col" className={th}>Status</th>
-                  <th scope="col" className={th}>Created</th>
-                  <th scope="col" className={th}><span className="sr-only">Actions</span></th>
+                  <th scope="col" className={th}>
+                    User
+                  </th>
+                  <th scope="col" className={th}>
+                    Roles
+                  </th>
+                  <th scope="col" className={th}>
+                    Status
+                  </th>
+                  <th scope="col" className={th}>
+                    Created
+                  </th>
+                  <th scope="col" className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -123,7 +145,10 @@ export function UsersPage() {
                   return (
                     <tr key={u.id} data-testid="user-row" data-email={u.email} data-locked={locked}>
                       <td className={td}>
-                        <Link to={{ pathname: u.id, search }} className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+                        <Link
+                          to={{ pathname: u.id, search }}
+                          className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                        >
                           {u.email}
                         </Link>
                         {u.display_name && <div className="text-xs text-slate-500">{u.display_name}</div>}
@@ -131,7 +156,9 @@ export function UsersPage() {
                       <td className={td}>
                         <div className="flex flex-wrap gap-1">
                           {u.roles.map((r) => (
-                            <Badge key={r} color="indigo">{r}</Badge>
+                            <Badge key={r} color="indigo">
+                              {r}
+                            </Badge>
                           ))}
                         </div>
                       </td>
@@ -139,8 +166,16 @@ export function UsersPage() {
                         <div className="flex flex-wrap gap-1">
                           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
                           {lock && (
-                            <span title={lock.permanent ? 'Locked until an admin unlocks' : `Locked until ${formatDateTime(lock.locked_until)}`}>
-                              <Badge color="amber" testId="user-locked-badge">{lock.permanent ? 'locked (permanent)' : 'locked'}</Badge>
+                            <span
+                              title={
+                                lock.permanent
+                                  ? 'Locked until an admin unlocks'
+                                  : `Locked until ${formatDateTime(lock.locked_until)}`
+                              }
+                            >
+                              <Badge color="amber" testId="user-locked-badge">
+                                {lock.permanent ? 'locked (permanent)' : 'locked'}
+                              </Badge>
                             </span>
                           )}
                         </div>
@@ -149,7 +184,13 @@ export function UsersPage() {
                       <td className={`${td} text-right`}>
                         <div className="flex justify-end gap-2">
                           {locked && (
-                            <Button size="sm" variant="secondary" onClick={() => unlock(u)} disabled={busyId === u.id} data-testid="user-unlock">
+                            <Button
+                              size="sm"
+                              variant="secondary"
+                              onClick={() => unlock(u)}
+                              disabled={busyId === u.id}
+                              data-testid="user-unlock"
+                            >
                               Unlock
                             </Button>
                           )}
@@ -225,7 +266,14 @@ function CreateUser({ params, onCreated }: { params: { tenant?: string }; onCrea
             <Alert>{error}</Alert>
           </div>
         )}
-        <Field label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={touched && !email.trim() ? 'Enter an email.' : null} data-testid="user-create-email" />
+        <Field
+          label="Email"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={touched && !email.trim() ? 'Enter an email.' : null}
+          data-testid="user-create-email"
+        />
         <Field label="Display name (optional)" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
         <Field
           label="Initial password"
