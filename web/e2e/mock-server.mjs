@@ -173,17 +173,15 @@ function send(res, status, body, headers = {}) {
 function sendProblem(res, p) {
   const h = { ...SECURITY, 'Content-Type': 'application/problem+json', ...p.headers };
   if (p.status === 401) h['WWW-Authenticate'] = 'Bearer';
-  res
-    .writeHead(p.status, h)
-    .end(
-      JSON.stringify({
-        type: 'about:blank',
-        title: p.code.replace(/_/g, ' '),
-        status: p.status,
-        detail: p.detail,
-        code: p.code,
-      }),
-    );
+  res.writeHead(p.status, h).end(
+    JSON.stringify({
+      type: 'about:blank',
+      title: p.code.replace(/_/g, ' '),
+      status: p.status,
+      detail: p.detail,
+      code: p.code,
+    }),
+  );
 }
 const cookieOf = (req, name) =>
   (req.headers.cookie ?? '')
