@@ -1,4 +1,4 @@
-import type { Lockout } from '../api/types';
+import type { Lockout } from '../api/admin';
 
 /** Whether a lockout entry locks sign-in at `now` (epoch ms). */
 export function isLocked(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: number = Date.now()): boolean {
