@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router-dom';
 import { SCOPES } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
@@ -42,10 +42,11 @@ export function Logo() {
 
 export function Layout() {
   const { user, hasScope, logout } = useAuth();
-  const [open, setOpen] = useState(false);
-  const [signingOut, setSigningOut] = useState(false);
+  // The menu is open on the page it was opened on: following one of its links closes it.
   const location = useLocation();
-  useEffect(() => setOpen(false), [location.pathname]);
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const open = openOn === location.pathname;
+  const [signingOut, setSigningOut] = useState(false);
 
   const items = NAV.filter((i) => !i.scope || hasScope(i.scope));
   const linkClass = ({ isActive }: { isActive: boolean }) =>
@@ -85,7 +86,7 @@ export function Layout() {
           </nav>
           <div className="ml-auto hidden items-center gap-3 md:flex">
             <span
-              className="max-w-[16rem] truncate text-sm text-slate-600"
+              className="max-w-[16rem] break-all text-right text-sm text-slate-600"
               data-testid="nav-user-email"
               title={user?.email}
             >
@@ -102,7 +103,7 @@ export function Layout() {
             aria-controls="mobile-nav"
             aria-label={open ? 'Close menu' : 'Open menu'}
             data-testid="nav-menu-toggle"
-            onClick={() => setOpen((o) => !o)}
+            onClick={() => setOpenOn(open ? null : location.pathname)}
           >
             <svg
               viewBox="0 0 24 24"
@@ -126,7 +127,7 @@ export function Layout() {
               ))}
             </div>
             <div className="mt-3 flex items-center justify-between gap-3 border-t border-slate-100 pt-3">
-              <span className="truncate text-sm text-slate-600">{user?.email}</span>
+              <span className="min-w-0 break-all text-sm text-slate-600">{user?.email}</span>
               <Button
                 variant="secondary"
                 size="sm"

@@ -89,27 +89,67 @@ export function Alert({
   children,
   onRetry,
   testId,
+  live = true,
 }: {
   kind?: 'error' | 'warning' | 'success' | 'info';
   children: ReactNode;
   onRetry?: () => void;
   testId?: string;
+  /** Announce it (role alert/status); false inside a live region that already does. */
+  live?: boolean;
 }) {
   return (
     <div
-      role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}
+      role={live ? (kind === 'error' || kind === 'warning' ? 'alert' : 'status') : undefined}
       data-testid={testId ?? `alert-${kind}`}
       className={cx(
         'flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm ring-1 ring-inset',
         ALERT[kind],
       )}
     >
-      <div>{children}</div>
+      <div className="min-w-0 break-words">{children}</div>
       {onRetry && (
         <Button size="sm" variant="secondary" onClick={onRetry}>
           Retry
         </Button>
       )}
+    </div>
+  );
+}
+
+/**
+ * The outcome of the last action (a toast that stays in place): a live region that is always
+ * mounted, so screen readers announce each new message — errors at once, others politely.
+ */
+export function LiveMessage({
+  message,
+  testId,
+  className,
+}: {
+  message: { kind: 'success' | 'error'; text: string } | null;
+  testId?: string;
+  className?: string;
+}) {
+  return (
+    <div
+      aria-live={message?.kind === 'error' ? 'assertive' : 'polite'}
+      aria-atomic="true"
+      className={message ? className : undefined}
+    >
+      {message && (
+        <Alert kind={message.kind} testId={testId} live={false}>
+          {message.text}
+        </Alert>
+      )}
+    </div>
+  );
+}
+
+/** Text only screen readers hear, announced politely whenever it changes. */
+export function Announcer({ text, testId }: { text: string; testId?: string }) {
+  return (
+    <div className="sr-only" aria-live="polite" aria-atomic="true" data-testid={testId}>
+      {text}
     </div>
   );
 }
@@ -283,10 +323,22 @@ export function Checkbox({
   );
 }
 
-/** A horizontally scrollable table wrapper (phones). */
+/**
+ * A table that scrolls sideways inside its card when it is wider than the screen (phones), so
+ * the page itself never does. The scrolling box is a focusable, labelled region: keyboard users
+ * scroll it with the arrow keys.
+ */
 export function Table({ children, testId, caption }: { children: ReactNode; testId?: string; caption: string }) {
   return (
-    <div className="-mx-4 overflow-x-auto sm:mx-0" data-testid={testId}>
+    <div
+      className={cx('relative -mx-4 overflow-x-auto sm:mx-0', focusRing, 'focus-visible:ring-offset-0')}
+      data-testid={testId}
+      role="region"
+      aria-label={caption}
+      // A box that scrolls must take focus, or keyboard users cannot scroll it (WCAG 2.1.1).
+      // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+      tabIndex={0}
+    >
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className="sr-only">{caption}</caption>
         {children}

@@ -89,8 +89,3 @@ export function describeUserAgent(ua: string | null | undefined): string {
 export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
-
-export function humanize(key: string): string {
-  const s = key.replace(/_/g, ' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}

@@ -1,5 +1,6 @@
 import { NavLink, Outlet, useSearchParams } from 'react-router-dom';
-import { SCOPES, type Page, type Tenant } from '../../api/types';
+import { listTenants } from '../../api/tenants';
+import { SCOPES } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { PageHeader, SelectField, cx, focusRing } from '../../components/ui';
 import { useQuery } from '../../lib/hooks';
@@ -17,10 +18,7 @@ export function AdminLayout() {
   const [sp, setSp] = useSearchParams();
   const { search, tenant } = useAdminTenant();
   const tenants = useQuery(
-    () =>
-      platform
-        ? api.http.get<Page<Tenant>>('/tenants', { params: { limit: 200 } }).then((r) => r.data.items ?? [])
-        : Promise.resolve([] as Tenant[]),
+    () => (platform ? listTenants(api.http, { limit: 200 }).then((page) => page.items) : Promise.resolve([])),
     [api, platform],
   );
 

@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import type { AuditEvent, Page } from '../../api/types';
+import { listAudit } from '../../api/admin';
 import { useAuth } from '../../auth/AuthContext';
-import { formatCell } from '../../components/GenericTable';
 import { Alert, Badge, Button, Card, Empty, Field, Loading, Table, td, th } from '../../components/ui';
 import { describeUserAgent, formatDateTime } from '../../lib/format';
 import { usePaged } from '../../lib/hooks';
@@ -31,19 +30,15 @@ export function AuditPage() {
   const [eventInput, setEventInput] = useState(event);
   const [userInput, setUserInput] = useState(userId);
 
-  const list = usePaged<AuditEvent>(
+  const list = usePaged(
     (cursor) =>
-      api.http
-        .get<Page<AuditEvent>>('/admin/audit', {
-          params: {
-            limit: 50,
-            ...params,
-            ...(event ? { event } : {}),
-            ...(userId ? { user_id: userId } : {}),
-            ...(cursor ? { cursor } : {}),
-          },
-        })
-        .then((r) => r.data),
+      listAudit(api.http, {
+        limit: 50,
+        ...params,
+        ...(event ? { event } : {}),
+        ...(userId ? { user_id: userId } : {}),
+        ...(cursor ? { cursor } : {}),
+      }),
     [api, tenant, event, userId],
   );
 
@@ -75,7 +70,11 @@ export function AuditPage() {
   return (
     <div data-testid="admin-audit">
       <Card title="Audit log" className="mb-6">
-        <form onSubmit={apply} className="grid items-end gap-3 sm:grid-cols-[1fr_1fr_auto]" data-testid="audit-filters">
+        <form
+          onSubmit={apply}
+          className="grid grid-cols-1 items-end gap-3 sm:grid-cols-[1fr_1fr_auto]"
+          data-testid="audit-filters"
+        >
           <Field
             label="Event"
             list="audit-events"
@@ -175,7 +174,7 @@ export function AuditPage() {
                           {e.user_id.slice(0, 8)}…
                         </button>
                       ) : (
-                        <span className="text-slate-400">—</span>
+                        <span className="text-slate-500">—</span>
                       )}
                     </td>
                     <td className={`${td} text-xs`}>
@@ -223,20 +222,23 @@ function outcomeColor(outcome: string): 'green' | 'red' | 'amber' | 'gray' {
   return 'gray';
 }
 
+/** A detail value as text: strings as they are, anything else as JSON. */
+function detailText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
 /** The detail object of an event as `key value` lines. */
 function Detail({ value }: { value: unknown }) {
-  if (value === null || value === undefined) return <span className="text-slate-400">—</span>;
-  if (typeof value !== 'object' || Array.isArray(value)) return <>{formatCell(value)}</>;
+  if (value === null || value === undefined) return <span className="text-slate-500">—</span>;
+  if (typeof value !== 'object' || Array.isArray(value)) return <span className="break-all">{detailText(value)}</span>;
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return <span className="text-slate-400">—</span>;
+  if (entries.length === 0) return <span className="text-slate-500">—</span>;
   return (
     <dl className="grid grid-cols-[auto_1fr] gap-x-2">
       {entries.map(([k, v]) => (
         <div key={k} className="contents">
           <dt className="text-slate-500">{k.replace(/_/g, ' ')}</dt>
-          <dd className="break-all text-slate-700">
-            {typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}
-          </dd>
+          <dd className="break-all text-slate-700">{detailText(v)}</dd>
         </div>
       ))}
     </dl>

@@ -1,10 +1,21 @@
-import { useState } from 'react';
-import { describeError } from '../../api/problem';
-import type { Lockout, Page } from '../../api/types';
+import { listLockouts, unlockUser, type Lockout } from '../../api/admin';
 import { useAuth } from '../../auth/AuthContext';
-import { Alert, Badge, Button, Card, Empty, Loading, Table, td, tdNum, th, thNum } from '../../components/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Empty,
+  LiveMessage,
+  Loading,
+  Table,
+  td,
+  tdNum,
+  th,
+  thNum,
+} from '../../components/ui';
 import { formatDateTime } from '../../lib/format';
-import { useNow, usePaged } from '../../lib/hooks';
+import { useAction, useNow, usePaged } from '../../lib/hooks';
 import { lockState } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
@@ -17,43 +28,22 @@ const STATE_BADGE = {
 export function LockoutsPage() {
   const { api } = useAuth();
   const { params, tenant } = useAdminTenant();
-  const list = usePaged<Lockout>(
-    (cursor) =>
-      api.http
-        .get<Page<Lockout>>('/admin/lockouts', { params: { limit: 100, ...params, ...(cursor ? { cursor } : {}) } })
-        .then((r) => r.data),
-    [api, tenant],
-  );
+  // The server answers a tenant's lockouts in one page.
+  const list = usePaged(() => listLockouts(api.http, params), [api, tenant]);
   // Re-render now and then so that an expired lock shows as such.
   const now = useNow(5000);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const action = useAction();
 
-  const unlock = async (row: Lockout) => {
-    if (!row.user_id) return;
-    const userId = row.user_id;
-    setBusy(userId);
-    setMsg(null);
-    try {
-      await api.http.post(`/admin/users/${encodeURIComponent(userId)}/unlock`, undefined, { params });
-      setMsg({ kind: 'success', text: `${row.email} unlocked.` });
+  const unlock = (row: Lockout, userId: string) =>
+    action.run(userId, async () => {
+      await unlockUser(api.http, userId, params);
       list.reload();
-    } catch (e) {
-      setMsg({ kind: 'error', text: describeError(e) });
-    } finally {
-      setBusy(null);
-    }
-  };
+      return `${row.email} unlocked.`;
+    });
 
   return (
     <div data-testid="admin-lockouts">
-      {msg && (
-        <div className="mb-4">
-          <Alert kind={msg.kind} testId="lockouts-message">
-            {msg.text}
-          </Alert>
-        </div>
-      )}
+      <LiveMessage message={action.message} className="mb-4" testId="lockouts-message" />
       <Card
         title="Sign-in lockouts"
         actions={
@@ -129,12 +119,11 @@ export function LockoutsPage() {
                           <Button
                             size="sm"
                             variant="secondary"
-                            loading={busy === l.user_id}
-                            onClick={() => unlock(l)}
-                            aria-label={`Unlock ${l.email}`}
+                            loading={action.busy === l.user_id}
+                            onClick={() => l.user_id && void unlock(l, l.user_id)}
                             data-testid="lockout-unlock"
                           >
-                            Unlock
+                            Unlock<span className="sr-only">{` ${l.email}`}</span>
                           </Button>
                         )}
                       </td>
