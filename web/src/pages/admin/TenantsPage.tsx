@@ -122,7 +122,12 @@ export function TenantsPage() {
                     <td className={`${td} text-right`}>
                       <div className="flex justify-end gap-2">
                         {editing?.id !== t.id && (
-                          <Button size="sm" variant="ghost" onClick={() => setEditing({ id: t.id, name: t.name })}>
+                          <Button
+                            size="sm"
+                            variant="ghost"
+                            onClick={() => setEditing({ id: t.id, name: t.name })}
+                            data-testid="tenant-rename"
+                          >
                             Rename<span className="sr-only">{` ${t.slug}`}</span>
                           </Button>
                         )}
