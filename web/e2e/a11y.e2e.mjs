@@ -309,6 +309,11 @@ test(
             } else {
               failures.push(...(await checkHere(page, `${where} open`, totals)));
               await toggle.focus();
+              await page.keyboard.press('Escape');
+              const closed = (await toggle.getAttribute('aria-expanded')) === 'false' && (await link.count()) === 0;
+              const back = await toggle.evaluate((el) => el === document.activeElement);
+              if (!closed || !back) failures.push(`${where}: Escape does not close the menu and return to its button`);
+              await page.keyboard.press('Enter');
               if (!(await tabTo(page, link))) {
                 failures.push(`${where}: Tab does not reach the menu's links`);
               } else {

@@ -1,4 +1,4 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router-dom';
 import { SCOPES } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
@@ -46,6 +46,18 @@ export function Layout() {
   const location = useLocation();
   const [openOn, setOpenOn] = useState<string | null>(null);
   const open = openOn === location.pathname;
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  // Escape closes the open menu and gives the focus back to its button.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setOpenOn(null);
+      toggleRef.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
   const [signingOut, setSigningOut] = useState(false);
 
   const items = NAV.filter((i) => !i.scope || hasScope(i.scope));
@@ -100,6 +112,7 @@ export function Layout() {
             type="button"
             className={cx('ml-auto rounded-md p-2 text-slate-600 hover:bg-slate-100 md:hidden', focusRing)}
             aria-expanded={open}
+            ref={toggleRef}
             aria-controls="mobile-nav"
             aria-label={open ? 'Close menu' : 'Open menu'}
             data-testid="nav-menu-toggle"
