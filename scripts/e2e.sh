@@ -79,8 +79,6 @@ trap 'exit 143' TERM
 
 export TRADESAGE_ADMIN_EMAIL=root@example.com TRADESAGE_ADMIN_PASSWORD=e2e-Root-password-42
 
-# The sweep's browsers and the journeys all come from one loopback address: the per-IP rate limit
-# is raised so that it does not throttle them (its own tests are the server's).
 # --update-api-types needs no web app: serve an empty folder then.
 webdir=web/dist
 [ "$update_types" = 0 ] || webdir="$data"
@@ -91,7 +89,6 @@ for attempt in 1 2 3; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   TRADESAGE_DATA_DIR="$data" TRADESAGE_BIND="127.0.0.1:$port" COOKIE_SECURE=false BCRYPT_ROUNDS=4 \
     ACCESS_TOKEN_TTL=5s LOCKOUT_THRESHOLD=3 LOCKOUT_LADDER=30s,permanent SESSION_IDLE_PASSIVATE=1m \
-    RATE_LIMIT_IP="${E2E_RATE_LIMIT_IP:-6000/min}" \
     TRADESAGE_WEB_DIR="$webdir" LOG_FORMAT=json "$bin" serve >>"$log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do
