@@ -486,7 +486,7 @@ export interface components {
             /** Format: int64 */
             restarts: number;
         };
-        /** @description The actor system's supervision tree. */
+        /** @description The actor system's supervision tree on one node. */
         ActorsView: {
             kinds: components["schemas"]["ActorKind"][];
             node: string;
@@ -500,12 +500,18 @@ export interface components {
             at: string;
             /** @description Event-specific facts. */
             detail: Record<string, never>;
-            /** @example login_succeeded */
+            /**
+             * @description What happened.
+             * @example login
+             */
             event: string;
             /** Format: uuid */
             id: string;
             ip?: string | null;
-            /** @example success */
+            /**
+             * @description `success` or `failure`.
+             * @example success
+             */
             outcome: string;
             request_id?: string | null;
             /** Format: uuid */
@@ -539,7 +545,7 @@ export interface components {
             /** @example ok */
             status: string;
         };
-        /** @description A P-256 public key (RFC 7517), `kid` being its RFC 7638 thumbprint. */
+        /** @description A P-256 public key, `kid` being its RFC 7638 thumbprint. */
         Jwk: {
             /** @example ES256 */
             alg: string;
@@ -553,7 +559,7 @@ export interface components {
             x: string;
             y: string;
         };
-        /** @description A JSON Web Key Set. */
+        /** @description A JSON Web Key Set (RFC 7517), as `/.well-known/jwks.json` serves it. */
         Jwks: {
             keys: components["schemas"]["Jwk"][];
         };
@@ -564,12 +570,18 @@ export interface components {
                 at: string;
                 /** @description Event-specific facts. */
                 detail: Record<string, never>;
-                /** @example login_succeeded */
+                /**
+                 * @description What happened.
+                 * @example login
+                 */
                 event: string;
                 /** Format: uuid */
                 id: string;
                 ip?: string | null;
-                /** @example success */
+                /**
+                 * @description `success` or `failure`.
+                 * @example success
+                 */
                 outcome: string;
                 request_id?: string | null;
                 /** Format: uuid */
@@ -603,7 +615,8 @@ export interface components {
                 step: number;
                 /**
                  * Format: uuid
-                 * @description The account of that email in the tenant, if there is one.
+                 * @description The account of that email in the tenant, if there is one: lockouts are kept for
+                 *     unknown emails too, so that they do not tell which accounts exist.
                  */
                 user_id?: string | null;
             }[];
@@ -690,6 +703,7 @@ export interface components {
                 id: string;
                 is_active: boolean;
                 roles: components["schemas"]["Role"][];
+                /** @description What the caller's token can do (for one's own account), or what the roles grant. */
                 scopes: string[];
                 tenant: components["schemas"]["TenantRef"];
             }[];
@@ -717,7 +731,8 @@ export interface components {
             step: number;
             /**
              * Format: uuid
-             * @description The account of that email in the tenant, if there is one.
+             * @description The account of that email in the tenant, if there is one: lockouts are kept for
+             *     unknown emails too, so that they do not tell which accounts exist.
              */
             user_id?: string | null;
         };
@@ -943,10 +958,13 @@ export interface components {
             is_active?: boolean | null;
             name?: string | null;
         };
+        /** @description The tenant a user belongs to. */
         TenantRef: {
             /** Format: uuid */
             id: string;
+            /** @example Acme Corp */
             name: string;
+            /** @example acme */
             slug: string;
         };
         /** @description The answer of login and refresh. */
@@ -991,6 +1009,7 @@ export interface components {
             id: string;
             is_active: boolean;
             roles: components["schemas"]["Role"][];
+            /** @description What the caller's token can do (for one's own account), or what the roles grant. */
             scopes: string[];
             tenant: components["schemas"]["TenantRef"];
         };
