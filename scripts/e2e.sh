@@ -1,26 +1,39 @@
 #!/usr/bin/env bash
 # End-to-end tests of the web app: starts a real server (embedded backends, a free port, 5 s
-# access tokens, a short lockout ladder, a platform admin) serving web/dist, and runs the
-# Playwright tests (web/e2e/app.e2e.mjs) in Debian's headless Chromium against it.
+# access tokens, a short lockout ladder, a platform admin) serving web/dist, checks that the
+# web app's API types (web/src/api/schema.d.ts) are those of the server's /openapi.json, and runs
+# the Playwright tests in Debian's headless Chromium against it: web/e2e/app.e2e.mjs (the user
+# journeys) and web/e2e/a11y.e2e.mjs (every route at 390 and 1280 px, signed out and as each
+# role: no sideways scrolling, no axe-core WCAG 2.1 A/AA violation, keyboard reach and focus).
 #
-# Exits non-zero when any test fails (or the server does not come up); then prints the tail of
-# the server log. The server is always stopped. Screenshots and the server log end up in
-# web/e2e/artifacts/ (gitignored).
+# Exits non-zero when any test fails (or the server does not come up, or the API types are
+# stale); then prints the tail of the server log. The server is always stopped. Screenshots and
+# the server log end up in web/e2e/artifacts/ (gitignored).
 #
-# Run from a clean clone after scripts/web-build.sh (scripts/test does `npm ci && npm test &&
-# npm run build` first). E2E_TIMEOUT_S bounds the test run (default 600); TRADESAGE_BIN names a
-# server binary to test instead of building target/debug/tradesage.
+#   scripts/e2e.sh                      the tests
+#   scripts/e2e.sh --update-api-types   only regenerate web/src/api/schema.d.ts from the server
+#
+# Run from a clean clone after scripts/web-build.sh (scripts/test does `npm ci && npm run lint &&
+# npm test && npm run build` first). E2E_TIMEOUT_S bounds the test run (default 600);
+# TRADESAGE_BIN names a server binary to test instead of building target/debug/tradesage.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+update_types=0
+case "${1:-}" in
+  --update-api-types) update_types=1 ;;
+  "") ;;
+  *) echo "usage: scripts/e2e.sh [--update-api-types]" >&2; exit 2 ;;
+esac
 
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if ! [ -x "$CHROMIUM" ]; then
   echo "== e2e: installing Debian's chromium"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-# The built app (a no-op when web/dist is up to date) and the test's one dependency.
-scripts/web-build.sh
-[ -d web/node_modules/playwright-core ] || (cd web && npm ci --no-audit --no-fund)
+# The test's dependencies, and the built app (a no-op when web/dist is up to date).
+[ -d web/node_modules/playwright-core ] && [ -d web/node_modules/axe-core ] || (cd web && npm ci --no-audit --no-fund)
+[ "$update_types" = 1 ] || scripts/web-build.sh
 # TRADESAGE_BIN: test this binary instead of building the debug one.
 bin="${TRADESAGE_BIN:-}"
 if [ -z "$bin" ]; then
@@ -66,13 +79,17 @@ trap 'exit 143' TERM
 
 export TRADESAGE_ADMIN_EMAIL=root@example.com TRADESAGE_ADMIN_PASSWORD=e2e-Root-password-42
 
+# --update-api-types needs no web app: serve an empty folder then.
+webdir=web/dist
+[ "$update_types" = 0 ] || webdir="$data"
+
 # A free port can be taken between choosing it and binding it: try a few.
 url=""
 for attempt in 1 2 3; do
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   TRADESAGE_DATA_DIR="$data" TRADESAGE_BIND="127.0.0.1:$port" COOKIE_SECURE=false BCRYPT_ROUNDS=4 \
     ACCESS_TOKEN_TTL=5s LOCKOUT_THRESHOLD=3 LOCKOUT_LADDER=30s,permanent SESSION_IDLE_PASSIVATE=1m \
-    TRADESAGE_WEB_DIR=web/dist LOG_FORMAT=json "$bin" serve >>"$log" 2>&1 &
+    TRADESAGE_WEB_DIR="$webdir" LOG_FORMAT=json "$bin" serve >>"$log" 2>&1 &
   server=$!
   for _ in $(seq 1 300); do
     kill -0 "$server" 2>/dev/null || break
@@ -86,15 +103,25 @@ for attempt in 1 2 3; do
   echo "== e2e: the server did not come up on port $port (attempt $attempt)" >&2
 done
 [ -n "$url" ] || exit 1
-curl -sf "$url/" | grep -q '<div id="root"' || { echo "== e2e: $url/ does not serve the web app (web/dist)" >&2; exit 1; }
 echo "== e2e: server at $url (pid $server), data in $data"
+
+if [ "$update_types" = 1 ]; then
+  (cd web && node scripts/api-types.mjs "$url/openapi.json")
+  exit 0
+fi
+echo "== e2e: the web app's API types against the server's /openapi.json"
+(cd web && node scripts/api-types.mjs --check "$url/openapi.json")
+
+curl -sf "$url/" | grep -q '<div id="root"' || { echo "== e2e: $url/ does not serve the web app (web/dist)" >&2; exit 1; }
+rm -rf web/e2e/artifacts
+mkdir -p web/e2e/artifacts
 
 start=$(date +%s)
 set +e
 (
   cd web
   TRADESAGE_URL="$url" CHROMIUM_PATH="$CHROMIUM" E2E_ACCESS_TTL_S=5 E2E_LOCKOUT_THRESHOLD=3 \
-    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node e2e/app.e2e.mjs
+    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node --test --test-concurrency=1 e2e/app.e2e.mjs e2e/a11y.e2e.mjs
 )
 rc=$?
 set -e

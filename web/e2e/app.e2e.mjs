@@ -16,20 +16,26 @@
 // a second context signs A in again (sessions), a third is the platform admin, a fourth signs a
 // second user in (operator page).
 import assert from 'node:assert/strict';
-import { mkdir, rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  BASE,
+  NO_ADMIN,
+  apiIdle,
+  id,
+  launchBrowser,
+  openPage as openBrowserPage,
+  shot,
+  signIn,
+  sleep,
+  step,
+  submitLogin,
+  waitForEmail,
+} from './browser.mjs';
 
-const BASE = (process.env.TRADESAGE_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 15_000);
 const ACCESS_TTL_S = Number(process.env.E2E_ACCESS_TTL_S ?? 5);
 const LOCKOUT_THRESHOLD = Number(process.env.E2E_LOCKOUT_THRESHOLD ?? 3);
-const ADMIN_EMAIL = process.env.TRADESAGE_ADMIN_EMAIL;
-const ADMIN_PASSWORD = process.env.TRADESAGE_ADMIN_PASSWORD;
-const NO_ADMIN = !(ADMIN_EMAIL && ADMIN_PASSWORD) && 'TRADESAGE_ADMIN_EMAIL/PASSWORD not set';
 const TEST_TIMEOUT = 180_000;
 
 const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -45,117 +51,11 @@ const pages = [];
 /** The main context: user A. */
 let page;
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A page in a fresh browser context (own cookies, storage and BroadcastChannel), with a record of
- * its API traffic and console errors on `page.log`.
- */
+/** A page in a fresh browser context, kept for the console check and the clean-up. */
 async function openPage(label) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  const p = await context.newPage();
-  p.setDefaultTimeout(TIMEOUT);
-  const log = { label, responses: [], bearers: [], consoleErrors: [], inflight: 0 };
-  p.log = log;
-  p.on('console', (msg) => {
-    // Chromium logs every non-2xx fetch; the 401s (restore, revoked session) and 423s (lockout)
-    // are expected. CSP violations and script errors are not.
-    if (msg.type() === 'error' && !/status of (401|423)/.test(msg.text())) log.consoleErrors.push(msg.text());
-  });
-  p.on('pageerror', (err) => log.consoleErrors.push(String(err)));
-  const done = (req) => {
-    if (req.url().includes('/api/v1/')) log.inflight--;
-  };
-  p.on('requestfinished', done);
-  p.on('requestfailed', done);
-  p.on('request', (req) => {
-    if (req.url().includes('/api/v1/')) log.inflight++;
-    const auth = req.headers().authorization;
-    if (req.url().includes('/api/v1/') && auth) {
-      const token = auth.replace(/^Bearer /i, '');
-      if (log.bearers.at(-1) !== token) log.bearers.push(token);
-    }
-  });
-  p.on('response', (res) => {
-    const url = new URL(res.url());
-    if (!url.pathname.startsWith('/api/v1/')) return;
-    const entry = { at: Date.now(), method: res.request().method(), path: url.pathname, status: res.status(), code: null };
-    if (res.status() >= 400) {
-      entry.code = res
-        .json()
-        .then((b) => b?.code ?? null)
-        .catch(() => null);
-    }
-    log.responses.push(entry);
-  });
+  const p = await openBrowserPage(browser, label);
   pages.push(p);
   return p;
-}
-
-/** Waits until the page has had no API call in flight for a moment. */
-async function apiIdle(p, quietMs = 150, timeoutMs = TIMEOUT) {
-  const end = Date.now() + timeoutMs;
-  let quietSince = Date.now();
-  while (Date.now() < end) {
-    if (p.log.inflight > 0) quietSince = Date.now();
-    else if (Date.now() - quietSince >= quietMs) return;
-    await sleep(25);
-  }
-  throw new Error(`${p.log.label}: API calls still in flight after ${timeoutMs} ms`);
-}
-
-async function shot(p, name) {
-  await p.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
-}
-
-/**
- * Runs a step as a subtest; on failure saves a screenshot of `p` named after it. After a failed
- * step the remaining steps of the same test are skipped (they depend on it).
- */
-async function step(t, p, name, fn) {
-  if (t.failedStep) {
-    await t.test(name, { skip: `earlier step failed: ${t.failedStep}` }, () => {});
-    return;
-  }
-  await t.test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      t.failedStep = name;
-      await shot(p, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}`).catch(() => undefined);
-      throw err;
-    }
-  });
-}
-
-const id = (p, testId) => p.getByTestId(testId);
-
-async function waitForEmail(p, email) {
-  await p.waitForFunction(
-    (e) => document.querySelector('[data-testid="dashboard-email"]')?.textContent === e,
-    email,
-  );
-}
-
-/** Fills and submits the sign-in form; answers the HTTP status of the login call. */
-async function submitLogin(p, email, password, tenant) {
-  await id(p, 'login-form').waitFor();
-  await id(p, 'login-email').fill(email);
-  await id(p, 'login-password').fill(password);
-  await id(p, 'login-tenant').fill(tenant ?? '');
-  const [res] = await Promise.all([
-    p.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/login' && r.request().method() === 'POST'),
-    id(p, 'login-submit').click(),
-  ]);
-  return res.status();
-}
-
-async function signIn(p, email, password, tenant) {
-  if (!/\/login$/.test(p.url())) await p.goto(`${BASE}/login`);
-  const status = await submitLogin(p, email, password, tenant);
-  assert.equal(status, 200, `sign-in of ${email} answered ${status}`);
-  await id(p, 'dashboard').waitFor();
-  await waitForEmail(p, email);
 }
 
 /** No error banner and no sign-in form on the page right now. */
@@ -174,23 +74,7 @@ function countdownSeconds(text) {
 }
 
 before(async () => {
-  await rm(ARTIFACTS, { recursive: true, force: true });
-  await mkdir(ARTIFACTS, { recursive: true });
-  // launch() runs Chromium on a fresh temporary user-data-dir (removed on close); every
-  // newContext() is a further isolated profile (cookies, storage, BroadcastChannel).
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchBrowser();
   page = await openPage('user A');
 });
 
@@ -258,7 +142,9 @@ test('register and sign in; pages of a signed-in user', { timeout: TEST_TIMEOUT 
   await step(t, page, 'orders page renders; the place form follows orders:write', async () => {
     await id(page, 'nav-orders').click();
     await id(page, 'orders-page').waitFor();
-    await page.waitForSelector('[data-testid="orders-table"], [data-testid="orders-empty"], [data-testid="alert-error"]');
+    await page.waitForSelector(
+      '[data-testid="orders-table"], [data-testid="orders-empty"], [data-testid="alert-error"]',
+    );
     assert.equal(await id(page, 'alert-error').count(), 0, 'orders failed to load');
     // New users are viewers: orders:read only.
     await id(page, 'orders-readonly-note').waitFor();
@@ -314,286 +200,346 @@ test('register and sign in; pages of a signed-in user', { timeout: TEST_TIMEOUT 
   });
 });
 
-test(`short-lived access token (${ACCESS_TTL_S}s): the user keeps working past expiry`, { timeout: TEST_TIMEOUT }, async (t) => {
-  const routes = [
-    ['nav-orders', '[data-testid="orders-table"], [data-testid="orders-empty"], [data-testid="alert-error"]'],
-    ['nav-sessions', '[data-testid="sessions-list"], [data-testid="alert-error"]'],
-    ['nav-profile', '[data-testid="profile-form"]'],
-    ['nav-dashboard', '[data-testid="dashboard-email"]'],
-  ];
-  const spanMs = Math.max(12_000, ACCESS_TTL_S * 2400);
+test(
+  `short-lived access token (${ACCESS_TTL_S}s): the user keeps working past expiry`,
+  { timeout: TEST_TIMEOUT },
+  async (t) => {
+    const routes = [
+      ['nav-orders', '[data-testid="orders-table"], [data-testid="orders-empty"], [data-testid="alert-error"]'],
+      ['nav-sessions', '[data-testid="sessions-list"], [data-testid="alert-error"]'],
+      ['nav-profile', '[data-testid="profile-form"]'],
+      ['nav-dashboard', '[data-testid="dashboard-email"]'],
+    ];
+    const spanMs = Math.max(12_000, ACCESS_TTL_S * 2400);
 
-  await step(t, page, `navigate between pages for ${spanMs / 1000} s without a hiccup`, async () => {
-    const from = page.log.responses.length;
-    const bearersFrom = page.log.bearers.length;
-    const start = Date.now();
-    let visits = 0;
-    while (Date.now() - start < spanMs) {
-      const [nav, ready] = routes[visits++ % routes.length];
-      await id(page, nav).click();
-      await page.waitForSelector(ready);
-      // Let the page's calls (and any refresh + replay) settle before looking for banners.
-      await apiIdle(page);
-      await assertNoHiccup(page, `visit ${visits} (${nav}) at ${((Date.now() - start) / 1000).toFixed(1)} s`);
-      await sleep(400);
-    }
-    await id(page, 'nav-dashboard').click();
-    await waitForEmail(page, EMAIL);
-    await assertNoHiccup(page, 'the end');
+    await step(t, page, `navigate between pages for ${spanMs / 1000} s without a hiccup`, async () => {
+      const from = page.log.responses.length;
+      const bearersFrom = page.log.bearers.length;
+      const start = Date.now();
+      let visits = 0;
+      while (Date.now() - start < spanMs) {
+        const [nav, ready] = routes[visits++ % routes.length];
+        await id(page, nav).click();
+        await page.waitForSelector(ready);
+        // Let the page's calls (and any refresh + replay) settle before looking for banners.
+        await apiIdle(page);
+        await assertNoHiccup(page, `visit ${visits} (${nav}) at ${((Date.now() - start) / 1000).toFixed(1)} s`);
+        await sleep(400);
+      }
+      await id(page, 'nav-dashboard').click();
+      await waitForEmail(page, EMAIL);
+      await assertNoHiccup(page, 'the end');
 
-    const seen = page.log.responses.slice(from);
-    const refreshes = seen.filter((r) => r.path === '/api/v1/auth/refresh');
-    const failedRefreshes = refreshes.filter((r) => r.status !== 200);
-    // One renewal per TTL at the very least (the app renews ahead of expiry, so more).
-    const expectedMin = Math.max(1, Math.floor(spanMs / 1000 / ACCESS_TTL_S));
-    t.diagnostic(
-      `${visits} page visits, ${seen.length} API calls, ${refreshes.length} refreshes, ` +
-        `${seen.filter((r) => r.status === 401 && r.path !== '/api/v1/auth/refresh').length} replayed 401s, ` +
-        `${page.log.bearers.length - bearersFrom + 1} access tokens`,
-    );
-    assert.ok(refreshes.length >= expectedMin, `expected at least ${expectedMin} refresh calls in ${spanMs} ms, saw ${refreshes.length}`);
-    assert.deepEqual(failedRefreshes, [], 'a refresh call failed');
-    assert.ok(page.log.bearers.length - bearersFrom >= expectedMin, 'the access token was never replaced');
-    // Every call the pages made ended well (a 401 token_expired is replayed after the refresh).
-    const failed = seen.filter((r) => r.status >= 400 && r.status !== 401);
-    assert.deepEqual(failed, [], 'API calls failed');
-    await shot(page, '09-after-token-expiries');
-  });
-});
+      const seen = page.log.responses.slice(from);
+      const refreshes = seen.filter((r) => r.path === '/api/v1/auth/refresh');
+      const failedRefreshes = refreshes.filter((r) => r.status !== 200);
+      // One renewal per TTL at the very least (the app renews ahead of expiry, so more).
+      const expectedMin = Math.max(1, Math.floor(spanMs / 1000 / ACCESS_TTL_S));
+      t.diagnostic(
+        `${visits} page visits, ${seen.length} API calls, ${refreshes.length} refreshes, ` +
+          `${seen.filter((r) => r.status === 401 && r.path !== '/api/v1/auth/refresh').length} replayed 401s, ` +
+          `${page.log.bearers.length - bearersFrom + 1} access tokens`,
+      );
+      assert.ok(
+        refreshes.length >= expectedMin,
+        `expected at least ${expectedMin} refresh calls in ${spanMs} ms, saw ${refreshes.length}`,
+      );
+      assert.deepEqual(failedRefreshes, [], 'a refresh call failed');
+      assert.ok(page.log.bearers.length - bearersFrom >= expectedMin, 'the access token was never replaced');
+      // Every call the pages made ended well (a 401 token_expired is replayed after the refresh).
+      const failed = seen.filter((r) => r.status >= 400 && r.status !== 401);
+      assert.deepEqual(failed, [], 'API calls failed');
+      await shot(page, '09-after-token-expiries');
+    });
+  },
+);
 
-test('sessions page ends another session; that tab is signed out on its next request', { timeout: TEST_TIMEOUT }, async (t) => {
-  let other;
-  let otherSession;
-  /** The other tab's calls from the moment its session is ended. */
-  let otherFrom = 0;
+test(
+  'sessions page ends another session; that tab is signed out on its next request',
+  { timeout: TEST_TIMEOUT },
+  async (t) => {
+    let other;
+    let otherSession;
+    /** The other tab's calls from the moment its session is ended. */
+    let otherFrom = 0;
 
-  await step(t, page, 'the same user signs in from a second browser', async () => {
-    other = await openPage('user A, second browser');
-    await signIn(other, EMAIL, PASSWORD);
-    otherSession = (await id(other, 'dashboard-session-id').textContent()).trim();
-    const mine = (await id(page, 'dashboard-session-id').textContent()).trim();
-    assert.match(otherSession, /^[0-9a-f-]{36}$/);
-    assert.notEqual(otherSession, mine);
-  });
+    await step(t, page, 'the same user signs in from a second browser', async () => {
+      other = await openPage('user A, second browser');
+      await signIn(other, EMAIL, PASSWORD);
+      otherSession = (await id(other, 'dashboard-session-id').textContent()).trim();
+      const mine = (await id(page, 'dashboard-session-id').textContent()).trim();
+      assert.match(otherSession, /^[0-9a-f-]{36}$/);
+      assert.notEqual(otherSession, mine);
+    });
 
-  await step(t, page, 'the sessions page lists both; end the other one', async () => {
-    await id(page, 'nav-sessions').click();
-    await id(page, 'sessions-list').waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 2);
-    const row = page.locator(`[data-testid="session-row"][data-session-id="${otherSession}"]`);
-    assert.equal(await row.getAttribute('data-current'), 'false');
-    assert.equal(await page.locator('[data-testid="session-row"][data-current="true"]').count(), 1);
-    await shot(page, '10-sessions-two');
-    otherFrom = other.log.responses.length;
-    const [res] = await Promise.all([
-      page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/auth/sessions/${otherSession}`),
-      row.getByTestId('session-end').click(),
-    ]);
-    assert.equal(res.status(), 204);
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 1);
-    assert.equal(await page.locator(`[data-testid="session-row"][data-session-id="${otherSession}"]`).count(), 0);
-    await assertNoHiccup(page, 'sessions page after ending the other session');
-  });
+    await step(t, page, 'the sessions page lists both; end the other one', async () => {
+      await id(page, 'nav-sessions').click();
+      await id(page, 'sessions-list').waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 2);
+      const row = page.locator(`[data-testid="session-row"][data-session-id="${otherSession}"]`);
+      assert.equal(await row.getAttribute('data-current'), 'false');
+      assert.equal(await page.locator('[data-testid="session-row"][data-current="true"]').count(), 1);
+      await shot(page, '10-sessions-two');
+      otherFrom = other.log.responses.length;
+      const [res] = await Promise.all([
+        page.waitForResponse((r) => new URL(r.url()).pathname === `/api/v1/auth/sessions/${otherSession}`),
+        row.getByTestId('session-end').click(),
+      ]);
+      assert.equal(res.status(), 204);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="session-row"]').length === 1);
+      assert.equal(await page.locator(`[data-testid="session-row"][data-session-id="${otherSession}"]`).count(), 0);
+      await assertNoHiccup(page, 'sessions page after ending the other session');
+    });
 
-  await step(t, other, 'the other tab is signed out on its next request', async () => {
-    // The next request: an in-app navigation (unless its token renewal came first).
-    await id(other, 'nav-orders').click({ timeout: 2000 }).catch(() => undefined);
-    await id(other, 'login-form').waitFor();
-    assert.match(other.url(), /\/login$/);
-    await id(other, 'login-notice').waitFor();
-    assert.match(await id(other, 'login-notice').textContent(), /session was ended|session has ended/i);
-    const refused = other.log.responses.slice(otherFrom).filter((r) => r.status === 401);
-    assert.ok(refused.length >= 1, 'no call of the other tab was refused');
-    const codes = await Promise.all(refused.map((r) => r.code));
-    assert.ok(codes.includes('session_revoked'), `codes: ${codes.join(',')}`);
-    await shot(other, '11-other-tab-signed-out');
-    // It stays signed out: the refresh cookie belongs to the ended session.
-    await other.reload();
-    await id(other, 'login-form').waitFor();
-  });
+    await step(t, other, 'the other tab is signed out on its next request', async () => {
+      // The next request: an in-app navigation (unless its token renewal came first).
+      await id(other, 'nav-orders')
+        .click({ timeout: 2000 })
+        .catch(() => undefined);
+      await id(other, 'login-form').waitFor();
+      assert.match(other.url(), /\/login$/);
+      await id(other, 'login-notice').waitFor();
+      assert.match(await id(other, 'login-notice').textContent(), /session was ended|session has ended/i);
+      const refused = other.log.responses.slice(otherFrom).filter((r) => r.status === 401);
+      assert.ok(refused.length >= 1, 'no call of the other tab was refused');
+      const codes = await Promise.all(refused.map((r) => r.code));
+      assert.ok(codes.includes('session_revoked'), `codes: ${codes.join(',')}`);
+      await shot(other, '11-other-tab-signed-out');
+      // It stays signed out: the refresh cookie belongs to the ended session.
+      await other.reload();
+      await id(other, 'login-form').waitFor();
+    });
 
-  await step(t, page, 'this tab is still signed in', async () => {
-    await id(page, 'nav-dashboard').click();
-    await waitForEmail(page, EMAIL);
-    await assertNoHiccup(page, 'dashboard');
-  });
-});
+    await step(t, page, 'this tab is still signed in', async () => {
+      await id(page, 'nav-dashboard').click();
+      await waitForEmail(page, EMAIL);
+      await assertNoHiccup(page, 'dashboard');
+    });
+  },
+);
 
-test(`lockout: ${LOCKOUT_THRESHOLD} wrong passwords lock the account with a countdown`, { timeout: TEST_TIMEOUT }, async (t) => {
-  await step(t, page, 'sign out', async () => {
-    await id(page, 'signout-button').click();
-    await id(page, 'login-form').waitFor();
-  });
+test(
+  `lockout: ${LOCKOUT_THRESHOLD} wrong passwords lock the account with a countdown`,
+  { timeout: TEST_TIMEOUT },
+  async (t) => {
+    await step(t, page, 'sign out', async () => {
+      await id(page, 'signout-button').click();
+      await id(page, 'login-form').waitFor();
+    });
 
-  await step(t, page, `${LOCKOUT_THRESHOLD - 1} wrong passwords answer 401, the next 423 with a countdown`, async () => {
-    for (let i = 1; i < LOCKOUT_THRESHOLD; i++) {
-      assert.equal(await submitLogin(page, EMAIL, `wrong-password-${i}`), 401, `attempt ${i}`);
-      await id(page, 'login-error').waitFor();
-    }
-    assert.equal(await submitLogin(page, EMAIL, `wrong-password-${LOCKOUT_THRESHOLD}`), 423);
-    await id(page, 'login-locked').waitFor();
-    assert.equal(await id(page, 'login-error').count(), 0);
-    assert.equal(await id(page, 'login-submit').isDisabled(), true, 'the submit button must wait for the countdown');
-    const first = countdownSeconds(await id(page, 'login-countdown').textContent());
-    assert.ok(first > 5 && first <= 30, `countdown starts at ${first}s`);
-    await shot(page, '12-lockout-countdown');
-    await sleep(2500);
-    const later = countdownSeconds(await id(page, 'login-countdown').textContent());
-    assert.ok(later < first, `the countdown did not decrease: ${first}s then ${later}s`);
-    assert.ok(later >= first - 4, `the countdown ran too fast: ${first}s then ${later}s`);
-  });
-
-  await step(t, page, 'while locked even the right password answers 423', async () => {
-    await page.reload();
-    assert.equal(await submitLogin(page, EMAIL, PASSWORD), 423);
-    await id(page, 'login-locked').waitFor();
-    assert.match(page.url(), /\/login$/);
-  });
-});
-
-test('admin (platform, acting on tenant default) unlocks the user, who can then sign in', { timeout: TEST_TIMEOUT, skip: NO_ADMIN }, async (t) => {
-  let admin;
-
-  await step(t, page, 'the platform admin signs in with tenant "platform"', async () => {
-    admin = await openPage('platform admin');
-    await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, 'platform');
-    assert.match(await id(admin, 'dashboard-scopes').textContent(), /tenants:manage/);
-  });
-
-  await step(t, admin, 'users of tenant default (tenant picker): the user shows as locked', async () => {
-    await id(admin, 'nav-admin').click();
-    await id(admin, 'admin-page').waitFor();
-    await id(admin, 'users-table').waitFor();
-    // Own tenant (platform) first: user A is not there.
-    assert.equal(await admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"]`).count(), 0);
-    await id(admin, 'admin-tenant-select').selectOption('default');
-    await admin.waitForURL(/[?&]tenant=default\b/);
-    const row = admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"]`);
-    await row.waitFor();
-    await admin.waitForFunction(
-      (e) => document.querySelector(`[data-testid="user-row"][data-email="${e}"]`)?.getAttribute('data-locked') === 'true',
-      EMAIL,
-    );
-    assert.equal(await row.getByTestId('user-locked-badge').count(), 1);
-    await shot(admin, '13-admin-users-default');
-  });
-
-  await step(t, admin, 'user detail page', async () => {
-    await admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"] a`).first().click();
-    await id(admin, 'admin-user-detail').waitFor();
-    assert.equal((await id(admin, 'admin-user-email').textContent()).trim(), EMAIL);
-    assert.match(admin.url(), /[?&]tenant=default\b/);
-    assert.equal(await id(admin, 'role-viewer').isChecked(), true);
-    await id(admin, 'admin-user-locked').waitFor();
-    await shot(admin, '14-admin-user-detail');
-  });
-
-  await step(t, admin, 'lockouts tab: unlock the user', async () => {
-    await id(admin, 'admin-tab-lockouts').click();
-    await id(admin, 'lockouts-table').waitFor();
-    assert.match(admin.url(), /[?&]tenant=default\b/);
-    const row = admin.locator(`[data-testid="lockout-row"][data-email="${EMAIL}"]`);
-    await row.waitFor();
-    assert.equal(await row.getAttribute('data-state'), 'locked');
-    await shot(admin, '15-admin-lockouts');
-    const [res] = await Promise.all([
-      admin.waitForResponse((r) => /\/api\/v1\/admin\/users\/[^/]+\/unlock$/.test(new URL(r.url()).pathname)),
-      row.getByTestId('lockout-unlock').click(),
-    ]);
-    assert.equal(res.status(), 204);
-    assert.equal(new URL(res.url()).searchParams.get('tenant'), 'default');
-    await id(admin, 'lockouts-message').waitFor();
-    assert.match(await id(admin, 'lockouts-message').textContent(), /unlocked/);
-    await admin.waitForFunction(
-      (e) => {
-        const r = document.querySelector(`[data-testid="lockout-row"][data-email="${e}"]`);
-        return !document.querySelector('[data-testid="loading"]') && (!r || r.getAttribute('data-state') === 'not locked');
+    await step(
+      t,
+      page,
+      `${LOCKOUT_THRESHOLD - 1} wrong passwords answer 401, the next 423 with a countdown`,
+      async () => {
+        for (let i = 1; i < LOCKOUT_THRESHOLD; i++) {
+          assert.equal(await submitLogin(page, EMAIL, `wrong-password-${i}`), 401, `attempt ${i}`);
+          await id(page, 'login-error').waitFor();
+        }
+        assert.equal(await submitLogin(page, EMAIL, `wrong-password-${LOCKOUT_THRESHOLD}`), 423);
+        await id(page, 'login-locked').waitFor();
+        assert.equal(await id(page, 'login-error').count(), 0);
+        assert.equal(
+          await id(page, 'login-submit').isDisabled(),
+          true,
+          'the submit button must wait for the countdown',
+        );
+        const first = countdownSeconds(await id(page, 'login-countdown').textContent());
+        assert.ok(first > 5 && first <= 30, `countdown starts at ${first}s`);
+        // Screen readers hear of it from a live region, not from the ticking text itself.
+        assert.match(await id(page, 'login-countdown-announcer').textContent(), /locked.*try again in \d+ seconds/);
+        await shot(page, '12-lockout-countdown');
+        await sleep(2500);
+        const later = countdownSeconds(await id(page, 'login-countdown').textContent());
+        assert.ok(later < first, `the countdown did not decrease: ${first}s then ${later}s`);
+        assert.ok(later >= first - 4, `the countdown ran too fast: ${first}s then ${later}s`);
       },
-      EMAIL,
     );
-    await shot(admin, '16-admin-lockouts-unlocked');
-  });
 
-  await step(t, admin, 'audit tab of tenant default shows the lockout', async () => {
-    await id(admin, 'admin-tab-audit').click();
-    await id(admin, 'audit-table').waitFor();
-    assert.ok((await admin.locator('[data-testid="audit-row"][data-event="lockout"]').count()) >= 1, 'no lockout event');
-    await id(admin, 'audit-event').fill('lockout');
-    await id(admin, 'audit-apply').click();
-    await admin.waitForURL(/[?&]event=lockout\b/);
-    await admin.waitForFunction(() => {
-      const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
-      return rows.length > 0 && rows.every((r) => r.getAttribute('data-event') === 'lockout');
+    await step(t, page, 'while locked even the right password answers 423', async () => {
+      await page.reload();
+      assert.equal(await submitLogin(page, EMAIL, PASSWORD), 423);
+      await id(page, 'login-locked').waitFor();
+      assert.match(page.url(), /\/login$/);
     });
-    await shot(admin, '17-admin-audit');
-  });
+  },
+);
 
-  await step(t, admin, 'organisations tab lists default and platform', async () => {
-    await id(admin, 'admin-tab-tenants').click();
-    await id(admin, 'tenants-table').waitFor();
-    await admin.locator('[data-testid="tenant-row"][data-slug="default"]').waitFor();
-    await admin.locator('[data-testid="tenant-row"][data-slug="platform"]').waitFor();
-    await shot(admin, '18-admin-tenants');
-  });
+test(
+  'admin (platform, acting on tenant default) unlocks the user, who can then sign in',
+  { timeout: TEST_TIMEOUT, skip: NO_ADMIN },
+  async (t) => {
+    let admin;
 
-  await step(t, page, 'the unlocked user signs in', async () => {
-    // A fresh sign-in page (the old one still counts down the lock it was told about).
-    await page.goto(`${BASE}/login`);
-    await signIn(page, EMAIL, PASSWORD);
-    await assertNoHiccup(page, 'dashboard after unlock');
-  });
-});
-
-test('operator page: live session actors rise after a sign-in', { timeout: TEST_TIMEOUT, skip: NO_ADMIN }, async (t) => {
-  const admin = pages.find((p) => p.log.label === 'platform admin');
-  const liveSessions = () =>
-    admin.evaluate(() => {
-      const cell = document.querySelector('[data-testid="actor-kind-row"][data-kind="session"] [data-testid="actor-live"]');
-      return cell ? Number(cell.getAttribute('data-value')) : null;
+    await step(t, page, 'the platform admin signs in with tenant "platform"', async () => {
+      admin = await openPage('platform admin');
+      await signIn(admin, ADMIN_EMAIL, ADMIN_PASSWORD, 'platform');
+      assert.match(await id(admin, 'dashboard-scopes').textContent(), /tenants:manage/);
     });
-  const polls = () => admin.evaluate(() => Number(document.querySelector('[data-testid="operator-page"]')?.getAttribute('data-polls') ?? 0));
-  let before;
-  let pollsBefore;
 
-  await step(t, admin ?? page, 'operator page shows the supervision tree and polls', async () => {
-    assert.ok(admin, 'the admin page of the previous test is missing');
-    await id(admin, 'nav-operator').click();
-    await id(admin, 'actors-kinds').waitFor();
-    const kinds = await admin.locator('[data-testid="actor-kind-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
-    assert.ok(kinds.includes('session'), `kinds: ${kinds.join(',')}`);
-    assert.ok(kinds.includes('lockout'), `kinds: ${kinds.join(',')}`);
-    assert.ok((await id(admin, 'supervisor-row').count()) >= 1, 'no supervisors');
-    const p0 = await polls();
-    await admin.waitForFunction((p) => Number(document.querySelector('[data-testid="operator-page"]')?.getAttribute('data-polls')) > p, p0, { timeout: 6000 });
-    before = await liveSessions();
-    pollsBefore = await polls();
-    // At least this admin, user A and nothing ended concurrently.
-    assert.ok(Number.isInteger(before) && before >= 2, `live session actors: ${before}`);
-    await shot(admin, '19-operator');
-  });
-
-  await step(t, admin ?? page, 'another user signs in from another browser; the number rises within a few polls', async () => {
-    const res = await fetch(`${BASE}/api/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: EMAIL_B, password: PASSWORD_B, display_name: 'E2E B' }),
+    await step(t, admin, 'users of tenant default (tenant picker): the user shows as locked', async () => {
+      await id(admin, 'nav-admin').click();
+      await id(admin, 'admin-page').waitFor();
+      await id(admin, 'users-table').waitFor();
+      // Own tenant (platform) first: user A is not there.
+      assert.equal(await admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"]`).count(), 0);
+      await id(admin, 'admin-tenant-select').selectOption('default');
+      await admin.waitForURL(/[?&]tenant=default\b/);
+      const row = admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"]`);
+      await row.waitFor();
+      await admin.waitForFunction(
+        (e) =>
+          document.querySelector(`[data-testid="user-row"][data-email="${e}"]`)?.getAttribute('data-locked') === 'true',
+        EMAIL,
+      );
+      assert.equal(await row.getByTestId('user-locked-badge').count(), 1);
+      await shot(admin, '13-admin-users-default');
     });
-    assert.equal(res.status, 201, `register B: ${res.status} ${await res.text()}`);
-    const third = await openPage('user B');
-    await signIn(third, EMAIL_B, PASSWORD_B);
-    await admin.waitForFunction(
-      (n) => Number(document.querySelector('[data-testid="actor-kind-row"][data-kind="session"] [data-testid="actor-live"]')?.getAttribute('data-value')) > n,
-      before,
-      { timeout: 10_000 },
+
+    await step(t, admin, 'user detail page', async () => {
+      await admin.locator(`[data-testid="user-row"][data-email="${EMAIL}"] a`).first().click();
+      await id(admin, 'admin-user-detail').waitFor();
+      assert.equal((await id(admin, 'admin-user-email').textContent()).trim(), EMAIL);
+      assert.match(admin.url(), /[?&]tenant=default\b/);
+      assert.equal(await id(admin, 'role-viewer').isChecked(), true);
+      await id(admin, 'admin-user-locked').waitFor();
+      await shot(admin, '14-admin-user-detail');
+    });
+
+    await step(t, admin, 'lockouts tab: unlock the user', async () => {
+      await id(admin, 'admin-tab-lockouts').click();
+      await id(admin, 'lockouts-table').waitFor();
+      assert.match(admin.url(), /[?&]tenant=default\b/);
+      const row = admin.locator(`[data-testid="lockout-row"][data-email="${EMAIL}"]`);
+      await row.waitFor();
+      assert.equal(await row.getAttribute('data-state'), 'locked');
+      await shot(admin, '15-admin-lockouts');
+      const [res] = await Promise.all([
+        admin.waitForResponse((r) => /\/api\/v1\/admin\/users\/[^/]+\/unlock$/.test(new URL(r.url()).pathname)),
+        row.getByTestId('lockout-unlock').click(),
+      ]);
+      assert.equal(res.status(), 204);
+      assert.equal(new URL(res.url()).searchParams.get('tenant'), 'default');
+      await id(admin, 'lockouts-message').waitFor();
+      assert.match(await id(admin, 'lockouts-message').textContent(), /unlocked/);
+      await admin.waitForFunction((e) => {
+        const r = document.querySelector(`[data-testid="lockout-row"][data-email="${e}"]`);
+        return (
+          !document.querySelector('[data-testid="loading"]') && (!r || r.getAttribute('data-state') === 'not locked')
+        );
+      }, EMAIL);
+      await shot(admin, '16-admin-lockouts-unlocked');
+    });
+
+    await step(t, admin, 'audit tab of tenant default shows the lockout', async () => {
+      await id(admin, 'admin-tab-audit').click();
+      await id(admin, 'audit-table').waitFor();
+      assert.ok(
+        (await admin.locator('[data-testid="audit-row"][data-event="lockout"]').count()) >= 1,
+        'no lockout event',
+      );
+      await id(admin, 'audit-event').fill('lockout');
+      await id(admin, 'audit-apply').click();
+      await admin.waitForURL(/[?&]event=lockout\b/);
+      await admin.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        return rows.length > 0 && rows.every((r) => r.getAttribute('data-event') === 'lockout');
+      });
+      await shot(admin, '17-admin-audit');
+    });
+
+    await step(t, admin, 'organisations tab lists default and platform', async () => {
+      await id(admin, 'admin-tab-tenants').click();
+      await id(admin, 'tenants-table').waitFor();
+      await admin.locator('[data-testid="tenant-row"][data-slug="default"]').waitFor();
+      await admin.locator('[data-testid="tenant-row"][data-slug="platform"]').waitFor();
+      await shot(admin, '18-admin-tenants');
+    });
+
+    await step(t, page, 'the unlocked user signs in', async () => {
+      // A fresh sign-in page (the old one still counts down the lock it was told about).
+      await page.goto(`${BASE}/login`);
+      await signIn(page, EMAIL, PASSWORD);
+      await assertNoHiccup(page, 'dashboard after unlock');
+    });
+  },
+);
+
+test(
+  'operator page: live session actors rise after a sign-in',
+  { timeout: TEST_TIMEOUT, skip: NO_ADMIN },
+  async (t) => {
+    const admin = pages.find((p) => p.log.label === 'platform admin');
+    const liveSessions = () =>
+      admin.evaluate(() => {
+        const cell = document.querySelector(
+          '[data-testid="actor-kind-row"][data-kind="session"] [data-testid="actor-live"]',
+        );
+        return cell ? Number(cell.getAttribute('data-value')) : null;
+      });
+    const polls = () =>
+      admin.evaluate(() =>
+        Number(document.querySelector('[data-testid="operator-page"]')?.getAttribute('data-polls') ?? 0),
+      );
+    let before;
+    let pollsBefore;
+
+    await step(t, admin ?? page, 'operator page shows the supervision tree and polls', async () => {
+      assert.ok(admin, 'the admin page of the previous test is missing');
+      await id(admin, 'nav-operator').click();
+      await id(admin, 'actors-kinds').waitFor();
+      const kinds = await admin
+        .locator('[data-testid="actor-kind-row"]')
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-kind')));
+      assert.ok(kinds.includes('session'), `kinds: ${kinds.join(',')}`);
+      assert.ok(kinds.includes('lockout'), `kinds: ${kinds.join(',')}`);
+      assert.ok((await id(admin, 'supervisor-row').count()) >= 1, 'no supervisors');
+      const p0 = await polls();
+      await admin.waitForFunction(
+        (p) => Number(document.querySelector('[data-testid="operator-page"]')?.getAttribute('data-polls')) > p,
+        p0,
+        { timeout: 6000 },
+      );
+      before = await liveSessions();
+      pollsBefore = await polls();
+      // At least this admin, user A and nothing ended concurrently.
+      assert.ok(Number.isInteger(before) && before >= 2, `live session actors: ${before}`);
+      await shot(admin, '19-operator');
+    });
+
+    await step(
+      t,
+      admin ?? page,
+      'another user signs in from another browser; the number rises within a few polls',
+      async () => {
+        const res = await fetch(`${BASE}/api/v1/auth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: EMAIL_B, password: PASSWORD_B, display_name: 'E2E B' }),
+        });
+        assert.equal(res.status, 201, `register B: ${res.status} ${await res.text()}`);
+        const third = await openPage('user B');
+        await signIn(third, EMAIL_B, PASSWORD_B);
+        await admin.waitForFunction(
+          (n) =>
+            Number(
+              document
+                .querySelector('[data-testid="actor-kind-row"][data-kind="session"] [data-testid="actor-live"]')
+                ?.getAttribute('data-value'),
+            ) > n,
+          before,
+          { timeout: 10_000 },
+        );
+        const after = await liveSessions();
+        const took = (await polls()) - pollsBefore;
+        t.diagnostic(`live session actors ${before} → ${after} after ${took} poll(s)`);
+        assert.ok(after > before, `live session actors did not rise: ${before} → ${after}`);
+        assert.ok(took <= 4, `took ${took} polls`);
+        await shot(admin, '20-operator-after-sign-in');
+      },
     );
-    const after = await liveSessions();
-    const took = (await polls()) - pollsBefore;
-    t.diagnostic(`live session actors ${before} → ${after} after ${took} poll(s)`);
-    assert.ok(after > before, `live session actors did not rise: ${before} → ${after}`);
-    assert.ok(took <= 4, `took ${took} polls`);
-    await shot(admin, '20-operator-after-sign-in');
-  });
-});
+  },
+);
 
 test('clean-up: everyone signs out; no script or CSP errors', { timeout: TEST_TIMEOUT }, async (t) => {
   for (const p of pages) {

@@ -51,7 +51,16 @@ const platform = addTenant('platform', 'Platform', false);
 const deflt = addTenant('default', 'Default', true);
 
 function addUser(tenant, email, password, roles, displayName = null) {
-  const u = { id: randomUUID(), tenant_id: tenant.id, email, password, roles, display_name: displayName, is_active: true, created_at: now() };
+  const u = {
+    id: randomUUID(),
+    tenant_id: tenant.id,
+    email,
+    password,
+    roles,
+    display_name: displayName,
+    is_active: true,
+    created_at: now(),
+  };
   users.set(u.id, u);
   return u;
 }
@@ -68,7 +77,15 @@ function scopesOf(u) {
 }
 function userView(u) {
   const t = tenants.get(u.tenant_id);
-  return { id: u.id, email: u.email, display_name: u.display_name, tenant: { id: t.id, slug: t.slug, name: t.name }, roles: u.roles, scopes: scopesOf(u), created_at: u.created_at };
+  return {
+    id: u.id,
+    email: u.email,
+    display_name: u.display_name,
+    tenant: { id: t.id, slug: t.slug, name: t.name },
+    roles: u.roles,
+    scopes: scopesOf(u),
+    created_at: u.created_at,
+  };
 }
 // Shapes as the real server answers them (src/http/*.rs): the admin user view is the user view
 // plus `is_active` (lock state comes from /admin/lockouts).
@@ -95,7 +112,22 @@ const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 function mintAccess(s) {
   const u = users.get(s.user_id);
   const iat = Math.floor(Date.now() / 1000);
-  const claims = { iss: 'tradesage', aud: 'tradesage-api-gateway', sub: u.id, user_id: u.id, email: u.email, tenant_id: u.tenant_id, roles: u.roles, scope: scopesOf(u).join(' '), session_id: s.session_id, token_type: 'access', iat, nbf: iat, exp: iat + ACCESS_TTL, jti: randomUUID() };
+  const claims = {
+    iss: 'tradesage',
+    aud: 'tradesage-api-gateway',
+    sub: u.id,
+    user_id: u.id,
+    email: u.email,
+    tenant_id: u.tenant_id,
+    roles: u.roles,
+    scope: scopesOf(u).join(' '),
+    session_id: s.session_id,
+    token_type: 'access',
+    iat,
+    nbf: iat,
+    exp: iat + ACCESS_TTL,
+    jti: randomUUID(),
+  };
   const token = `${b64({ alg: 'ES256', typ: 'JWT', kid: 'mock' })}.${b64(claims)}.${randomBytes(16).toString('base64url')}`;
   accessTokens.set(token, { sid: s.session_id, exp: Date.now() + ACCESS_TTL * 1000 });
   return token;
@@ -106,7 +138,13 @@ function mintRefresh(s) {
   return token;
 }
 function tokenBody(s) {
-  return { access_token: mintAccess(s), token_type: 'Bearer', expires_in: ACCESS_TTL, session_id: s.session_id, user: userView(users.get(s.user_id)) };
+  return {
+    access_token: mintAccess(s),
+    token_type: 'Bearer',
+    expires_in: ACCESS_TTL,
+    session_id: s.session_id,
+    user: userView(users.get(s.user_id)),
+  };
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -135,11 +173,23 @@ function send(res, status, body, headers = {}) {
 function sendProblem(res, p) {
   const h = { ...SECURITY, 'Content-Type': 'application/problem+json', ...p.headers };
   if (p.status === 401) h['WWW-Authenticate'] = 'Bearer';
-  res.writeHead(p.status, h).end(JSON.stringify({ type: 'about:blank', title: p.code.replace(/_/g, ' '), status: p.status, detail: p.detail, code: p.code }));
+  res.writeHead(p.status, h).end(
+    JSON.stringify({
+      type: 'about:blank',
+      title: p.code.replace(/_/g, ' '),
+      status: p.status,
+      detail: p.detail,
+      code: p.code,
+    }),
+  );
 }
 const cookieOf = (req, name) =>
-  (req.headers.cookie ?? '').split(';').map((c) => c.trim().split('=')).find(([k]) => k === name)?.[1] ?? null;
-const setRefreshCookie = (t) => `refresh_token=${t}; HttpOnly; Secure; SameSite=Strict; Path=/api/v1/auth; Max-Age=${REFRESH_TTL}`;
+  (req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim().split('='))
+    .find(([k]) => k === name)?.[1] ?? null;
+const setRefreshCookie = (t) =>
+  `refresh_token=${t}; HttpOnly; Secure; SameSite=Strict; Path=/api/v1/auth; Max-Age=${REFRESH_TTL}`;
 const clearRefreshCookie = 'refresh_token=; HttpOnly; Secure; SameSite=Strict; Path=/api/v1/auth; Max-Age=0';
 
 function authenticate(req) {
@@ -177,7 +227,8 @@ function page(items, url) {
 function pwCheck(pw) {
   const n = Buffer.byteLength(pw ?? '', 'utf8');
   if (n < 8 || n > 72) throw new Problem(422, 'validation_failed', 'The password must be 8 to 72 bytes.');
-  if (['password', 'password1', '12345678', 'qwertyuiop'].includes(pw)) throw new Problem(422, 'validation_failed', 'This password is too common.');
+  if (['password', 'password1', '12345678', 'qwertyuiop'].includes(pw))
+    throw new Problem(422, 'validation_failed', 'This password is too common.');
 }
 function adminTenant(ctx, url) {
   const slug = url.searchParams.get('tenant');
@@ -191,7 +242,16 @@ function adminTenant(ctx, url) {
 function newSession(req, u) {
   const mine = [...sessions.values()].filter((x) => x.user_id === u.id && !x.ended);
   if (mine.length >= 10) endSession(mine.sort((a, b) => a.created_at.localeCompare(b.created_at))[0]);
-  const s = { session_id: randomUUID(), user_id: u.id, created_at: now(), last_seen_at: now(), expires_at: new Date(Date.now() + REFRESH_TTL * 1000).toISOString(), client_ip: req.socket.remoteAddress?.replace('::ffff:', '') ?? null, user_agent: req.headers['user-agent'] ?? null, ended: false };
+  const s = {
+    session_id: randomUUID(),
+    user_id: u.id,
+    created_at: now(),
+    last_seen_at: now(),
+    expires_at: new Date(Date.now() + REFRESH_TTL * 1000).toISOString(),
+    client_ip: req.socket.remoteAddress?.replace('::ffff:', '') ?? null,
+    user_agent: req.headers['user-agent'] ?? null,
+    ended: false,
+  };
   sessions.set(s.session_id, s);
   actorStats.session.activations++;
   return s;
@@ -205,21 +265,31 @@ async function api(req, res, url, body) {
   if (M === 'POST' && path === '/auth/register') {
     const t = tenantBySlug(body.tenant ?? 'default');
     if (!t || !t.allow_self_signup) throw new Problem(403, 'forbidden', 'This tenant does not allow sign-up.');
-    const email = String(body.email ?? '').trim().toLowerCase();
+    const email = String(body.email ?? '')
+      .trim()
+      .toLowerCase();
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new Problem(422, 'validation_failed', 'A valid email is required.');
     pwCheck(body.password);
-    if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email)) throw new Problem(409, 'conflict', 'This email is already registered.');
+    if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email))
+      throw new Problem(409, 'conflict', 'This email is already registered.');
     const u = addUser(t, email, body.password, ['viewer'], body.display_name ?? null);
     log('register', u);
     return send(res, 201, userView(u));
   }
   if (M === 'POST' && path === '/auth/login') {
     const t = tenantBySlug(body.tenant ?? 'default');
-    const email = String(body.email ?? '').trim().toLowerCase();
+    const email = String(body.email ?? '')
+      .trim()
+      .toLowerCase();
     const key = `${t?.id}|${email}`;
     const f = failures.get(key) ?? { count: 0, lockedUntil: 0, step: 0 };
     if (f.lockedUntil > Date.now()) {
-      throw new Problem(423, 'account_locked', 'Too many failed sign-ins.', f.lockedUntil === Infinity ? {} : { 'Retry-After': String(Math.ceil((f.lockedUntil - Date.now()) / 1000)) });
+      throw new Problem(
+        423,
+        'account_locked',
+        'Too many failed sign-ins.',
+        f.lockedUntil === Infinity ? {} : { 'Retry-After': String(Math.ceil((f.lockedUntil - Date.now()) / 1000)) },
+      );
     }
     const u = t && [...users.values()].find((x) => x.tenant_id === t.id && x.email === email);
     if (!u || u.password !== body.password) {
@@ -256,7 +326,8 @@ async function api(req, res, url, body) {
     const s = sessions.get(r.sid);
     if (!s || s.ended) throw new Problem(401, 'session_revoked', 'The session has ended.');
     if (r.spentAt) {
-      if (Date.now() - r.spentAt < GRACE_MS) throw new Problem(401, 'token_rotated', 'The refresh token was just rotated.');
+      if (Date.now() - r.spentAt < GRACE_MS)
+        throw new Problem(401, 'token_rotated', 'The refresh token was just rotated.');
       endSession(s);
       log('token_reuse_detected', users.get(s.user_id), { session_id: s.session_id }, 'session_ended');
       throw new Problem(401, 'token_reused', 'A spent refresh token was presented; the session was ended.');
@@ -290,9 +361,19 @@ async function api(req, res, url, body) {
     log('logout', ctx.u, { all: true });
     return send(res, 204, undefined, { 'Set-Cookie': clearRefreshCookie });
   }
-  const sessionView = (s, current) => ({ session_id: s.session_id, created_at: s.created_at, last_seen_at: s.last_seen_at, expires_at: s.expires_at, client_ip: s.client_ip, user_agent: s.user_agent, current });
+  const sessionView = (s, current) => ({
+    session_id: s.session_id,
+    created_at: s.created_at,
+    last_seen_at: s.last_seen_at,
+    expires_at: s.expires_at,
+    client_ip: s.client_ip,
+    user_agent: s.user_agent,
+    current,
+  });
   if (M === 'GET' && path === '/auth/sessions') {
-    const items = [...sessions.values()].filter((s) => s.user_id === ctx.u.id && !s.ended).map((s) => sessionView(s, s.session_id === ctx.s.session_id));
+    const items = [...sessions.values()]
+      .filter((s) => s.user_id === ctx.u.id && !s.ended)
+      .map((s) => sessionView(s, s.session_id === ctx.s.session_id));
     return send(res, 200, { items, next_cursor: null });
   }
   if (M === 'DELETE' && (m = /^\/auth\/sessions\/([^/]+)$/.exec(path))) {
@@ -307,7 +388,8 @@ async function api(req, res, url, body) {
     return send(res, 200, userView(ctx.u));
   }
   if (M === 'POST' && path === '/users/me/password') {
-    if (body.current_password !== ctx.u.password) throw new Problem(401, 'invalid_credentials', 'The current password is incorrect.');
+    if (body.current_password !== ctx.u.password)
+      throw new Problem(401, 'invalid_credentials', 'The current password is incorrect.');
     pwCheck(body.new_password);
     ctx.u.password = body.new_password;
     for (const s of sessions.values()) if (s.user_id === ctx.u.id && s.session_id !== ctx.s.session_id) endSession(s);
@@ -321,10 +403,24 @@ async function api(req, res, url, body) {
   }
   if (path === '/orders' && M === 'POST') {
     need(ctx, 'orders:write');
-    if (!body.symbol || !['buy', 'sell'].includes(body.side) || !(Number(body.quantity) > 0) || !(Number(body.limit_price) > 0)) {
+    if (
+      !body.symbol ||
+      !['buy', 'sell'].includes(body.side) ||
+      !(Number(body.quantity) > 0) ||
+      !(Number(body.limit_price) > 0)
+    ) {
       throw new Problem(422, 'validation_failed', 'symbol, side, quantity and limit_price are required.');
     }
-    const o = { id: randomUUID(), symbol: String(body.symbol).toUpperCase(), side: body.side, quantity: String(body.quantity), limit_price: String(body.limit_price), status: 'open', user_id: ctx.u.id, created_at: now() };
+    const o = {
+      id: randomUUID(),
+      symbol: String(body.symbol).toUpperCase(),
+      side: body.side,
+      quantity: String(body.quantity),
+      limit_price: String(body.limit_price),
+      status: 'open',
+      user_id: ctx.u.id,
+      created_at: now(),
+    };
     orders.unshift(o);
     return send(res, 201, o);
   }
@@ -344,8 +440,24 @@ async function api(req, res, url, body) {
       node: 'mock@127.0.0.1',
       uptime_s: Math.floor((Date.now() - started) / 1000),
       kinds: [
-        { kind: 'session', live, ...actorStats.session, restarts: 0, failures: 0, mailbox_depth: 0, handle_time_ms: { p50: 0.12 + rnd() / 10, p99: 1.5 + rnd() } },
-        { kind: 'lockout', live: [...failures.values()].filter((f) => f.lockedUntil > Date.now()).length, ...actorStats.lockout, restarts: 0, failures: 0, mailbox_depth: 0, handle_time_ms: { p50: 0.08, p99: 0.9 } },
+        {
+          kind: 'session',
+          live,
+          ...actorStats.session,
+          restarts: 0,
+          failures: 0,
+          mailbox_depth: 0,
+          handle_time_ms: { p50: 0.12 + rnd() / 10, p99: 1.5 + rnd() },
+        },
+        {
+          kind: 'lockout',
+          live: [...failures.values()].filter((f) => f.lockedUntil > Date.now()).length,
+          ...actorStats.lockout,
+          restarts: 0,
+          failures: 0,
+          mailbox_depth: 0,
+          handle_time_ms: { p50: 0.08, p99: 0.9 },
+        },
       ],
       supervisors: [
         { name: 'root', kind: 'one_for_one', children: 2, restarts: 0, failures: 0 },
@@ -361,9 +473,12 @@ async function api(req, res, url, body) {
   }
   if (path === '/admin/users' && M === 'POST') {
     const t = tenants.get(adminTenant(ctx, url));
-    const email = String(body.email ?? '').trim().toLowerCase();
+    const email = String(body.email ?? '')
+      .trim()
+      .toLowerCase();
     pwCheck(body.password);
-    if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email)) throw new Problem(409, 'conflict', 'This email is already registered.');
+    if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email))
+      throw new Problem(409, 'conflict', 'This email is already registered.');
     const u = addUser(t, email, body.password, body.roles ?? ['viewer'], body.display_name ?? null);
     log('user_created', u, { by: ctx.u.id });
     return send(res, 201, adminUserView(u));
@@ -387,7 +502,9 @@ async function api(req, res, url, body) {
       return send(res, 204);
     }
     if (m[2] === '/sessions' && M === 'GET') {
-      const items = [...sessions.values()].filter((s) => s.user_id === u.id && !s.ended).map((s) => sessionView(s, s.session_id === ctx.s.session_id));
+      const items = [...sessions.values()]
+        .filter((s) => s.user_id === u.id && !s.ended)
+        .map((s) => sessionView(s, s.session_id === ctx.s.session_id));
       return send(res, 200, { items, next_cursor: null });
     }
   }
@@ -410,7 +527,8 @@ async function api(req, res, url, body) {
           email,
           failures: f.count,
           step: f.step ?? 0,
-          locked_until: f.lockedUntil > Date.now() && f.lockedUntil !== Infinity ? new Date(f.lockedUntil).toISOString() : null,
+          locked_until:
+            f.lockedUntil > Date.now() && f.lockedUntil !== Infinity ? new Date(f.lockedUntil).toISOString() : null,
           permanent: f.lockedUntil === Infinity,
         };
       });
@@ -445,7 +563,14 @@ async function api(req, res, url, body) {
   throw new Problem(404, 'not_found', 'No such endpoint.');
 }
 
-const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon' };
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
 async function serveStatic(req, res, url) {
   let file = normalize(join(DIST, decodeURIComponent(url.pathname)));
   if (!file.startsWith(DIST)) return send(res, 404, { code: 'not_found' });

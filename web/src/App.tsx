@@ -1,9 +1,9 @@
-import type { ReactNode } from 'react';
-import { BrowserRouter, Navigate, Route, Routes, useLocation } from 'react-router-dom';
-import { SCOPES } from './api/types';
-import { AuthProvider, useAuth } from './auth/AuthContext';
+/** The app: auth state, the router, and the pages of the route table (routes.ts). */
+import type { ComponentType } from 'react';
+import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
+import { AuthProvider } from './auth/AuthContext';
+import { GuestOnly, RequireAuth, RequireScopes } from './auth/guards';
 import { Layout } from './components/Layout';
-import { Loading } from './components/ui';
 import { AdminLayout } from './pages/admin/AdminLayout';
 import { AuditPage } from './pages/admin/AuditPage';
 import { LockoutsPage } from './pages/admin/LockoutsPage';
@@ -11,66 +11,80 @@ import { TenantsPage } from './pages/admin/TenantsPage';
 import { UserDetailPage } from './pages/admin/UserDetailPage';
 import { UsersPage } from './pages/admin/UsersPage';
 import { DashboardPage } from './pages/DashboardPage';
-import { NotFoundPage, NoAccess } from './pages/NotFoundPage';
+import { NotFoundPage } from './pages/NotFoundPage';
 import { OperatorPage } from './pages/OperatorPage';
 import { OrdersPage } from './pages/OrdersPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RegisterPage } from './pages/RegisterPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SignInPage } from './pages/SignInPage';
+import { LAYOUTS, ROUTES, type AppRoute, type PageRouteId } from './routes';
 
-function FullPageLoading() {
-  return (
-    <div className="flex min-h-screen items-center justify-center">
-      <Loading text="Restoring your session…" />
-    </div>
+/** The page of every route (a redirect route has none); the compiler keeps it complete. */
+const PAGES: Record<PageRouteId, ComponentType> = {
+  signIn: SignInPage,
+  register: RegisterPage,
+  dashboard: DashboardPage,
+  sessions: SessionsPage,
+  profile: ProfilePage,
+  orders: OrdersPage,
+  operator: OperatorPage,
+  adminUsers: UsersPage,
+  adminUser: UserDetailPage,
+  adminLockouts: LockoutsPage,
+  adminAudit: AuditPage,
+  adminTenants: TenantsPage,
+  notFound: NotFoundPage,
+};
+
+const LAYOUT_PAGES: Record<keyof typeof LAYOUTS, ComponentType> = { admin: AdminLayout };
+
+function element(route: AppRoute) {
+  if (route.redirect) return <Navigate to={route.redirect} replace />;
+  const Page = PAGES[route.id as PageRouteId];
+  const page = <Page />;
+  if (route.access === 'guest') return <GuestOnly>{page}</GuestOnly>;
+  return route.scopes?.length ? <RequireScopes scopes={route.scopes}>{page}</RequireScopes> : page;
+}
+
+function routeOf(route: AppRoute) {
+  return route.layout && route.path === LAYOUTS[route.layout].path ? (
+    <Route key={route.id} index element={element(route)} />
+  ) : (
+    <Route key={route.id} path={route.path} element={element(route)} />
   );
 }
 
-function RequireAuth({ children }: { children: ReactNode }) {
-  const { status } = useAuth();
-  const location = useLocation();
-  if (status === 'loading') return <FullPageLoading />;
-  if (status === 'anonymous') return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
-  return <>{children}</>;
-}
-
-function RequireScope({ scope, children }: { scope: string; children: ReactNode }) {
-  const { hasScope } = useAuth();
-  return hasScope(scope) ? <>{children}</> : <NoAccess scope={scope} />;
-}
-
-function GuestOnly({ children }: { children: ReactNode }) {
-  const { status } = useAuth();
-  const location = useLocation();
-  if (status === 'loading') return <FullPageLoading />;
-  if (status === 'authenticated') {
-    const from = (location.state as { from?: string } | null)?.from;
-    return <Navigate to={from && from !== '/login' ? from : '/'} replace />;
-  }
-  return <>{children}</>;
-}
-
 export function AppRoutes() {
+  const routes: readonly AppRoute[] = ROUTES;
+  const layouts = Object.entries(LAYOUTS) as [keyof typeof LAYOUTS, (typeof LAYOUTS)[keyof typeof LAYOUTS]][];
   return (
     <Routes>
-      <Route path="/login" element={<GuestOnly><SignInPage /></GuestOnly>} />
-      <Route path="/register" element={<GuestOnly><RegisterPage /></GuestOnly>} />
-      <Route element={<RequireAuth><Layout /></RequireAuth>}>
-        <Route index element={<DashboardPage />} />
-        <Route path="sessions" element={<SessionsPage />} />
-        <Route path="profile" element={<ProfilePage />} />
-        <Route path="orders" element={<RequireScope scope={SCOPES.ordersRead}><OrdersPage /></RequireScope>} />
-        <Route path="operator" element={<RequireScope scope={SCOPES.actorsRead}><OperatorPage /></RequireScope>} />
-        <Route path="admin" element={<RequireScope scope={SCOPES.usersManage}><AdminLayout /></RequireScope>}>
-          <Route index element={<Navigate to="users" replace />} />
-          <Route path="users" element={<UsersPage />} />
-          <Route path="users/:id" element={<UserDetailPage />} />
-          <Route path="lockouts" element={<LockoutsPage />} />
-          <Route path="audit" element={<RequireScope scope={SCOPES.auditRead}><AuditPage /></RequireScope>} />
-          <Route path="tenants" element={<RequireScope scope={SCOPES.tenantsManage}><TenantsPage /></RequireScope>} />
-        </Route>
-        <Route path="*" element={<NotFoundPage />} />
+      {routes.filter((r) => r.access === 'guest').map(routeOf)}
+      <Route
+        element={
+          <RequireAuth>
+            <Layout />
+          </RequireAuth>
+        }
+      >
+        {routes.filter((r) => r.access === 'user' && !r.layout).map(routeOf)}
+        {layouts.map(([name, layout]) => {
+          const LayoutPage = LAYOUT_PAGES[name];
+          return (
+            <Route
+              key={name}
+              path={layout.path}
+              element={
+                <RequireScopes scopes={layout.scopes}>
+                  <LayoutPage />
+                </RequireScopes>
+              }
+            >
+              {routes.filter((r) => r.layout === name).map(routeOf)}
+            </Route>
+          );
+        })}
       </Route>
     </Routes>
   );
@@ -79,7 +93,7 @@ export function AppRoutes() {
 export default function App() {
   return (
     <AuthProvider>
-      <BrowserRouter>
+      <BrowserRouter future={{ v7_startTransition: true, v7_relativeSplatPath: true }}>
         <AppRoutes />
       </BrowserRouter>
     </AuthProvider>

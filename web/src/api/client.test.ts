@@ -1,7 +1,8 @@
 import { AxiosError, type AxiosAdapter, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApiClient, refreshDelayMs, type AuthFailure, type SessionSnapshot } from './client';
-import type { TokenResponse, User } from './types';
+import type { TokenResponse } from './auth';
+import type { User } from './users';
 
 // ---------------------------------------------------------------------------------------------
 // A fake server behind a custom axios adapter: no network.
@@ -26,6 +27,7 @@ const user: User = {
   roles: ['viewer'],
   scopes: ['orders:read'],
   created_at: '2024-01-01T00:00:00Z',
+  is_active: true,
 };
 
 function tokens(access: string, expiresIn = 900): TokenResponse {
@@ -76,7 +78,8 @@ const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 /** A GET route that accepts exactly the bearer token `valid()`, else answers `code`. */
 function protectedRoute(valid: () => string, code = 'token_expired'): Handler {
-  return (call) => (call.authorization === `Bearer ${valid()}` ? { status: 200, data: { ok: true } } : problem(401, code));
+  return (call) =>
+    call.authorization === `Bearer ${valid()}` ? { status: 200, data: { ok: true } } : problem(401, code);
 }
 
 function setup(routes: Record<string, Handler>, opts: { proactiveRefresh?: boolean } = {}) {

@@ -23,7 +23,8 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { codeOf } from './problem';
-import type { TokenResponse } from './types';
+import type { LoginBody as LoginRequest, TokenResponse } from './auth';
+import { urlOf, type PathWith } from './http';
 
 declare module 'axios' {
   interface AxiosRequestConfig {
@@ -62,12 +63,16 @@ export interface SessionSnapshot {
   user: TokenResponse['user'];
 }
 
-export interface LoginBody {
-  email: string;
-  password: string;
-  tenant?: string;
-  scope?: string;
-}
+/** What the sign-in form sends (the client always asks for cookie delivery). */
+export type LoginBody = Omit<LoginRequest, 'token_delivery'>;
+
+/** The token endpoints, checked against the server's OpenAPI paths. */
+const AUTH: Record<'login' | 'refresh' | 'logout' | 'logoutAll', PathWith<'post'>> = {
+  login: '/api/v1/auth/login',
+  refresh: '/api/v1/auth/refresh',
+  logout: '/api/v1/auth/logout',
+  logoutAll: '/api/v1/auth/logout-all',
+};
 
 export interface ApiClientOptions {
   /** Use this axios instance (interceptors are added to it). */
@@ -86,8 +91,16 @@ export interface ApiClientOptions {
   now?: () => number;
 }
 
+/** Who hears of session changes besides `onSession` / `onAuthFailure` (see `ApiClient.listen`). */
+export interface ClientListener {
+  onSession?: (s: SessionSnapshot) => void;
+  onAuthFailure?: (f: AuthFailure) => void;
+}
+
 export interface ApiClient {
   http: AxiosInstance;
+  /** Hear of each new session state and of its loss, until the returned function is called. */
+  listen(listener: ClientListener): () => void;
   login(body: LoginBody): Promise<SessionSnapshot>;
   /** Refresh now (single flight). Rejects when it fails; a final failure also clears auth. */
   refresh(): Promise<SessionSnapshot>;
@@ -170,6 +183,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   let timerAt: number | null = null;
   /** Bumped on every clear, so a refresh that started before a sign-out cannot revive it. */
   let generation = 0;
+  const listeners = new Set<ClientListener>();
 
   function cancelTimer() {
     if (timer !== null) clearTimeout(timer);
@@ -204,8 +218,10 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       user: t.user,
     };
     schedule(refreshDelayMs(t.expires_in));
-    options.onSession?.(session);
-    return session;
+    const snapshot = session;
+    options.onSession?.(snapshot);
+    listeners.forEach((l) => l.onSession?.(snapshot));
+    return snapshot;
   }
 
   function clear() {
@@ -216,11 +232,13 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 
   function fail(code: string | undefined) {
     clear();
-    options.onAuthFailure?.(authFailureFor(code));
+    const failure = authFailureFor(code);
+    options.onAuthFailure?.(failure);
+    listeners.forEach((l) => l.onAuthFailure?.(failure));
   }
 
   async function postRefresh(): Promise<TokenResponse> {
-    const res = await http.post<TokenResponse>('/auth/refresh', undefined, {
+    const res = await http.post<TokenResponse>(urlOf(AUTH.refresh), undefined, {
       skipAuth: true,
       skipAuthRefresh: true,
       withCredentials: true,
@@ -308,9 +326,15 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
 
   return {
     http,
+    listen(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
     async login(body) {
       const res = await http.post<TokenResponse>(
-        '/auth/login',
+        urlOf(AUTH.login),
         { ...body, token_delivery: 'cookie' },
         { skipAuth: true, skipAuthRefresh: true, withCredentials: true },
       );
@@ -336,7 +360,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       // Stop the proactive refresh and forget the access token at once.
       clear();
       const send = (bearer: string | null) =>
-        http.post('/auth/logout', undefined, {
+        http.post(urlOf(AUTH.logout), undefined, {
           skipAuth: true,
           skipAuthRefresh: true,
           withCredentials: true,
@@ -355,7 +379,7 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       }
     },
     async logoutAll() {
-      await http.post('/auth/logout-all', undefined, {
+      await http.post(urlOf(AUTH.logoutAll), undefined, {
         withCredentials: true,
         headers: { [CSRF_HEADER]: CSRF_VALUE },
       });

@@ -5,11 +5,12 @@ import type { Problem } from './types';
 export function problemOf(err: unknown): Problem | null {
   if (!isAxiosError(err) || !err.response) return null;
   const data: unknown = err.response.data;
-  if (data && typeof data === 'object') return data as Problem;
+  // The server's problem+json body (typed by its contract, API.md §2).
+  if (data && typeof data === 'object') return data;
   if (typeof data === 'string') {
     try {
       const parsed: unknown = JSON.parse(data);
-      if (parsed && typeof parsed === 'object') return parsed as Problem;
+      if (parsed && typeof parsed === 'object') return parsed;
     } catch {
       /* not JSON */
     }
@@ -34,7 +35,7 @@ export function retryAfterOf(err: unknown, now: number = Date.now()): number | n
     raw = (headers as unknown as { get(name: string): unknown }).get('retry-after');
   }
   if (raw == null && headers) raw = headers['retry-after'] ?? headers['Retry-After'];
-  if (raw == null) return null;
+  if (typeof raw !== 'string' && typeof raw !== 'number') return null;
   const text = String(raw).trim();
   if (/^\d+$/.test(text)) return parseInt(text, 10);
   const date = Date.parse(text);

@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createApiClient, type ApiClient, type LoginBody, type SessionSnapshot } from '../api/client';
-import type { User } from '../api/types';
+import type { User } from '../api/users';
+import { getMe } from '../api/users';
 import { openAuthChannel, type AuthChannel } from './channel';
 import { tokenScopes } from './jwt';
 
@@ -22,69 +23,38 @@ interface AuthState {
 export interface AuthContextValue extends AuthState {
   api: ApiClient;
   scopes: string[];
-  hasScope(scope: string): boolean;
-  login(body: LoginBody): Promise<void>;
-  logout(): Promise<void>;
-  logoutAll(): Promise<void>;
+  hasScope: (scope: string) => boolean;
+  login: (body: LoginBody) => Promise<void>;
+  logout: () => Promise<void>;
+  logoutAll: () => Promise<void>;
   /** The server ended this session (e.g. it was revoked from the sessions page). */
-  endLocally(notice?: Notice): void;
-  refreshNow(): Promise<void>;
-  reloadUser(): Promise<void>;
-  setUser(user: User): void;
-  clearNotice(): void;
+  endLocally: (notice?: Notice) => void;
+  refreshNow: () => Promise<void>;
+  reloadUser: () => Promise<void>;
+  setUser: (user: User) => void;
+  clearNotice: () => void;
 }
 
-const AuthContext = createContext<AuthContextValue | null>(null);
-
-function isFullUser(u: unknown): u is User {
-  return !!u && typeof u === 'object' && Array.isArray((u as User).scopes) && Array.isArray((u as User).roles);
-}
-
-function normalizeUser(u: Partial<User> | undefined): User | null {
-  if (!u || !u.id) return null;
-  return {
-    id: u.id,
-    email: u.email ?? '',
-    display_name: u.display_name ?? null,
-    tenant: u.tenant ?? { id: '', slug: '', name: '' },
-    roles: u.roles ?? [],
-    scopes: u.scopes ?? [],
-    created_at: u.created_at ?? '',
-  };
-}
+/** Exported for tests, which provide a made-up value; the app uses `AuthProvider`. */
+export const AuthContext = createContext<AuthContextValue | null>(null);
 
 export function AuthProvider({ children, client }: { children: ReactNode; client?: ApiClient }) {
   const [state, setState] = useState<AuthState>({ status: 'loading', user: null, session: null, notice: null });
   const channelRef = useRef<AuthChannel | null>(null);
 
   const onSession = useCallback((s: SessionSnapshot) => {
-    setState((prev) => ({
-      status: 'authenticated',
-      session: s,
-      user: isFullUser(s.user) ? s.user : (prev.user ?? normalizeUser(s.user)),
-      notice: null,
-    }));
+    setState({ status: 'authenticated', session: s, user: s.user, notice: null });
   }, []);
 
   const signedOut = useCallback((notice: Notice | null) => {
     setState({ status: 'anonymous', user: null, session: null, notice });
   }, []);
 
-  const [api] = useState<ApiClient>(
-    () =>
-      client ??
-      createApiClient({
-        onSession: (s) => onSession(s),
-        onAuthFailure: (f) => {
-          signedOut({ kind: 'warning', text: f.message });
-          channelRef.current?.post({ type: 'logout', reason: f.code });
-        },
-      }),
-  );
+  const [api] = useState<ApiClient>(() => client ?? createApiClient());
 
   const reloadUser = useCallback(async () => {
-    const res = await api.http.get<User>('/users/me');
-    setState((prev) => (prev.status === 'authenticated' ? { ...prev, user: res.data } : prev));
+    const user = await getMe(api.http);
+    setState((prev) => (prev.status === 'authenticated' ? { ...prev, user } : prev));
   }, [api]);
 
   // Restore the session from the refresh cookie on page load; listen to the other tabs.
@@ -101,6 +71,13 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
       }
     });
     channelRef.current = channel;
+    const unlisten = api.listen({
+      onSession,
+      onAuthFailure: (f) => {
+        signedOut({ kind: 'warning', text: f.message });
+        channel.post({ type: 'logout', reason: f.code });
+      },
+    });
     void api.restore().then((s) => {
       if (!alive) return;
       if (s) void reloadUser().catch(() => undefined);
@@ -108,10 +85,11 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
     });
     return () => {
       alive = false;
+      unlisten();
       channel.close();
       channelRef.current = null;
     };
-  }, [api, reloadUser, signedOut]);
+  }, [api, reloadUser, signedOut, onSession]);
 
   const login = useCallback(
     async (body: LoginBody) => {

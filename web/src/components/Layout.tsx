@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router-dom';
 import { SCOPES } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
@@ -26,7 +26,14 @@ export function Logo() {
     <span className="flex items-center gap-2 font-semibold text-slate-900">
       <svg viewBox="0 0 32 32" className="h-7 w-7" aria-hidden="true">
         <rect width="32" height="32" rx="7" fill="#4f46e5" />
-        <path d="M7 21l6-6 4 4 8-9" stroke="#fff" strokeWidth="3" fill="none" strokeLinecap="round" strokeLinejoin="round" />
+        <path
+          d="M7 21l6-6 4 4 8-9"
+          stroke="#fff"
+          strokeWidth="3"
+          fill="none"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        />
       </svg>
       <span>Tradesage</span>
     </span>
@@ -35,10 +42,23 @@ export function Logo() {
 
 export function Layout() {
   const { user, hasScope, logout } = useAuth();
-  const [open, setOpen] = useState(false);
-  const [signingOut, setSigningOut] = useState(false);
+  // The menu is open on the page it was opened on: following one of its links closes it.
   const location = useLocation();
-  useEffect(() => setOpen(false), [location.pathname]);
+  const [openOn, setOpenOn] = useState<string | null>(null);
+  const open = openOn === location.pathname;
+  const toggleRef = useRef<HTMLButtonElement>(null);
+  // Escape closes the open menu and gives the focus back to its button.
+  useEffect(() => {
+    if (!open) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setOpenOn(null);
+      toggleRef.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [open]);
+  const [signingOut, setSigningOut] = useState(false);
 
   const items = NAV.filter((i) => !i.scope || hasScope(i.scope));
   const linkClass = ({ isActive }: { isActive: boolean }) =>
@@ -55,7 +75,13 @@ export function Layout() {
 
   return (
     <div className="min-h-screen">
-      <a href="#main" className={cx('sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2', focusRing)}>
+      <a
+        href="#main"
+        className={cx(
+          'sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2',
+          focusRing,
+        )}
+      >
         Skip to content
       </a>
       <header className="sticky top-0 z-40 border-b border-slate-200 bg-white/95 backdrop-blur">
@@ -71,7 +97,11 @@ export function Layout() {
             ))}
           </nav>
           <div className="ml-auto hidden items-center gap-3 md:flex">
-            <span className="max-w-[16rem] truncate text-sm text-slate-600" data-testid="nav-user-email" title={user?.email}>
+            <span
+              className="max-w-[16rem] break-all text-right text-sm text-slate-600"
+              data-testid="nav-user-email"
+              title={user?.email}
+            >
               {user?.email}
             </span>
             <Button variant="secondary" size="sm" onClick={signOut} loading={signingOut} data-testid="signout-button">
@@ -82,12 +112,20 @@ export function Layout() {
             type="button"
             className={cx('ml-auto rounded-md p-2 text-slate-600 hover:bg-slate-100 md:hidden', focusRing)}
             aria-expanded={open}
+            ref={toggleRef}
             aria-controls="mobile-nav"
             aria-label={open ? 'Close menu' : 'Open menu'}
             data-testid="nav-menu-toggle"
-            onClick={() => setOpen((o) => !o)}
+            onClick={() => setOpenOn(open ? null : location.pathname)}
           >
-            <svg viewBox="0 0 24 24" className="h-6 w-6" fill="none" stroke="currentColor" strokeWidth="2" aria-hidden="true">
+            <svg
+              viewBox="0 0 24 24"
+              className="h-6 w-6"
+              fill="none"
+              stroke="currentColor"
+              strokeWidth="2"
+              aria-hidden="true"
+            >
               {open ? <path d="M6 6l12 12M18 6L6 18" /> : <path d="M4 6h16M4 12h16M4 18h16" />}
             </svg>
           </button>
@@ -102,8 +140,14 @@ export function Layout() {
               ))}
             </div>
             <div className="mt-3 flex items-center justify-between gap-3 border-t border-slate-100 pt-3">
-              <span className="truncate text-sm text-slate-600">{user?.email}</span>
-              <Button variant="secondary" size="sm" onClick={signOut} loading={signingOut} data-testid="signout-button-mobile">
+              <span className="min-w-0 break-all text-sm text-slate-600">{user?.email}</span>
+              <Button
+                variant="secondary"
+                size="sm"
+                onClick={signOut}
+                loading={signingOut}
+                data-testid="signout-button-mobile"
+              >
                 Sign out
               </Button>
             </div>

@@ -13,7 +13,11 @@ export function passwordProblems(pw: string): string | null {
 
 function Rule({ ok, children, testId }: { ok: boolean; children: string; testId: string }) {
   return (
-    <li className={cx('flex items-center gap-1.5', ok ? 'text-emerald-700' : 'text-slate-500')} data-testid={testId} data-ok={ok}>
+    <li
+      className={cx('flex items-center gap-1.5', ok ? 'text-emerald-700' : 'text-slate-500')}
+      data-testid={testId}
+      data-ok={ok}
+    >
       <span aria-hidden="true">{ok ? '✓' : '○'}</span>
       <span>
         {children}
@@ -29,7 +33,10 @@ export function PasswordRules({ password }: { password: string }) {
   return (
     <ul className="space-y-0.5" aria-live="polite" data-testid="password-rules">
       <Rule ok={n >= PASSWORD_MIN_BYTES} testId="rule-min">{`At least ${PASSWORD_MIN_BYTES} bytes`}</Rule>
-      <Rule ok={n > 0 && n <= PASSWORD_MAX_BYTES} testId="rule-max">{`At most ${PASSWORD_MAX_BYTES} bytes (now ${n})`}</Rule>
+      <Rule
+        ok={n > 0 && n <= PASSWORD_MAX_BYTES}
+        testId="rule-max"
+      >{`At most ${PASSWORD_MAX_BYTES} bytes (now ${n})`}</Rule>
       <li className="text-slate-500">Not a common password (checked by the server)</li>
     </ul>
   );

@@ -54,7 +54,14 @@ export function Button({
 
 export function Spinner({ className = 'h-5 w-5', label }: { className?: string; label?: string }) {
   return (
-    <svg className={cx('animate-spin', className)} viewBox="0 0 24 24" fill="none" role={label ? 'img' : undefined} aria-hidden={label ? undefined : true} aria-label={label}>
+    <svg
+      className={cx('animate-spin', className)}
+      viewBox="0 0 24 24"
+      fill="none"
+      role={label ? 'img' : undefined}
+      aria-hidden={label ? undefined : true}
+      aria-label={label}
+    >
       <circle className="opacity-25" cx="12" cy="12" r="10" stroke="currentColor" strokeWidth="4" />
       <path className="opacity-75" fill="currentColor" d="M4 12a8 8 0 018-8v4a4 4 0 00-4 4H4z" />
     </svg>
@@ -82,19 +89,25 @@ export function Alert({
   children,
   onRetry,
   testId,
+  live = true,
 }: {
   kind?: 'error' | 'warning' | 'success' | 'info';
   children: ReactNode;
   onRetry?: () => void;
   testId?: string;
+  /** Announce it (role alert/status); false inside a live region that already does. */
+  live?: boolean;
 }) {
   return (
     <div
-      role={kind === 'error' || kind === 'warning' ? 'alert' : 'status'}
+      role={live ? (kind === 'error' || kind === 'warning' ? 'alert' : 'status') : undefined}
       data-testid={testId ?? `alert-${kind}`}
-      className={cx('flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm ring-1 ring-inset', ALERT[kind])}
+      className={cx(
+        'flex items-start justify-between gap-3 rounded-md px-4 py-3 text-sm ring-1 ring-inset',
+        ALERT[kind],
+      )}
     >
-      <div>{children}</div>
+      <div className="min-w-0 break-words">{children}</div>
       {onRetry && (
         <Button size="sm" variant="secondary" onClick={onRetry}>
           Retry
@@ -104,9 +117,49 @@ export function Alert({
   );
 }
 
+/**
+ * The outcome of the last action (a toast that stays in place): a live region that is always
+ * mounted, so screen readers announce each new message — errors at once, others politely.
+ */
+export function LiveMessage({
+  message,
+  testId,
+  className,
+}: {
+  message: { kind: 'success' | 'error'; text: string } | null;
+  testId?: string;
+  className?: string;
+}) {
+  return (
+    <div
+      aria-live={message?.kind === 'error' ? 'assertive' : 'polite'}
+      aria-atomic="true"
+      className={message ? className : undefined}
+    >
+      {message && (
+        <Alert kind={message.kind} testId={testId} live={false}>
+          {message.text}
+        </Alert>
+      )}
+    </div>
+  );
+}
+
+/** Text only screen readers hear, announced politely whenever it changes. */
+export function Announcer({ text, testId }: { text: string; testId?: string }) {
+  return (
+    <div className="sr-only" aria-live="polite" aria-atomic="true" data-testid={testId}>
+      {text}
+    </div>
+  );
+}
+
 export function Empty({ title, children, testId }: { title: string; children?: ReactNode; testId?: string }) {
   return (
-    <div className="rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center" data-testid={testId ?? 'empty'}>
+    <div
+      className="rounded-lg border border-dashed border-slate-300 px-6 py-10 text-center"
+      data-testid={testId ?? 'empty'}
+    >
       <p className="font-medium text-slate-700">{title}</p>
       {children && <div className="mt-1 text-sm text-slate-500">{children}</div>}
     </div>
@@ -133,7 +186,10 @@ export function Badge({
   return (
     <span
       data-testid={testId}
-      className={cx('inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset whitespace-nowrap', BADGE[color])}
+      className={cx(
+        'inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset whitespace-nowrap',
+        BADGE[color],
+      )}
     >
       {children}
     </span>
@@ -191,7 +247,8 @@ export function Field({
 }: InputHTMLAttributes<HTMLInputElement> & { label: string; hint?: ReactNode; error?: string | null }) {
   const auto = useId();
   const fid = id ?? auto;
-  const describedBy = [hint ? `${fid}-hint` : null, error ? `${fid}-error` : null].filter(Boolean).join(' ') || undefined;
+  const describedBy =
+    [hint ? `${fid}-hint` : null, error ? `${fid}-error` : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className={className}>
       <label htmlFor={fid} className="block text-sm font-medium text-slate-700">
@@ -266,10 +323,22 @@ export function Checkbox({
   );
 }
 
-/** A horizontally scrollable table wrapper (phones). */
+/**
+ * A table that scrolls sideways inside its card when it is wider than the screen (phones), so
+ * the page itself never does. The scrolling box is a focusable, labelled region: keyboard users
+ * scroll it with the arrow keys.
+ */
 export function Table({ children, testId, caption }: { children: ReactNode; testId?: string; caption: string }) {
   return (
-    <div className="-mx-4 overflow-x-auto sm:mx-0" data-testid={testId}>
+    <div
+      className={cx('relative -mx-4 overflow-x-auto sm:mx-0', focusRing, 'focus-visible:ring-offset-0')}
+      data-testid={testId}
+      role="region"
+      aria-label={caption}
+      // A box that scrolls must take focus, or keyboard users cannot scroll it (WCAG 2.1.1).
+      // eslint-disable-next-line jsx-a11y/no-noninteractive-tabindex
+      tabIndex={0}
+    >
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className="sr-only">{caption}</caption>
         {children}
@@ -281,4 +350,5 @@ export function Table({ children, testId, caption }: { children: ReactNode; test
 export const th = 'px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';
 export const td = 'px-3 py-2 align-top text-slate-700';
 export const tdNum = 'px-3 py-2 text-right tabular-nums text-slate-700 whitespace-nowrap';
-export const thNum = 'px-3 py-2 text-right text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';
+export const thNum =
+  'px-3 py-2 text-right text-xs font-semibold uppercase tracking-wide text-slate-500 whitespace-nowrap';

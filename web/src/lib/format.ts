@@ -11,7 +11,8 @@ export function formatRelative(iso: string | null | undefined, now: number = Dat
   if (Number.isNaN(t)) return String(iso);
   const s = Math.round((now - t) / 1000);
   const abs = Math.abs(s);
-  const fmt = (n: number, unit: string) => (s >= 0 ? `${n} ${unit}${n === 1 ? '' : 's'} ago` : `in ${n} ${unit}${n === 1 ? '' : 's'}`);
+  const fmt = (n: number, unit: string) =>
+    s >= 0 ? `${n} ${unit}${n === 1 ? '' : 's'} ago` : `in ${n} ${unit}${n === 1 ? '' : 's'}`;
   if (abs < 45) return s >= 0 ? 'just now' : 'in a moment';
   if (abs < 3600) return fmt(Math.round(abs / 60), 'minute');
   if (abs < 86400) return fmt(Math.round(abs / 3600), 'hour');
@@ -48,25 +49,38 @@ export function formatNumber(n: number | null | undefined, digits = 0): string {
 /** A short device label from a User-Agent string: "Chrome on Linux". */
 export function describeUserAgent(ua: string | null | undefined): string {
   if (!ua) return 'Unknown device';
-  const browser =
-    /Edg\//.test(ua) ? 'Edge'
-    : /OPR\/|Opera/.test(ua) ? 'Opera'
-    : /Firefox\//.test(ua) ? 'Firefox'
-    : /HeadlessChrome/.test(ua) ? 'Headless Chrome'
-    : /Chrome\/|Chromium\//.test(ua) ? 'Chrome'
-    : /Safari\//.test(ua) ? 'Safari'
-    : /curl\//i.test(ua) ? 'curl'
-    : /python|httpx|requests|aiohttp/i.test(ua) ? 'Python client'
-    : /node|axios|undici/i.test(ua) ? 'Node client'
-    : null;
-  const os =
-    /iPhone|iPad|iPod/.test(ua) ? 'iOS'
-    : /Android/.test(ua) ? 'Android'
-    : /Windows/.test(ua) ? 'Windows'
-    : /Mac OS X|Macintosh/.test(ua) ? 'macOS'
-    : /CrOS/.test(ua) ? 'ChromeOS'
-    : /Linux/.test(ua) ? 'Linux'
-    : null;
+  const browser = /Edg\//.test(ua)
+    ? 'Edge'
+    : /OPR\/|Opera/.test(ua)
+      ? 'Opera'
+      : /Firefox\//.test(ua)
+        ? 'Firefox'
+        : /HeadlessChrome/.test(ua)
+          ? 'Headless Chrome'
+          : /Chrome\/|Chromium\//.test(ua)
+            ? 'Chrome'
+            : /Safari\//.test(ua)
+              ? 'Safari'
+              : /curl\//i.test(ua)
+                ? 'curl'
+                : /python|httpx|requests|aiohttp/i.test(ua)
+                  ? 'Python client'
+                  : /node|axios|undici/i.test(ua)
+                    ? 'Node client'
+                    : null;
+  const os = /iPhone|iPad|iPod/.test(ua)
+    ? 'iOS'
+    : /Android/.test(ua)
+      ? 'Android'
+      : /Windows/.test(ua)
+        ? 'Windows'
+        : /Mac OS X|Macintosh/.test(ua)
+          ? 'macOS'
+          : /CrOS/.test(ua)
+            ? 'ChromeOS'
+            : /Linux/.test(ua)
+              ? 'Linux'
+              : null;
   if (browser && os) return `${browser} on ${os}`;
   return browser ?? os ?? (ua.length > 40 ? `${ua.slice(0, 40)}…` : ua);
 }
@@ -74,9 +88,4 @@ export function describeUserAgent(ua: string | null | undefined): string {
 /** Byte length of a string in UTF-8 (the server's password limits are in bytes). */
 export function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
-}
-
-export function humanize(key: string): string {
-  const s = key.replace(/_/g, ' ');
-  return s.charAt(0).toUpperCase() + s.slice(1);
 }

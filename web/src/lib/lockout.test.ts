@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Lockout } from '../api/types';
+import type { Lockout } from '../api/admin';
 import { isLocked, lockState, lockedUsers } from './lockout';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');

@@ -1,4 +1,4 @@
-import type { Lockout } from '../api/types';
+import type { Lockout } from '../api/admin';
 
 /** Whether a lockout entry locks sign-in at `now` (epoch ms). */
 export function isLocked(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: number = Date.now()): boolean {
@@ -9,7 +9,10 @@ export function isLocked(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: nu
 }
 
 /** A short state for a lockout entry: "permanent", "locked" or "failures only". */
-export function lockState(l: Pick<Lockout, 'permanent' | 'locked_until'>, now: number = Date.now()): 'permanent' | 'locked' | 'not locked' {
+export function lockState(
+  l: Pick<Lockout, 'permanent' | 'locked_until'>,
+  now: number = Date.now(),
+): 'permanent' | 'locked' | 'not locked' {
   if (l.permanent) return 'permanent';
   return isLocked(l, now) ? 'locked' : 'not locked';
 }

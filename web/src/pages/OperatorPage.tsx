@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { getActors } from '../api/operators';
 import { describeError } from '../api/problem';
-import type { ActorsView } from '../api/types';
+import type { ActorsView } from '../api/operators';
 import { useAuth } from '../auth/AuthContext';
 import { Alert, Badge, Button, Card, Empty, Loading, PageHeader, Table, td, tdNum, th, thNum } from '../components/ui';
 import { formatNumber, formatUptime } from '../lib/format';
@@ -14,10 +15,10 @@ export function OperatorPage() {
   const [updatedAt, setUpdatedAt] = useState<Date | null>(null);
   const [polls, setPolls] = useState(0);
   const [paused, setPaused] = useState(false);
-  const pausedRef = useRef(paused);
-  pausedRef.current = paused;
 
+  // Poll while not paused (pausing ends this loop; resuming starts a new one at once).
   useEffect(() => {
+    if (paused) return;
     let alive = true;
     let timer: ReturnType<typeof setTimeout> | null = null;
     const controller = new AbortController();
@@ -25,11 +26,11 @@ export function OperatorPage() {
     const poll = async () => {
       timer = null;
       if (!alive) return;
-      if (!pausedRef.current && document.visibilityState !== 'hidden') {
+      if (document.visibilityState !== 'hidden') {
         try {
-          const res = await api.http.get<ActorsView>('/admin/actors', { signal: controller.signal });
+          const view = await getActors(api.http, controller.signal);
           if (!alive) return;
-          setData(res.data);
+          setData(view);
           setError(null);
           setUpdatedAt(new Date());
           setPolls((n) => n + 1);
@@ -38,7 +39,7 @@ export function OperatorPage() {
           setError(describeError(e));
         }
       }
-      if (alive) timer = setTimeout(poll, POLL_MS);
+      if (alive) timer = setTimeout(() => void poll(), POLL_MS);
     };
     void poll();
     return () => {
@@ -46,7 +47,7 @@ export function OperatorPage() {
       controller.abort();
       if (timer) clearTimeout(timer);
     };
-  }, [api]);
+  }, [api, paused]);
 
   const kinds = data?.kinds ?? [];
   const supervisors = data?.supervisors ?? [];
@@ -67,12 +68,19 @@ export function OperatorPage() {
         subtitle="The actor supervision tree of this node, refreshed every 2 seconds."
         actions={
           <div className="flex items-center gap-3">
-            <span className="flex items-center gap-2 text-sm text-slate-500" aria-live="polite">
-              <span className={`inline-block h-2 w-2 rounded-full ${paused ? 'bg-slate-400' : error ? 'bg-rose-500' : 'bg-emerald-500 animate-pulse'}`} aria-hidden="true" />
-              {paused ? 'Paused' : error ? 'Reconnecting…' : 'Live'}
-              {updatedAt && <span className="hidden sm:inline" data-testid="operator-updated">· {updatedAt.toLocaleTimeString()}</span>}
+            <span className="flex items-center gap-2 text-sm text-slate-500">
+              <span
+                className={`inline-block h-2 w-2 rounded-full ${paused ? 'bg-slate-400' : error ? 'bg-rose-500' : 'bg-emerald-500 animate-pulse'}`}
+                aria-hidden="true"
+              />
+              <span aria-live="polite">{paused ? 'Paused' : error ? 'Reconnecting…' : 'Live'}</span>
+              {updatedAt && (
+                <span className="hidden sm:inline" data-testid="operator-updated">
+                  · {updatedAt.toLocaleTimeString()}
+                </span>
+              )}
             </span>
-            <Button size="sm" variant="secondary" onClick={() => setPaused((p) => !p)} aria-pressed={paused} data-testid="operator-pause">
+            <Button size="sm" variant="secondary" onClick={() => setPaused((p) => !p)} data-testid="operator-pause">
               {paused ? 'Resume' : 'Pause'}
             </Button>
           </div>
@@ -103,26 +111,50 @@ export function OperatorPage() {
               <Table caption="Actor kinds" testId="actors-kinds">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Kind</th>
-                    <th scope="col" className={thNum}>Live</th>
-                    <th scope="col" className={thNum}>Activations</th>
-                    <th scope="col" className={thNum}>Passivations</th>
-                    <th scope="col" className={thNum}>Restarts</th>
-                    <th scope="col" className={thNum}>Failures</th>
-                    <th scope="col" className={thNum}>Mailbox</th>
-                    <th scope="col" className={thNum}>p50 ms</th>
-                    <th scope="col" className={thNum}>p99 ms</th>
+                    <th scope="col" className={th}>
+                      Kind
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Live
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Activations
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Passivations
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Restarts
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Failures
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Mailbox
+                    </th>
+                    <th scope="col" className={thNum}>
+                      p50 ms
+                    </th>
+                    <th scope="col" className={thNum}>
+                      p99 ms
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
                   {kinds.map((k) => (
                     <tr key={k.kind} data-testid="actor-kind-row" data-kind={k.kind}>
                       <td className={`${td} font-medium text-slate-900`}>{k.kind}</td>
-                      <td className={tdNum} data-testid="actor-live" data-value={k.live}>{formatNumber(k.live)}</td>
+                      <td className={tdNum} data-testid="actor-live" data-value={k.live}>
+                        {formatNumber(k.live)}
+                      </td>
                       <td className={tdNum}>{formatNumber(k.activations)}</td>
                       <td className={tdNum}>{formatNumber(k.passivations)}</td>
-                      <td className={tdNum}>{k.restarts > 0 ? <Badge color="amber">{formatNumber(k.restarts)}</Badge> : '0'}</td>
-                      <td className={tdNum}>{k.failures > 0 ? <Badge color="red">{formatNumber(k.failures)}</Badge> : '0'}</td>
+                      <td className={tdNum}>
+                        {k.restarts > 0 ? <Badge color="amber">{formatNumber(k.restarts)}</Badge> : '0'}
+                      </td>
+                      <td className={tdNum}>
+                        {k.failures > 0 ? <Badge color="red">{formatNumber(k.failures)}</Badge> : '0'}
+                      </td>
                       <td className={tdNum}>{formatNumber(k.mailbox_depth)}</td>
                       <td className={tdNum}>{formatNumber(k.handle_time_ms?.p50, 2)}</td>
                       <td className={tdNum}>{formatNumber(k.handle_time_ms?.p99, 2)}</td>
@@ -139,11 +171,21 @@ export function OperatorPage() {
               <Table caption="Supervisors" testId="actors-supervisors">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Name</th>
-                    <th scope="col" className={th}>Kind</th>
-                    <th scope="col" className={thNum}>Children</th>
-                    <th scope="col" className={thNum}>Restarts</th>
-                    <th scope="col" className={thNum}>Failures</th>
+                    <th scope="col" className={th}>
+                      Name
+                    </th>
+                    <th scope="col" className={th}>
+                      Kind
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Children
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Restarts
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Failures
+                    </th>
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -152,8 +194,12 @@ export function OperatorPage() {
                       <td className={`${td} font-mono text-xs text-slate-900`}>{s.name}</td>
                       <td className={td}>{s.kind}</td>
                       <td className={tdNum}>{formatNumber(s.children)}</td>
-                      <td className={tdNum}>{s.restarts > 0 ? <Badge color="amber">{formatNumber(s.restarts)}</Badge> : '0'}</td>
-                      <td className={tdNum}>{s.failures > 0 ? <Badge color="red">{formatNumber(s.failures)}</Badge> : '0'}</td>
+                      <td className={tdNum}>
+                        {s.restarts > 0 ? <Badge color="amber">{formatNumber(s.restarts)}</Badge> : '0'}
+                      </td>
+                      <td className={tdNum}>
+                        {s.failures > 0 ? <Badge color="red">{formatNumber(s.failures)}</Badge> : '0'}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -166,12 +212,26 @@ export function OperatorPage() {
   );
 }
 
-function Stat({ label, value, mono, warn, bad, testId }: { label: string; value: string; mono?: boolean; warn?: boolean; bad?: boolean; testId?: string }) {
+function Stat({
+  label,
+  value,
+  mono,
+  warn,
+  bad,
+  testId,
+}: {
+  label: string;
+  value: string;
+  mono?: boolean;
+  warn?: boolean;
+  bad?: boolean;
+  testId?: string;
+}) {
   return (
     <div className="rounded-lg bg-white p-4 shadow-sm ring-1 ring-slate-200">
       <div className="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</div>
       <div
-        className={`mt-1 truncate text-xl font-semibold tabular-nums ${bad ? 'text-rose-700' : warn ? 'text-amber-700' : 'text-slate-900'} ${mono ? 'font-mono text-base' : ''}`}
+        className={`mt-1 break-all text-xl font-semibold tabular-nums ${bad ? 'text-rose-700' : warn ? 'text-amber-700' : 'text-slate-900'} ${mono ? 'font-mono text-base' : ''}`}
         title={value}
         data-testid={testId}
       >

@@ -1,10 +1,27 @@
 import { useState, type FormEvent } from 'react';
-import { describeError, statusOf } from '../api/problem';
-import { SCOPES, type Order, type Page } from '../api/types';
+import { cancelOrder, listOrders, placeOrder, type Order } from '../api/orders';
+import { statusOf } from '../api/problem';
+import { SCOPES } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
-import { Alert, Badge, Button, Card, Empty, Field, Loading, PageHeader, SelectField, Table, td, tdNum, th, thNum } from '../components/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Empty,
+  Field,
+  LiveMessage,
+  Loading,
+  PageHeader,
+  SelectField,
+  Table,
+  td,
+  tdNum,
+  th,
+  thNum,
+} from '../components/ui';
 import { formatDateTime } from '../lib/format';
-import { usePaged } from '../lib/hooks';
+import { useAction, usePaged } from '../lib/hooks';
 
 const DECIMAL = /^\d+(\.\d+)?$/;
 
@@ -26,69 +43,87 @@ function statusColor(status: string): 'green' | 'gray' | 'amber' | 'red' | 'indi
 export function OrdersPage() {
   const { api, hasScope } = useAuth();
   const canWrite = hasScope(SCOPES.ordersWrite);
-  const list = usePaged<Order>(
-    (cursor) => api.http.get<Page<Order>>('/orders', { params: { limit: 50, ...(cursor ? { cursor } : {}) } }).then((r) => r.data),
-    [api],
-  );
-  const [cancelling, setCancelling] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const list = usePaged((cursor) => listOrders(api.http, { limit: 50, ...(cursor ? { cursor } : {}) }), [api]);
+  const action = useAction();
 
-  const cancel = async (o: Order) => {
-    setCancelling(o.id);
-    setActionError(null);
-    try {
-      const res = await api.http.delete<Order>(`/orders/${encodeURIComponent(o.id)}`);
-      const updated = res.data && typeof res.data === 'object' ? res.data : { ...o, status: 'cancelled' };
-      list.update((items) => items.map((x) => (x.id === o.id ? { ...x, ...updated } : x)));
-    } catch (e) {
-      setActionError(statusOf(e) === 409 ? 'This order is no longer open, so it cannot be cancelled.' : describeError(e));
-      if (statusOf(e) === 409) list.reload();
-    } finally {
-      setCancelling(null);
-    }
-  };
+  const cancel = (o: Order) =>
+    action.run(
+      o.id,
+      async () => {
+        const updated = await cancelOrder(api.http, o.id);
+        list.update((items) => items.map((x) => (x.id === o.id ? { ...x, ...updated } : x)));
+      },
+      (e) => {
+        if (statusOf(e) !== 409) return undefined;
+        list.reload();
+        return 'This order is no longer open, so it cannot be cancelled.';
+      },
+    );
 
   return (
     <div data-testid="orders-page">
       <PageHeader title="Orders" subtitle="Limit orders in your organisation that you can see." />
-      <div className="grid gap-6 lg:grid-cols-3">
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-3">
         <div className="lg:order-2">
           {canWrite ? (
             <PlaceOrder onPlaced={(o) => list.update((items) => [o, ...items])} />
           ) : (
             <Card title="Place an order">
               <p className="text-sm text-slate-600" data-testid="orders-readonly-note">
-                Your role can view orders but not place them. Ask an administrator for the <code className="rounded bg-slate-100 px-1">trader</code> role.
+                Your role can view orders but not place them. Ask an administrator for the{' '}
+                <code className="rounded bg-slate-100 px-1">trader</code> role.
               </p>
             </Card>
           )}
         </div>
-        <Card title="Order book" className="lg:order-1 lg:col-span-2" actions={<Button size="sm" variant="ghost" onClick={list.reload}>Refresh</Button>}>
-          {actionError && (
-            <div className="mb-3">
-              <Alert testId="orders-error">{actionError}</Alert>
-            </div>
-          )}
+        <Card
+          title="Order book"
+          className="lg:order-1 lg:col-span-2"
+          actions={
+            <Button size="sm" variant="ghost" onClick={list.reload}>
+              Refresh
+            </Button>
+          }
+        >
+          <LiveMessage message={action.message} className="mb-3" testId="orders-error" />
           {list.loading ? (
             <Loading text="Loading orders…" />
           ) : list.error && list.items.length === 0 ? (
             <Alert onRetry={list.reload}>{list.error}</Alert>
           ) : list.items.length === 0 ? (
             <Empty title="No orders yet" testId="orders-empty">
-              {canWrite ? 'Place your first order with the form.' : 'Orders placed in your organisation will show here.'}
+              {canWrite
+                ? 'Place your first order with the form.'
+                : 'Orders placed in your organisation will show here.'}
             </Empty>
           ) : (
             <>
               <Table caption="Orders" testId="orders-table">
                 <thead>
                   <tr>
-                    <th scope="col" className={th}>Symbol</th>
-                    <th scope="col" className={th}>Side</th>
-                    <th scope="col" className={thNum}>Qty</th>
-                    <th scope="col" className={thNum}>Limit</th>
-                    <th scope="col" className={th}>Status</th>
-                    <th scope="col" className={th}>Placed</th>
-                    {canWrite && <th scope="col" className={th}><span className="sr-only">Actions</span></th>}
+                    <th scope="col" className={th}>
+                      Symbol
+                    </th>
+                    <th scope="col" className={th}>
+                      Side
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Qty
+                    </th>
+                    <th scope="col" className={thNum}>
+                      Limit
+                    </th>
+                    <th scope="col" className={th}>
+                      Status
+                    </th>
+                    <th scope="col" className={th}>
+                      Placed
+                    </th>
+                    {canWrite && (
+                      <th scope="col" className={th}>
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
                   </tr>
                 </thead>
                 <tbody className="divide-y divide-slate-100">
@@ -110,12 +145,11 @@ export function OrdersPage() {
                             <Button
                               size="sm"
                               variant="secondary"
-                              onClick={() => cancel(o)}
-                              loading={cancelling === o.id}
-                              aria-label={`Cancel ${o.side} ${o.quantity} ${o.symbol}`}
+                              onClick={() => void cancel(o)}
+                              loading={action.busy === o.id}
                               data-testid="order-cancel"
                             >
-                              Cancel
+                              Cancel<span className="sr-only">{` ${o.side} ${o.quantity} ${o.symbol}`}</span>
                             </Button>
                           )}
                         </td>
@@ -124,7 +158,11 @@ export function OrdersPage() {
                   ))}
                 </tbody>
               </Table>
-              {list.error && <div className="mt-3"><Alert>{list.error}</Alert></div>}
+              {list.error && (
+                <div className="mt-3">
+                  <Alert>{list.error}</Alert>
+                </div>
+              )}
               {list.hasMore && (
                 <div className="mt-4 text-center">
                   <Button variant="secondary" onClick={list.loadMore} loading={list.loadingMore}>
@@ -146,46 +184,43 @@ function PlaceOrder({ onPlaced }: { onPlaced: (o: Order) => void }) {
   const [side, setSide] = useState<'buy' | 'sell'>('buy');
   const [quantity, setQuantity] = useState('');
   const [price, setPrice] = useState('');
-  const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const action = useAction();
 
   const sym = symbol.trim().toUpperCase();
   const errors = {
-    symbol: !sym ? 'Enter a symbol.' : !/^[A-Z0-9.\-/]{1,16}$/.test(sym) ? 'Letters, digits, “.”, “-” or “/”, up to 16.' : null,
+    symbol: !sym
+      ? 'Enter a symbol.'
+      : !/^[A-Z0-9.\-/]{1,16}$/.test(sym)
+        ? 'Letters, digits, “.”, “-” or “/”, up to 16.'
+        : null,
     quantity: !DECIMAL.test(quantity.trim()) || Number(quantity) <= 0 ? 'Enter a positive number.' : null,
     price: !DECIMAL.test(price.trim()) || Number(price) <= 0 ? 'Enter a positive price.' : null,
   };
   const invalid = !!(errors.symbol || errors.quantity || errors.price);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
     if (invalid) return;
-    setBusy(true);
-    setMsg(null);
-    try {
-      const res = await api.http.post<Order>('/orders', {
+    void action.run('place', async () => {
+      const order = await placeOrder(api.http, {
         symbol: sym,
         side,
         quantity: quantity.trim(),
         limit_price: price.trim(),
       });
-      onPlaced(res.data);
-      setMsg({ kind: 'success', text: `Order placed: ${side} ${quantity.trim()} ${sym} @ ${price.trim()}.` });
+      onPlaced(order);
       setQuantity('');
       setTouched(false);
-    } catch (err) {
-      setMsg({ kind: 'error', text: describeError(err) });
-    } finally {
-      setBusy(false);
-    }
+      return `Order placed: ${side} ${quantity.trim()} ${sym} @ ${price.trim()}.`;
+    });
   };
 
   return (
     <Card title="Place an order">
       <form onSubmit={submit} className="space-y-4" noValidate data-testid="order-form">
-        {msg && <Alert kind={msg.kind} testId="order-message">{msg.text}</Alert>}
+        <LiveMessage message={action.message} testId="order-message" />
         <Field
           label="Symbol"
           value={symbol}
@@ -225,7 +260,7 @@ function PlaceOrder({ onPlaced }: { onPlaced: (o: Order) => void }) {
             data-testid="order-price"
           />
         </div>
-        <Button type="submit" className="w-full" loading={busy} data-testid="order-submit">
+        <Button type="submit" className="w-full" loading={action.busy === 'place'} data-testid="order-submit">
           Place {side} order
         </Button>
       </form>

@@ -1,12 +1,13 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
+import { register } from '../api/auth';
 import { codeOf, describeError, retryAfterOf, statusOf } from '../api/problem';
 import { useAuth } from '../auth/AuthContext';
 import { AuthShell } from '../components/Layout';
 import { PasswordRules, passwordProblems } from '../components/PasswordRules';
-import { Alert, Button, Field } from '../components/ui';
+import { Alert, Announcer, Button, Field } from '../components/ui';
 import { formatCountdown } from '../lib/format';
-import { useRetryAfter } from '../lib/retryAfter';
+import { countdownAnnouncement, useRetryAfter } from '../lib/retryAfter';
 
 export function RegisterPage() {
   const { api, login } = useAuth();
@@ -33,16 +34,12 @@ export function RegisterPage() {
     setError(null);
     const t = tenant.trim();
     try {
-      await api.http.post(
-        '/auth/register',
-        {
-          email: email.trim(),
-          password,
-          ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
-          ...(t ? { tenant: t } : {}),
-        },
-        { skipAuth: true, skipAuthRefresh: true },
-      );
+      await register(api.http, {
+        email: email.trim(),
+        password,
+        ...(displayName.trim() ? { display_name: displayName.trim() } : {}),
+        ...(t ? { tenant: t } : {}),
+      });
     } catch (err) {
       const status = statusOf(err);
       if (status === 429 || codeOf(err) === 'rate_limited') {
@@ -69,10 +66,17 @@ export function RegisterPage() {
     <AuthShell title="Create your account" subtitle="New accounts can view orders; an administrator can grant more.">
       <form onSubmit={submit} className="space-y-4" noValidate data-testid="register-form">
         {wait.active && (
-          <Alert kind="warning" testId="register-rate-limited">
+          <Alert kind="warning" testId="register-rate-limited" live={false}>
             Too many requests. Try again in <strong>{formatCountdown(wait.seconds)}</strong>.
           </Alert>
         )}
+        <Announcer
+          text={
+            wait.active
+              ? `Too many requests. ${countdownAnnouncement(wait.seconds, false)}`
+              : countdownAnnouncement(0, wait.over)
+          }
+        />
         {error && <Alert testId="register-error">{error}</Alert>}
         <Field
           label="Email"
@@ -83,7 +87,6 @@ export function RegisterPage() {
           onChange={(e) => setEmail(e.target.value)}
           error={touched && !email.trim() ? 'Enter your email.' : null}
           data-testid="register-email"
-          autoFocus
         />
         <Field
           label="Display name (optional)"

@@ -1,48 +1,32 @@
 import { useState } from 'react';
-import { describeError } from '../api/problem';
-import type { Page, SessionInfo } from '../api/types';
+import { endSession, listSessions, type SessionInfo } from '../api/auth';
 import { useAuth } from '../auth/AuthContext';
-import { Alert, Badge, Button, Card, Empty, Loading, PageHeader } from '../components/ui';
+import { Alert, Badge, Button, Card, Empty, LiveMessage, Loading, PageHeader } from '../components/ui';
 import { describeUserAgent, formatDateTime, formatRelative } from '../lib/format';
-import { useQuery } from '../lib/hooks';
+import { useAction, useQuery } from '../lib/hooks';
 
 export function SessionsPage() {
   const { api, endLocally, logoutAll } = useAuth();
-  const q = useQuery(() => api.http.get<Page<SessionInfo>>('/auth/sessions').then((r) => r.data), [api]);
-  const [ending, setEnding] = useState<string | null>(null);
-  const [actionError, setActionError] = useState<string | null>(null);
+  const q = useQuery(() => listSessions(api.http), [api]);
+  const action = useAction();
   const [confirmAll, setConfirmAll] = useState(false);
-  const [endingAll, setEndingAll] = useState(false);
 
   const sessions = [...(q.data?.items ?? [])].sort((a, b) => Number(b.current) - Number(a.current));
 
-  const endSession = async (s: SessionInfo) => {
-    setEnding(s.session_id);
-    setActionError(null);
-    try {
-      await api.http.delete(`/auth/sessions/${encodeURIComponent(s.session_id)}`);
+  const end = (s: SessionInfo) =>
+    action.run(s.session_id, async () => {
+      await endSession(api.http, s.session_id);
       if (s.current) {
         endLocally({ kind: 'success', text: 'You ended this session and were signed out.' });
         return;
       }
       q.setData((prev) => (prev ? { ...prev, items: prev.items.filter((x) => x.session_id !== s.session_id) } : prev));
-    } catch (e) {
-      setActionError(describeError(e));
-    } finally {
-      setEnding(null);
-    }
-  };
+      return 'Session ended.';
+    });
 
   const signOutEverywhere = async () => {
-    setEndingAll(true);
-    setActionError(null);
-    try {
-      await logoutAll();
-    } catch (e) {
-      setActionError(describeError(e));
-      setEndingAll(false);
-      setConfirmAll(false);
-    }
+    // On success the app signs out and leaves this page; on failure the question closes.
+    if (!(await action.run('all', () => logoutAll()))) setConfirmAll(false);
   };
 
   return (
@@ -54,10 +38,15 @@ export function SessionsPage() {
           confirmAll ? (
             <div className="flex flex-wrap items-center gap-2" role="group" aria-label="Confirm sign out everywhere">
               <span className="text-sm text-slate-600">Sign out of every session, including this one?</span>
-              <Button variant="danger" onClick={signOutEverywhere} loading={endingAll} data-testid="logout-all-confirm">
+              <Button
+                variant="danger"
+                onClick={signOutEverywhere}
+                loading={action.busy === 'all'}
+                data-testid="logout-all-confirm"
+              >
                 Yes, sign out everywhere
               </Button>
-              <Button variant="secondary" onClick={() => setConfirmAll(false)} disabled={endingAll}>
+              <Button variant="secondary" onClick={() => setConfirmAll(false)} disabled={action.busy === 'all'}>
                 Cancel
               </Button>
             </div>
@@ -68,11 +57,11 @@ export function SessionsPage() {
           )
         }
       />
-      {actionError && (
-        <div className="mb-4">
-          <Alert testId="sessions-error">{actionError}</Alert>
-        </div>
-      )}
+      <LiveMessage
+        message={action.message}
+        className="mb-4"
+        testId={action.message?.kind === 'error' ? 'sessions-error' : 'sessions-message'}
+      />
       <Card>
         {q.loading && !q.data ? (
           <Loading text="Loading sessions…" />
@@ -83,7 +72,13 @@ export function SessionsPage() {
         ) : (
           <ul className="divide-y divide-slate-100" data-testid="sessions-list">
             {sessions.map((s) => (
-              <li key={s.session_id} className="flex flex-col gap-3 py-4 sm:flex-row sm:items-center sm:justify-between" data-testid="session-row" data-current={s.current} data-session-id={s.session_id}>
+              <li
+                key={s.session_id}
+                className="flex flex-col gap-3 py-4 sm:flex-row sm:items-center sm:justify-between"
+                data-testid="session-row"
+                data-current={s.current}
+                data-session-id={s.session_id}
+              >
                 <div className="min-w-0">
                   <div className="flex flex-wrap items-center gap-2">
                     <span className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
@@ -107,12 +102,16 @@ export function SessionsPage() {
                 <Button
                   variant={s.current ? 'secondary' : 'danger'}
                   size="sm"
-                  onClick={() => endSession(s)}
-                  loading={ending === s.session_id}
-                  aria-label={s.current ? 'End this session and sign out' : `End session on ${describeUserAgent(s.user_agent)} from ${s.client_ip ?? 'unknown IP'}`}
+                  onClick={() => void end(s)}
+                  loading={action.busy === s.session_id}
                   data-testid="session-end"
                 >
                   {s.current ? 'Sign out' : 'End session'}
+                  <span className="sr-only">
+                    {s.current
+                      ? ' of this session'
+                      : ` on ${describeUserAgent(s.user_agent)} from ${s.client_ip ?? 'an unknown address'}`}
+                  </span>
                 </Button>
               </li>
             ))}

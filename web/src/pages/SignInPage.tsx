@@ -3,9 +3,9 @@ import { Link } from 'react-router-dom';
 import { codeOf, describeError, retryAfterOf, statusOf } from '../api/problem';
 import { useAuth } from '../auth/AuthContext';
 import { AuthShell } from '../components/Layout';
-import { Alert, Button, Field } from '../components/ui';
+import { Alert, Announcer, Button, Field } from '../components/ui';
 import { formatCountdown } from '../lib/format';
-import { useRetryAfter } from '../lib/retryAfter';
+import { countdownAnnouncement, useRetryAfter } from '../lib/retryAfter';
 
 type Block = { kind: 'locked' | 'rate'; key: string } | null;
 
@@ -23,6 +23,11 @@ export function SignInPage() {
   const key = `${tenant.trim().toLowerCase() || 'default'}|${email.trim().toLowerCase()}`;
   // A lockout is per (tenant, email); a rate limit is per client.
   const blocked = wait.active && block !== null && (block.kind === 'rate' || block.key === key);
+  const announcement = blocked
+    ? `${block.kind === 'locked' ? 'This account is locked after too many failed attempts.' : 'Too many requests.'} ${countdownAnnouncement(wait.seconds, false)}`
+    : wait.over && block !== null
+      ? countdownAnnouncement(0, true, 'sign in')
+      : '';
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -67,17 +72,21 @@ export function SignInPage() {
             {notice.text}
           </Alert>
         )}
+        {/* The countdown ticks every second: the alerts are not live regions, the announcer
+            below speaks for them now and then. */}
         {blocked && block?.kind === 'locked' && (
-          <Alert kind="warning" testId="login-locked">
+          <Alert kind="warning" testId="login-locked" live={false}>
             Too many failed attempts: this account is locked. Try again in{' '}
             <strong data-testid="login-countdown">{formatCountdown(wait.seconds)}</strong>.
           </Alert>
         )}
         {blocked && block?.kind === 'rate' && (
-          <Alert kind="warning" testId="login-rate-limited">
-            Too many requests. Try again in <strong data-testid="login-countdown">{formatCountdown(wait.seconds)}</strong>.
+          <Alert kind="warning" testId="login-rate-limited" live={false}>
+            Too many requests. Try again in{' '}
+            <strong data-testid="login-countdown">{formatCountdown(wait.seconds)}</strong>.
           </Alert>
         )}
+        <Announcer testId="login-countdown-announcer" text={announcement} />
         {error && (
           <Alert kind={permanentLock ? 'warning' : 'error'} testId="login-error">
             {error}
@@ -92,7 +101,6 @@ export function SignInPage() {
           value={email}
           onChange={(e) => setEmail(e.target.value)}
           data-testid="login-email"
-          autoFocus
         />
         <Field
           label="Password"

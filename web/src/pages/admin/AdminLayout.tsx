@@ -1,5 +1,6 @@
 import { NavLink, Outlet, useSearchParams } from 'react-router-dom';
-import { SCOPES, type Page, type Tenant } from '../../api/types';
+import { listTenants } from '../../api/tenants';
+import { SCOPES } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { PageHeader, SelectField, cx, focusRing } from '../../components/ui';
 import { useQuery } from '../../lib/hooks';
@@ -17,10 +18,7 @@ export function AdminLayout() {
   const [sp, setSp] = useSearchParams();
   const { search, tenant } = useAdminTenant();
   const tenants = useQuery(
-    () =>
-      platform
-        ? api.http.get<Page<Tenant>>('/tenants', { params: { limit: 200 } }).then((r) => r.data.items ?? [])
-        : Promise.resolve([] as Tenant[]),
+    () => (platform ? listTenants(api.http, { limit: 200 }).then((page) => page.items) : Promise.resolve([])),
     [api, platform],
   );
 
@@ -49,7 +47,9 @@ export function AdminLayout() {
               }}
               options={[
                 { value: '', label: `Own (${user?.tenant?.slug ?? 'platform'})` },
-                ...(tenants.data ?? []).filter((t) => t.slug !== user?.tenant?.slug).map((t) => ({ value: t.slug, label: `${t.name} (${t.slug})` })),
+                ...(tenants.data ?? [])
+                  .filter((t) => t.slug !== user?.tenant?.slug)
+                  .map((t) => ({ value: t.slug, label: `${t.name} (${t.slug})` })),
               ]}
               data-testid="admin-tenant-select"
             />
@@ -66,7 +66,9 @@ export function AdminLayout() {
               cx(
                 '-mb-px whitespace-nowrap border-b-2 px-3 py-2 text-sm font-medium',
                 focusRing,
-                isActive ? 'border-indigo-600 text-indigo-700' : 'border-transparent text-slate-600 hover:border-slate-300 hover:text-slate-900',
+                isActive
+                  ? 'border-indigo-600 text-indigo-700'
+                  : 'border-transparent text-slate-600 hover:border-slate-300 hover:text-slate-900',
               )
             }
           >

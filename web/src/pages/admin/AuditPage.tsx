@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useSearchParams } from 'react-router-dom';
-import type { AuditEvent, Page } from '../../api/types';
+import { listAudit } from '../../api/admin';
 import { useAuth } from '../../auth/AuthContext';
-import { formatCell } from '../../components/GenericTable';
 import { Alert, Badge, Button, Card, Empty, Field, Loading, Table, td, th } from '../../components/ui';
 import { describeUserAgent, formatDateTime } from '../../lib/format';
 import { usePaged } from '../../lib/hooks';
@@ -31,23 +30,21 @@ export function AuditPage() {
   const [eventInput, setEventInput] = useState(event);
   const [userInput, setUserInput] = useState(userId);
 
-  const list = usePaged<AuditEvent>(
+  const list = usePaged(
     (cursor) =>
-      api.http
-        .get<Page<AuditEvent>>('/admin/audit', {
-          params: {
-            limit: 50,
-            ...params,
-            ...(event ? { event } : {}),
-            ...(userId ? { user_id: userId } : {}),
-            ...(cursor ? { cursor } : {}),
-          },
-        })
-        .then((r) => r.data),
+      listAudit(api.http, {
+        limit: 50,
+        ...params,
+        ...(event ? { event } : {}),
+        ...(userId ? { user_id: userId } : {}),
+        ...(cursor ? { cursor } : {}),
+      }),
     [api, tenant, event, userId],
   );
 
-  const seenEvents = Array.from(new Set([...KNOWN_EVENTS, ...list.items.map((r) => String(r.event ?? '')).filter(Boolean)])).sort();
+  const seenEvents = Array.from(
+    new Set([...KNOWN_EVENTS, ...list.items.map((r) => String(r.event ?? '')).filter(Boolean)]),
+  ).sort();
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
@@ -73,16 +70,36 @@ export function AuditPage() {
   return (
     <div data-testid="admin-audit">
       <Card title="Audit log" className="mb-6">
-        <form onSubmit={apply} className="grid items-end gap-3 sm:grid-cols-[1fr_1fr_auto]" data-testid="audit-filters">
-          <Field label="Event" list="audit-events" value={eventInput} onChange={(e) => setEventInput(e.target.value)} placeholder="Any event" data-testid="audit-event" />
+        <form
+          onSubmit={apply}
+          className="grid grid-cols-1 items-end gap-3 sm:grid-cols-[1fr_1fr_auto]"
+          data-testid="audit-filters"
+        >
+          <Field
+            label="Event"
+            list="audit-events"
+            value={eventInput}
+            onChange={(e) => setEventInput(e.target.value)}
+            placeholder="Any event"
+            data-testid="audit-event"
+          />
           <datalist id="audit-events">
             {seenEvents.map((e) => (
               <option key={e} value={e} />
             ))}
           </datalist>
-          <Field label="User id" value={userInput} onChange={(e) => setUserInput(e.target.value)} placeholder="Any user" spellCheck={false} data-testid="audit-user-id" />
+          <Field
+            label="User id"
+            value={userInput}
+            onChange={(e) => setUserInput(e.target.value)}
+            placeholder="Any user"
+            spellCheck={false}
+            data-testid="audit-user-id"
+          />
           <div className="flex gap-2">
-            <Button type="submit" data-testid="audit-apply">Filter</Button>
+            <Button type="submit" data-testid="audit-apply">
+              Filter
+            </Button>
             {(event || userId) && (
               <Button variant="ghost" onClick={clear}>
                 Clear
@@ -97,24 +114,46 @@ export function AuditPage() {
         ) : list.error && list.items.length === 0 ? (
           <Alert onRetry={list.reload}>{list.error}</Alert>
         ) : list.items.length === 0 ? (
-          <Empty title="No audit events" testId="audit-empty">{event || userId ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}</Empty>
+          <Empty title="No audit events" testId="audit-empty">
+            {event || userId ? 'Nothing matches these filters.' : 'Nothing has been recorded yet.'}
+          </Empty>
         ) : (
           <>
             <Table caption="Audit events" testId="audit-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>When</th>
-                  <th scope="col" className={th}>Event</th>
-                  <th scope="col" className={th}>Outcome</th>
-                  <th scope="col" className={th}>User</th>
-                  <th scope="col" className={th}>Client</th>
-                  <th scope="col" className={th}>Detail</th>
+                  <th scope="col" className={th}>
+                    When
+                  </th>
+                  <th scope="col" className={th}>
+                    Event
+                  </th>
+                  <th scope="col" className={th}>
+                    Outcome
+                  </th>
+                  <th scope="col" className={th}>
+                    User
+                  </th>
+                  <th scope="col" className={th}>
+                    Client
+                  </th>
+                  <th scope="col" className={th}>
+                    Detail
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
                 {list.items.map((e) => (
-                  <tr key={e.id} data-testid="audit-row" data-event={e.event} data-outcome={e.outcome} data-user-id={e.user_id ?? ''}>
-                    <td className={`${td} whitespace-nowrap`} title={e.at}>{formatDateTime(e.at)}</td>
+                  <tr
+                    key={e.id}
+                    data-testid="audit-row"
+                    data-event={e.event}
+                    data-outcome={e.outcome}
+                    data-user-id={e.user_id ?? ''}
+                  >
+                    <td className={`${td} whitespace-nowrap`} title={e.at}>
+                      {formatDateTime(e.at)}
+                    </td>
                     <td className={`${td} font-medium text-slate-900`}>{e.event}</td>
                     <td className={td}>
                       <Badge color={outcomeColor(e.outcome)}>{e.outcome}</Badge>
@@ -135,12 +174,14 @@ export function AuditPage() {
                           {e.user_id.slice(0, 8)}…
                         </button>
                       ) : (
-                        <span className="text-slate-400">—</span>
+                        <span className="text-slate-500">—</span>
                       )}
                     </td>
                     <td className={`${td} text-xs`}>
                       <div className="font-mono">{e.ip ?? '—'}</div>
-                      <div className="text-slate-500" title={e.user_agent ?? undefined}>{describeUserAgent(e.user_agent)}</div>
+                      <div className="text-slate-500" title={e.user_agent ?? undefined}>
+                        {describeUserAgent(e.user_agent)}
+                      </div>
                     </td>
                     <td className={`${td} text-xs`} title={e.request_id ? `request ${e.request_id}` : undefined}>
                       <Detail value={e.detail} />
@@ -149,11 +190,20 @@ export function AuditPage() {
                 ))}
               </tbody>
             </Table>
-            {list.error && <div className="mt-3"><Alert>{list.error}</Alert></div>}
+            {list.error && (
+              <div className="mt-3">
+                <Alert>{list.error}</Alert>
+              </div>
+            )}
             <div className="mt-4 flex items-center justify-between text-sm text-slate-500">
               <span data-testid="audit-count">{list.items.length} events shown</span>
               {list.hasMore && (
-                <Button variant="secondary" onClick={list.loadMore} loading={list.loadingMore} data-testid="audit-load-more">
+                <Button
+                  variant="secondary"
+                  onClick={list.loadMore}
+                  loading={list.loadingMore}
+                  data-testid="audit-load-more"
+                >
                   Load more
                 </Button>
               )}
@@ -172,18 +222,23 @@ function outcomeColor(outcome: string): 'green' | 'red' | 'amber' | 'gray' {
   return 'gray';
 }
 
+/** A detail value as text: strings as they are, anything else as JSON. */
+function detailText(value: unknown): string {
+  return typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+}
+
 /** The detail object of an event as `key value` lines. */
 function Detail({ value }: { value: unknown }) {
-  if (value === null || value === undefined) return <span className="text-slate-400">—</span>;
-  if (typeof value !== 'object' || Array.isArray(value)) return <>{formatCell(value)}</>;
+  if (value === null || value === undefined) return <span className="text-slate-500">—</span>;
+  if (typeof value !== 'object' || Array.isArray(value)) return <span className="break-all">{detailText(value)}</span>;
   const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length === 0) return <span className="text-slate-400">—</span>;
+  if (entries.length === 0) return <span className="text-slate-500">—</span>;
   return (
     <dl className="grid grid-cols-[auto_1fr] gap-x-2">
       {entries.map(([k, v]) => (
         <div key={k} className="contents">
           <dt className="text-slate-500">{k.replace(/_/g, ' ')}</dt>
-          <dd className="break-all text-slate-700">{typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}</dd>
+          <dd className="break-all text-slate-700">{detailText(v)}</dd>
         </div>
       ))}
     </dl>

@@ -1,10 +1,21 @@
-import { useState } from 'react';
-import { describeError } from '../../api/problem';
-import type { Lockout, Page } from '../../api/types';
+import { listLockouts, unlockUser, type Lockout } from '../../api/admin';
 import { useAuth } from '../../auth/AuthContext';
-import { Alert, Badge, Button, Card, Empty, Loading, Table, td, tdNum, th, thNum } from '../../components/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Empty,
+  LiveMessage,
+  Loading,
+  Table,
+  td,
+  tdNum,
+  th,
+  thNum,
+} from '../../components/ui';
 import { formatDateTime } from '../../lib/format';
-import { useNow, usePaged } from '../../lib/hooks';
+import { useAction, useNow, usePaged } from '../../lib/hooks';
 import { lockState } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
@@ -17,64 +28,65 @@ const STATE_BADGE = {
 export function LockoutsPage() {
   const { api } = useAuth();
   const { params, tenant } = useAdminTenant();
-  const list = usePaged<Lockout>(
-    (cursor) =>
-      api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 100, ...params, ...(cursor ? { cursor } : {}) } }).then((r) => r.data),
-    [api, tenant],
-  );
+  // The server answers a tenant's lockouts in one page.
+  const list = usePaged(() => listLockouts(api.http, params), [api, tenant]);
   // Re-render now and then so that an expired lock shows as such.
   const now = useNow(5000);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const action = useAction();
 
-  const unlock = async (row: Lockout) => {
-    if (!row.user_id) return;
-    const userId = row.user_id;
-    setBusy(userId);
-    setMsg(null);
-    try {
-      await api.http.post(`/admin/users/${encodeURIComponent(userId)}/unlock`, undefined, { params });
-      setMsg({ kind: 'success', text: `${row.email} unlocked.` });
+  const unlock = (row: Lockout, userId: string) =>
+    action.run(userId, async () => {
+      await unlockUser(api.http, userId, params);
       list.reload();
-    } catch (e) {
-      setMsg({ kind: 'error', text: describeError(e) });
-    } finally {
-      setBusy(null);
-    }
-  };
+      return `${row.email} unlocked.`;
+    });
 
   return (
     <div data-testid="admin-lockouts">
-      {msg && (
-        <div className="mb-4">
-          <Alert kind={msg.kind} testId="lockouts-message">{msg.text}</Alert>
-        </div>
-      )}
+      <LiveMessage message={action.message} className="mb-4" testId="lockouts-message" />
       <Card
         title="Sign-in lockouts"
-        actions={<Button size="sm" variant="ghost" onClick={list.reload} data-testid="lockouts-refresh">Refresh</Button>}
+        actions={
+          <Button size="sm" variant="ghost" onClick={list.reload} data-testid="lockouts-refresh">
+            Refresh
+          </Button>
+        }
       >
         <p className="mb-4 text-sm text-slate-500">
-          Emails with failed sign-ins or an active lock, whether or not an account exists for them. Locks follow the lockout
-          ladder; a permanent lock is lifted only by an unlock here.
+          Emails with failed sign-ins or an active lock, whether or not an account exists for them. Locks follow the
+          lockout ladder; a permanent lock is lifted only by an unlock here.
         </p>
         {list.loading ? (
           <Loading text="Loading lockouts…" />
         ) : list.error && list.items.length === 0 ? (
           <Alert onRetry={list.reload}>{list.error}</Alert>
         ) : list.items.length === 0 ? (
-          <Empty title="No lockouts" testId="lockouts-empty">Nobody is locked out right now.</Empty>
+          <Empty title="No lockouts" testId="lockouts-empty">
+            Nobody is locked out right now.
+          </Empty>
         ) : (
           <>
             <Table caption="Lockouts" testId="lockouts-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>Email</th>
-                  <th scope="col" className={th}>State</th>
-                  <th scope="col" className={th}>Locked until</th>
-                  <th scope="col" className={thNum}>Failures</th>
-                  <th scope="col" className={thNum}>Step</th>
-                  <th scope="col" className={th}><span className="sr-only">Actions</span></th>
+                  <th scope="col" className={th}>
+                    Email
+                  </th>
+                  <th scope="col" className={th}>
+                    State
+                  </th>
+                  <th scope="col" className={th}>
+                    Locked until
+                  </th>
+                  <th scope="col" className={thNum}>
+                    Failures
+                  </th>
+                  <th scope="col" className={thNum}>
+                    Step
+                  </th>
+                  <th scope="col" className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -82,15 +94,24 @@ export function LockoutsPage() {
                   const state = lockState(l, now);
                   const badge = STATE_BADGE[state];
                   return (
-                    <tr key={`${l.user_id ?? ''}|${l.email}`} data-testid="lockout-row" data-email={l.email} data-state={state}>
+                    <tr
+                      key={`${l.user_id ?? ''}|${l.email}`}
+                      data-testid="lockout-row"
+                      data-email={l.email}
+                      data-state={state}
+                    >
                       <td className={`${td} font-medium text-slate-900`}>
                         {l.email}
-                        {!l.user_id && <div className="text-xs font-normal text-slate-500">no account with this email</div>}
+                        {!l.user_id && (
+                          <div className="text-xs font-normal text-slate-500">no account with this email</div>
+                        )}
                       </td>
                       <td className={td}>
                         <Badge color={badge.color}>{badge.label}</Badge>
                       </td>
-                      <td className={`${td} whitespace-nowrap`}>{l.permanent ? 'until unlocked' : state === 'locked' ? formatDateTime(l.locked_until) : '—'}</td>
+                      <td className={`${td} whitespace-nowrap`}>
+                        {l.permanent ? 'until unlocked' : state === 'locked' ? formatDateTime(l.locked_until) : '—'}
+                      </td>
                       <td className={tdNum}>{l.failures}</td>
                       <td className={tdNum}>{l.step}</td>
                       <td className={`${td} text-right`}>
@@ -98,12 +119,11 @@ export function LockoutsPage() {
                           <Button
                             size="sm"
                             variant="secondary"
-                            loading={busy === l.user_id}
-                            onClick={() => unlock(l)}
-                            aria-label={`Unlock ${l.email}`}
+                            loading={action.busy === l.user_id}
+                            onClick={() => l.user_id && void unlock(l, l.user_id)}
                             data-testid="lockout-unlock"
                           >
-                            Unlock
+                            Unlock<span className="sr-only">{` ${l.email}`}</span>
                           </Button>
                         )}
                       </td>

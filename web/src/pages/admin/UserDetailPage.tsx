@@ -1,11 +1,21 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { describeError } from '../../api/problem';
-import { ROLES, SCOPES, type AdminUser, type Lockout, type Page, type SessionInfo } from '../../api/types';
+import {
+  endUserSession,
+  getUser,
+  listLockouts,
+  listUserSessions,
+  unlockUser,
+  updateUser,
+  ROLES,
+  type Role,
+  type UserUpdate,
+} from '../../api/admin';
+import { SCOPES } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
-import { Alert, Badge, Button, Card, Checkbox, Empty, Loading } from '../../components/ui';
+import { Alert, Badge, Button, Card, Checkbox, Empty, LiveMessage, Loading } from '../../components/ui';
 import { describeUserAgent, formatDateTime, formatRelative } from '../../lib/format';
-import { useQuery } from '../../lib/hooks';
+import { useAction, useQuery } from '../../lib/hooks';
 import { lockedUsers } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
@@ -13,48 +23,31 @@ export function UserDetailPage() {
   const { id = '' } = useParams();
   const { api, hasScope, user: me } = useAuth();
   const { params, search, tenant } = useAdminTenant();
-  const userQ = useQuery(
-    () => api.http.get<AdminUser>(`/admin/users/${encodeURIComponent(id)}`, { params }).then((r) => r.data),
-    [api, id, tenant],
-  );
+  const userQ = useQuery(() => getUser(api.http, id, params), [api, id, tenant]);
   const sessionsQ = useQuery(
-    () =>
-      api.http
-        .get<Page<SessionInfo>>(`/admin/users/${encodeURIComponent(id)}/sessions`, { params })
-        .then((r) => r.data.items ?? []),
+    () => listUserSessions(api.http, id, params).then((page) => page.items),
     [api, id, tenant],
   );
-  const lockoutsQ = useQuery(
-    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
-    [api, tenant],
-  );
+  const lockoutsQ = useQuery(() => listLockouts(api.http, params).then((page) => page.items), [api, tenant]);
   const lock = lockedUsers(lockoutsQ.data ?? []).get(id);
-  const [roles, setRoles] = useState<string[]>([]);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
-  useEffect(() => setRoles(userQ.data?.roles ?? []), [userQ.data?.roles]);
+  /** The roles being edited, until saved or reset; the user's own otherwise. */
+  const [draftRoles, setDraftRoles] = useState<Role[] | null>(null);
+  const action = useAction();
 
   const u = userQ.data;
+  const roles = draftRoles ?? u?.roles ?? [];
   const canRevoke = hasScope(SCOPES.sessionsManage);
+  const run = action.run;
+  const msg = action.message;
+  const busy = action.busy;
 
-  const run = async (key: string, fn: () => Promise<void>) => {
-    setBusy(key);
-    setMsg(null);
-    try {
-      await fn();
-    } catch (e) {
-      setMsg({ kind: 'error', text: describeError(e) });
-    } finally {
-      setBusy(null);
-    }
-  };
-
-  const patch = (body: Partial<AdminUser>, text: string) =>
+  const patch = (body: UserUpdate, text: string) =>
     run(Object.keys(body)[0], async () => {
-      const res = await api.http.patch<AdminUser>(`/admin/users/${encodeURIComponent(id)}`, body, { params });
-      userQ.setData((prev) => (prev ? { ...prev, ...res.data } : res.data));
-      setMsg({ kind: 'success', text });
+      const updated = await updateUser(api.http, id, body, params);
+      userQ.setData((prev) => (prev ? { ...prev, ...updated } : updated));
+      setDraftRoles(null);
       if (body.is_active === false) sessionsQ.reload();
+      return text;
     });
 
   if (userQ.loading && !u) return <Loading text="Loading user…" />;
@@ -84,12 +77,16 @@ export function UserDetailPage() {
         <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500">
           {u.display_name && <span>{u.display_name}</span>}
           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
-          {lock && <Badge color="amber" testId="admin-user-locked">{lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}</Badge>}
+          {lock && (
+            <Badge color="amber" testId="admin-user-locked">
+              {lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}
+            </Badge>
+          )}
           <span>Created {formatDateTime(u.created_at)}</span>
         </div>
       </div>
-      {msg && <Alert kind={msg.kind} testId="admin-user-message">{msg.text}</Alert>}
-      <div className="grid gap-6 lg:grid-cols-2">
+      <LiveMessage message={msg} testId="admin-user-message" />
+      <div className="grid grid-cols-1 gap-6 lg:grid-cols-2">
         <Card title="Roles">
           <fieldset>
             <legend className="sr-only">Roles of {u.email}</legend>
@@ -99,7 +96,7 @@ export function UserDetailPage() {
                   key={r}
                   label={r}
                   checked={roles.includes(r)}
-                  onChange={(e) => setRoles((prev) => (e.target.checked ? [...prev, r] : prev.filter((x) => x !== r)))}
+                  onChange={(e) => setDraftRoles(e.target.checked ? [...roles, r] : roles.filter((x) => x !== r))}
                   data-testid={`role-${r}`}
                 />
               ))}
@@ -107,7 +104,7 @@ export function UserDetailPage() {
           </fieldset>
           <div className="mt-4 flex gap-2">
             <Button
-              onClick={() => patch({ roles }, 'Roles saved. They apply from the user’s next token.')}
+              onClick={() => void patch({ roles }, 'Roles saved. They apply from the user’s next token.')}
               disabled={!rolesChanged || roles.length === 0}
               loading={busy === 'roles'}
               data-testid="roles-save"
@@ -115,7 +112,7 @@ export function UserDetailPage() {
               Save roles
             </Button>
             {rolesChanged && (
-              <Button variant="ghost" onClick={() => setRoles(u.roles)}>
+              <Button variant="ghost" onClick={() => setDraftRoles(null)}>
                 Reset
               </Button>
             )}
@@ -127,12 +124,19 @@ export function UserDetailPage() {
               <div>
                 <div className="font-medium text-slate-900">{active ? 'Disable account' : 'Enable account'}</div>
                 <div className="text-slate-500">
-                  {active ? 'A disabled user cannot sign in; their sessions end at once.' : 'Let this user sign in again.'}
+                  {active
+                    ? 'A disabled user cannot sign in; their sessions end at once.'
+                    : 'Let this user sign in again.'}
                 </div>
               </div>
               <Button
                 variant={active ? 'danger' : 'primary'}
-                onClick={() => patch({ is_active: !active }, active ? 'Account disabled; its sessions were ended.' : 'Account enabled.')}
+                onClick={() =>
+                  patch(
+                    { is_active: !active },
+                    active ? 'Account disabled; its sessions were ended.' : 'Account enabled.',
+                  )
+                }
                 loading={busy === 'is_active'}
                 disabled={u.id === me?.id}
                 data-testid="user-toggle-active"
@@ -149,10 +153,10 @@ export function UserDetailPage() {
                 variant="secondary"
                 loading={busy === 'unlock'}
                 onClick={() =>
-                  run('unlock', async () => {
-                    await api.http.post(`/admin/users/${encodeURIComponent(id)}/unlock`, undefined, { params });
+                  void run('unlock', async () => {
+                    await unlockUser(api.http, id, params);
                     lockoutsQ.setData((prev) => (prev ?? []).filter((l) => l.user_id !== id));
-                    setMsg({ kind: 'success', text: 'Sign-in unlocked.' });
+                    return 'Sign-in unlocked.';
                   })
                 }
                 data-testid="user-unlock"
@@ -163,7 +167,14 @@ export function UserDetailPage() {
           </div>
         </Card>
       </div>
-      <Card title="Sessions" actions={<Button size="sm" variant="ghost" onClick={sessionsQ.reload}>Refresh</Button>}>
+      <Card
+        title="Sessions"
+        actions={
+          <Button size="sm" variant="ghost" onClick={sessionsQ.reload}>
+            Refresh
+          </Button>
+        }
+      >
         {sessionsQ.loading && !sessionsQ.data ? (
           <Loading text="Loading sessions…" />
         ) : sessionsQ.error ? (
@@ -173,14 +184,17 @@ export function UserDetailPage() {
         ) : (
           <ul className="divide-y divide-slate-100" data-testid="admin-user-sessions">
             {(sessionsQ.data ?? []).map((s) => (
-              <li key={s.session_id} className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between">
+              <li
+                key={s.session_id}
+                className="flex flex-col gap-2 py-3 sm:flex-row sm:items-center sm:justify-between"
+              >
                 <div className="min-w-0 text-sm">
                   <div className="font-medium text-slate-900" title={s.user_agent ?? undefined}>
                     {describeUserAgent(s.user_agent)}
                   </div>
                   <div className="text-xs text-slate-500">
-                    <span className="font-mono">{s.client_ip ?? 'unknown IP'}</span> · signed in {formatDateTime(s.created_at)} · last active{' '}
-                    {formatRelative(s.last_seen_at)}
+                    <span className="font-mono">{s.client_ip ?? 'unknown IP'}</span> · signed in{' '}
+                    {formatDateTime(s.created_at)} · last active {formatRelative(s.last_seen_at)}
                   </div>
                 </div>
                 {canRevoke && (
@@ -189,10 +203,10 @@ export function UserDetailPage() {
                     variant="danger"
                     loading={busy === s.session_id}
                     onClick={() =>
-                      run(s.session_id, async () => {
-                        await api.http.delete(`/admin/sessions/${encodeURIComponent(s.session_id)}`, { params });
+                      void run(s.session_id, async () => {
+                        await endUserSession(api.http, s.session_id, params);
                         sessionsQ.setData((prev) => (prev ?? []).filter((x) => x.session_id !== s.session_id));
-                        setMsg({ kind: 'success', text: 'Session ended.' });
+                        return 'Session ended.';
                       })
                     }
                     data-testid="admin-session-end"

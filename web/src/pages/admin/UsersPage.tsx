@@ -1,12 +1,34 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
-import { codeOf, describeError } from '../../api/problem';
-import { ROLES, type AdminUser, type Lockout, type Page } from '../../api/types';
+import {
+  ROLES,
+  createUser,
+  listLockouts,
+  listUsers,
+  unlockUser,
+  updateUser,
+  type AdminUser,
+  type Role,
+} from '../../api/admin';
+import { codeOf } from '../../api/problem';
 import { useAuth } from '../../auth/AuthContext';
 import { PasswordRules, passwordProblems } from '../../components/PasswordRules';
-import { Alert, Badge, Button, Card, Checkbox, Empty, Field, Loading, Table, td, th } from '../../components/ui';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Empty,
+  Field,
+  LiveMessage,
+  Loading,
+  Table,
+  td,
+  th,
+} from '../../components/ui';
 import { formatDateTime } from '../../lib/format';
-import { useQuery, usePaged } from '../../lib/hooks';
+import { useAction, usePaged, useQuery } from '../../lib/hooks';
 import { lockedUsers } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
 
@@ -15,21 +37,14 @@ export function UsersPage() {
   const { params, search, tenant } = useAdminTenant();
   const [query, setQuery] = useState('');
   const [showCreate, setShowCreate] = useState(false);
-  const [busyId, setBusyId] = useState<string | null>(null);
-  const [msg, setMsg] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const action = useAction();
 
-  const list = usePaged<AdminUser>(
-    (cursor) =>
-      api.http
-        .get<Page<AdminUser>>('/admin/users', { params: { limit: 50, ...params, ...(cursor ? { cursor } : {}) } })
-        .then((r) => r.data),
+  const list = usePaged(
+    (cursor) => listUsers(api.http, { limit: 50, ...params, ...(cursor ? { cursor } : {}) }),
     [api, tenant],
   );
   // The user view has no lock state: it comes from the tenant's lockouts.
-  const lockouts = useQuery(
-    () => api.http.get<Page<Lockout>>('/admin/lockouts', { params: { limit: 200, ...params } }).then((r) => r.data.items ?? []),
-    [api, tenant],
-  );
+  const lockouts = useQuery(() => listLockouts(api.http, params).then((page) => page.items), [api, tenant]);
   const locks = lockedUsers(lockouts.data ?? []);
 
   const q = query.trim().toLowerCase();
@@ -37,33 +52,19 @@ export function UsersPage() {
     ? list.items.filter((u) => u.email.toLowerCase().includes(q) || (u.display_name ?? '').toLowerCase().includes(q))
     : list.items;
 
-  const setActive = async (u: AdminUser, active: boolean) => {
-    setBusyId(u.id);
-    setMsg(null);
-    try {
-      const res = await api.http.patch<AdminUser>(`/admin/users/${encodeURIComponent(u.id)}`, { is_active: active }, { params });
-      list.update((items) => items.map((x) => (x.id === u.id ? { ...x, ...res.data } : x)));
-      setMsg({ kind: 'success', text: `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.` });
-    } catch (e) {
-      setMsg({ kind: 'error', text: describeError(e) });
-    } finally {
-      setBusyId(null);
-    }
-  };
+  const setActive = (u: AdminUser, active: boolean) =>
+    action.run(u.id, async () => {
+      const updated = await updateUser(api.http, u.id, { is_active: active }, params);
+      list.update((items) => items.map((x) => (x.id === u.id ? { ...x, ...updated } : x)));
+      return `${u.email} ${active ? 'enabled' : 'disabled'}${active ? '' : '; their sessions were ended'}.`;
+    });
 
-  const unlock = async (u: AdminUser) => {
-    setBusyId(u.id);
-    setMsg(null);
-    try {
-      await api.http.post(`/admin/users/${encodeURIComponent(u.id)}/unlock`, undefined, { params });
+  const unlock = (u: AdminUser) =>
+    action.run(u.id, async () => {
+      await unlockUser(api.http, u.id, params);
       lockouts.setData((prev) => (prev ?? []).filter((l) => l.user_id !== u.id));
-      setMsg({ kind: 'success', text: `${u.email} unlocked.` });
-    } catch (e) {
-      setMsg({ kind: 'error', text: describeError(e) });
-    } finally {
-      setBusyId(null);
-    }
-  };
+      return `${u.email} unlocked.`;
+    });
 
   return (
     <div data-testid="admin-users">
@@ -87,15 +88,11 @@ export function UsersPage() {
           onCreated={(u) => {
             list.update((items) => [u, ...items]);
             setShowCreate(false);
-            setMsg({ kind: 'success', text: `User ${u.email} created.` });
+            action.setMessage({ kind: 'success', text: `User ${u.email} created.` });
           }}
         />
       )}
-      {msg && (
-        <div className="mb-4">
-          <Alert kind={msg.kind} testId="users-message">{msg.text}</Alert>
-        </div>
-      )}
+      <LiveMessage message={action.message} className="mb-4" testId="users-message" />
       <Card>
         {list.loading ? (
           <Loading text="Loading users…" />
@@ -108,11 +105,21 @@ export function UsersPage() {
             <Table caption="Users" testId="users-table">
               <thead>
                 <tr>
-                  <th scope="col" className={th}>User</th>
-                  <th scope="col" className={th}>Roles</th>
-                  <th scope="col" className={th}>Status</th>
-                  <th scope="col" className={th}>Created</th>
-                  <th scope="col" className={th}><span className="sr-only">Actions</span></th>
+                  <th scope="col" className={th}>
+                    User
+                  </th>
+                  <th scope="col" className={th}>
+                    Roles
+                  </th>
+                  <th scope="col" className={th}>
+                    Status
+                  </th>
+                  <th scope="col" className={th}>
+                    Created
+                  </th>
+                  <th scope="col" className={th}>
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
               </thead>
               <tbody className="divide-y divide-slate-100">
@@ -123,7 +130,10 @@ export function UsersPage() {
                   return (
                     <tr key={u.id} data-testid="user-row" data-email={u.email} data-locked={locked}>
                       <td className={td}>
-                        <Link to={{ pathname: u.id, search }} className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500">
+                        <Link
+                          to={{ pathname: u.id, search }}
+                          className="font-medium text-indigo-700 hover:underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-indigo-500"
+                        >
                           {u.email}
                         </Link>
                         {u.display_name && <div className="text-xs text-slate-500">{u.display_name}</div>}
@@ -131,7 +141,9 @@ export function UsersPage() {
                       <td className={td}>
                         <div className="flex flex-wrap gap-1">
                           {u.roles.map((r) => (
-                            <Badge key={r} color="indigo">{r}</Badge>
+                            <Badge key={r} color="indigo">
+                              {r}
+                            </Badge>
                           ))}
                         </div>
                       </td>
@@ -139,8 +151,16 @@ export function UsersPage() {
                         <div className="flex flex-wrap gap-1">
                           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
                           {lock && (
-                            <span title={lock.permanent ? 'Locked until an admin unlocks' : `Locked until ${formatDateTime(lock.locked_until)}`}>
-                              <Badge color="amber" testId="user-locked-badge">{lock.permanent ? 'locked (permanent)' : 'locked'}</Badge>
+                            <span
+                              title={
+                                lock.permanent
+                                  ? 'Locked until an admin unlocks'
+                                  : `Locked until ${formatDateTime(lock.locked_until)}`
+                              }
+                            >
+                              <Badge color="amber" testId="user-locked-badge">
+                                {lock.permanent ? 'locked (permanent)' : 'locked'}
+                              </Badge>
                             </span>
                           )}
                         </div>
@@ -149,20 +169,26 @@ export function UsersPage() {
                       <td className={`${td} text-right`}>
                         <div className="flex justify-end gap-2">
                           {locked && (
-                            <Button size="sm" variant="secondary" onClick={() => unlock(u)} disabled={busyId === u.id} data-testid="user-unlock">
-                              Unlock
+                            <Button
+                              size="sm"
+                              variant="secondary"
+                              onClick={() => void unlock(u)}
+                              disabled={action.busy === u.id}
+                              data-testid="user-unlock"
+                            >
+                              Unlock<span className="sr-only">{` ${u.email}`}</span>
                             </Button>
                           )}
                           {u.id !== me?.id && (
                             <Button
                               size="sm"
                               variant={active ? 'secondary' : 'primary'}
-                              onClick={() => setActive(u, !active)}
-                              loading={busyId === u.id}
-                              aria-label={`${active ? 'Disable' : 'Enable'} ${u.email}`}
+                              onClick={() => void setActive(u, !active)}
+                              loading={action.busy === u.id}
                               data-testid="user-toggle-active"
                             >
                               {active ? 'Disable' : 'Enable'}
+                              <span className="sr-only">{` ${u.email}`}</span>
                             </Button>
                           )}
                         </div>
@@ -191,41 +217,41 @@ function CreateUser({ params, onCreated }: { params: { tenant?: string }; onCrea
   const [email, setEmail] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [password, setPassword] = useState('');
-  const [roles, setRoles] = useState<string[]>(['viewer']);
-  const [busy, setBusy] = useState(false);
+  const [roles, setRoles] = useState<Role[]>(['viewer']);
   const [touched, setTouched] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const action = useAction();
   const pwProblem = passwordProblems(password);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
     if (!email.trim() || pwProblem || roles.length === 0) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const res = await api.http.post<AdminUser>(
-        '/admin/users',
-        { email: email.trim(), password, roles, ...(displayName.trim() ? { display_name: displayName.trim() } : {}) },
-        { params },
-      );
-      onCreated(res.data);
-    } catch (err) {
-      setError(codeOf(err) === 'conflict' ? 'A user with this email already exists.' : describeError(err));
-    } finally {
-      setBusy(false);
-    }
+    void action.run(
+      'create',
+      async () => {
+        const user = await createUser(
+          api.http,
+          { email: email.trim(), password, roles, ...(displayName.trim() ? { display_name: displayName.trim() } : {}) },
+          params,
+        );
+        onCreated(user);
+      },
+      (err) => (codeOf(err) === 'conflict' ? 'A user with this email already exists.' : undefined),
+    );
   };
 
   return (
     <Card title="New user" className="mb-6" testId="user-create">
-      <form onSubmit={submit} noValidate className="grid gap-4 sm:grid-cols-2">
-        {error && (
-          <div className="sm:col-span-2">
-            <Alert>{error}</Alert>
-          </div>
-        )}
-        <Field label="Email" type="email" value={email} onChange={(e) => setEmail(e.target.value)} error={touched && !email.trim() ? 'Enter an email.' : null} data-testid="user-create-email" />
+      <form onSubmit={submit} noValidate className="grid grid-cols-1 gap-4 sm:grid-cols-2">
+        <LiveMessage message={action.message} className="sm:col-span-2" />
+        <Field
+          label="Email"
+          type="email"
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+          error={touched && !email.trim() ? 'Enter an email.' : null}
+          data-testid="user-create-email"
+        />
         <Field label="Display name (optional)" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
         <Field
           label="Initial password"
@@ -252,7 +278,7 @@ function CreateUser({ params, onCreated }: { params: { tenant?: string }; onCrea
           {touched && roles.length === 0 && <p className="mt-1 text-xs text-rose-700">Pick at least one role.</p>}
         </fieldset>
         <div className="sm:col-span-2">
-          <Button type="submit" loading={busy} data-testid="user-create-submit">
+          <Button type="submit" loading={action.busy === 'create'} data-testid="user-create-submit">
             Create user
           </Button>
         </div>

@@ -1,0 +1,2174 @@
+/**
+ * The API's types, generated from the server's /openapi.json by openapi-typescript.
+ * Do not edit: regenerate with `scripts/e2e.sh --update-api-types` (from the repository root),
+ * or `npm run api:types` against a running server. scripts/e2e.sh fails when this file is stale.
+ */
+export interface paths {
+    "/.well-known/jwks.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public keys that verify access and refresh tokens (current and still-valid previous). */
+        get: operations["jwks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/actors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`). */
+        get: operations["admin_actors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's audit events, newest first (scope `audit:read`). */
+        get: operations["admin_audit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/lockouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Current lockouts of the tenant, known emails or not (scope `users:manage`; one page). */
+        get: operations["admin_lockouts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Ends a session of a user of the tenant (scope `sessions:manage`). */
+        delete: operations["admin_end_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The users of the tenant, newest first (scope `users:manage`). */
+        get: operations["list_users"];
+        put?: never;
+        /** Creates a user in the tenant (scope `users:manage`). */
+        post: operations["create_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One user of the tenant (scope `users:manage`). */
+        get: operations["get_user"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Changes a user's roles, active flag or display name (scope `users:manage`); disabling
+         *     ends the user's sessions. The tenant's last active admin cannot be demoted or disabled.
+         */
+        patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's active sessions (scope `sessions:manage`; one page: `next_cursor` is null). */
+        get: operations["admin_user_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lifts the lockout of a user's email, permanent or not (scope `users:manage`). */
+        post: operations["unlock_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signs in: answers an access token and starts a session whose refresh token goes into a
+         *     cookie (default) or the body (`token_delivery: "body"`).
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends the caller's session (by access token, or by refresh cookie) and clears the cookie. */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ends every session of the caller. */
+        post: operations["logout_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Spends a refresh token (the `refresh_token` cookie, else `Authorization: Bearer`) for a new
+         *     access token and a new refresh token, delivered the way the old one came.
+         */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Self sign-up in a tenant that allows it; the new user gets the role `viewer`. */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's active sessions (one page: `next_cursor` is always null). */
+        get: operations["own_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Ends one of the caller's own sessions. */
+        delete: operations["end_own_session"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The tenant's orders, newest first (scope `orders:read`). */
+        get: operations["list_orders"];
+        put?: never;
+        /** Places a limit order (scope `orders:write`). */
+        post: operations["place_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Cancels an open order (scope `orders:write`; the owner or an admin). */
+        delete: operations["cancel_order"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All tenants, newest first (scope `tenants:manage`). */
+        get: operations["list_tenants"];
+        put?: never;
+        /** Creates a tenant (scope `tenants:manage`). */
+        post: operations["create_tenant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One tenant (scope `tenants:manage`). */
+        get: operations["get_tenant"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Renames, opens or closes sign-up, disables or re-enables a tenant (scope `tenants:manage`). */
+        patch: operations["update_tenant"];
+        trace?: never;
+    };
+    "/api/v1/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's own account. */
+        get: operations["get_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Changes the caller's display name. */
+        patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Changes the caller's password; the caller's other sessions end. */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: answers without touching any dependency. */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/detailed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: each dependency with its status, latency and backend; 503 when one is down. */
+        get: operations["health_detailed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics. Open unless `METRICS_TOKEN` is set; then it needs that token, or an
+         *     access token with `actors:read`, as a bearer token.
+         */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document. */
+        get: operations["openapi_json"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description The actors of one kind (`session`, `lockout`). */
+        ActorKind: {
+            /** Format: int64 */
+            activations: number;
+            /** Format: int64 */
+            failures: number;
+            handle_time_ms: components["schemas"]["Quantiles"];
+            /** @example session */
+            kind: string;
+            /** Format: int64 */
+            live: number;
+            /** Format: int64 */
+            mailbox_depth: number;
+            /** Format: int64 */
+            passivations: number;
+            /** Format: int64 */
+            restarts: number;
+        };
+        /** @description The actor system's supervision tree on one node. */
+        ActorsView: {
+            kinds: components["schemas"]["ActorKind"][];
+            node: string;
+            supervisors: components["schemas"]["Supervisor"][];
+            /** Format: int64 */
+            uptime_s: number;
+        };
+        /** @description One line of the audit trail. */
+        AuditEvent: {
+            /** Format: date-time */
+            at: string;
+            /** @description Event-specific facts. */
+            detail: Record<string, never>;
+            /**
+             * @description What happened.
+             * @example login
+             */
+            event: string;
+            /** Format: uuid */
+            id: string;
+            ip?: string | null;
+            /**
+             * @description `success` or `failure`.
+             * @example success
+             */
+            outcome: string;
+            request_id?: string | null;
+            /** Format: uuid */
+            tenant_id?: string | null;
+            user_agent?: string | null;
+            /** Format: uuid */
+            user_id?: string | null;
+        };
+        Check: {
+            /** @description `postgres` or `sqlite` for the database, `redis` or `memory` for the cache. */
+            backend?: string | null;
+            detail?: string | null;
+            /** Format: double */
+            latency_ms: number;
+            status: components["schemas"]["Status"];
+        };
+        Checks: {
+            actors: components["schemas"]["Check"];
+            cache: components["schemas"]["Check"];
+            database: components["schemas"]["Check"];
+            keys: components["schemas"]["Check"];
+        };
+        /** @description The answer of `/health/detailed`. */
+        DetailedHealth: {
+            checks: components["schemas"]["Checks"];
+            /** @description The worst of the checks. */
+            status: components["schemas"]["Status"];
+        };
+        /** @description The answer of `/health`. */
+        Health: {
+            /** @example ok */
+            status: string;
+        };
+        /** @description A P-256 public key, `kid` being its RFC 7638 thumbprint. */
+        Jwk: {
+            /** @example ES256 */
+            alg: string;
+            /** @example P-256 */
+            crv: string;
+            kid: string;
+            /** @example EC */
+            kty: string;
+            /** @example sig */
+            use: string;
+            x: string;
+            y: string;
+        };
+        /** @description A JSON Web Key Set (RFC 7517), as `/.well-known/jwks.json` serves it. */
+        Jwks: {
+            keys: components["schemas"]["Jwk"][];
+        };
+        /** @description The shape of every list answer. */
+        Listing_AuditEvent: {
+            items: {
+                /** Format: date-time */
+                at: string;
+                /** @description Event-specific facts. */
+                detail: Record<string, never>;
+                /**
+                 * @description What happened.
+                 * @example login
+                 */
+                event: string;
+                /** Format: uuid */
+                id: string;
+                ip?: string | null;
+                /**
+                 * @description `success` or `failure`.
+                 * @example success
+                 */
+                outcome: string;
+                request_id?: string | null;
+                /** Format: uuid */
+                tenant_id?: string | null;
+                user_agent?: string | null;
+                /** Format: uuid */
+                user_id?: string | null;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description The shape of every list answer. */
+        Listing_LockoutView: {
+            items: {
+                email: string;
+                /**
+                 * Format: int32
+                 * @description Failed sign-ins since the last lock ended.
+                 */
+                failures: number;
+                /** Format: date-time */
+                locked_until?: string | null;
+                permanent: boolean;
+                /**
+                 * Format: int32
+                 * @description The step of the lockout ladder reached.
+                 */
+                step: number;
+                /**
+                 * Format: uuid
+                 * @description The account of that email in the tenant, if there is one: lockouts are kept for
+                 *     unknown emails too, so that they do not tell which accounts exist.
+                 */
+                user_id?: string | null;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description The shape of every list answer. */
+        Listing_Order: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                id: string;
+                /** @example 187.25 */
+                limit_price: string;
+                /** @example 10 */
+                quantity: string;
+                side: components["schemas"]["OrderSide"];
+                status: components["schemas"]["OrderStatus"];
+                symbol: string;
+                /** Format: uuid */
+                user_id: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description The shape of every list answer. */
+        Listing_SessionView: {
+            items: {
+                /** @example 203.0.113.7 */
+                client_ip: string;
+                /** Format: date-time */
+                created_at: string;
+                /** @description Whether this is the session of the token making the request. */
+                current: boolean;
+                /** Format: date-time */
+                expires_at: string;
+                /** Format: date-time */
+                last_seen_at: string;
+                /** Format: uuid */
+                session_id: string;
+                user_agent: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description The shape of every list answer. */
+        Listing_Tenant: {
+            items: {
+                allow_self_signup: boolean;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: uuid */
+                id: string;
+                is_active: boolean;
+                /** @example Acme Corp */
+                name: string;
+                /** @example acme */
+                slug: string;
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description The shape of every list answer. */
+        Listing_UserView: {
+            items: {
+                /** Format: date-time */
+                created_at: string;
+                display_name: string;
+                email: string;
+                /** Format: uuid */
+                id: string;
+                is_active: boolean;
+                roles: components["schemas"]["Role"][];
+                /** @description What the caller's token can do (for one's own account), or what the roles grant. */
+                scopes: string[];
+                tenant: components["schemas"]["TenantRef"];
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
+        };
+        /** @description A current lockout, kept per (tenant, email) whether or not the account exists. */
+        LockoutView: {
+            email: string;
+            /**
+             * Format: int32
+             * @description Failed sign-ins since the last lock ended.
+             */
+            failures: number;
+            /** Format: date-time */
+            locked_until?: string | null;
+            permanent: boolean;
+            /**
+             * Format: int32
+             * @description The step of the lockout ladder reached.
+             */
+            step: number;
+            /**
+             * Format: uuid
+             * @description The account of that email in the tenant, if there is one: lockouts are kept for
+             *     unknown emails too, so that they do not tell which accounts exist.
+             */
+            user_id?: string | null;
+        };
+        LoginBody: {
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /** Format: password */
+            password: string;
+            /**
+             * @description Space-separated subset of the user's scopes to narrow the access token to.
+             * @example orders:read
+             */
+            scope?: string | null;
+            /**
+             * @description Tenant slug; `default` when left out, `platform` for platform admins.
+             * @example default
+             */
+            tenant?: string | null;
+            token_delivery?: components["schemas"]["TokenDelivery"];
+        };
+        NewOrderBody: {
+            /**
+             * @description A decimal greater than zero, as a string or a JSON number (kept exactly as written)
+             * @example 187.25
+             */
+            limit_price: string | number;
+            /**
+             * @description A decimal greater than zero, as a string or a JSON number (kept exactly as written)
+             * @example 187.25
+             */
+            quantity: string | number;
+            side: components["schemas"]["OrderSide"];
+            /**
+             * @description 1–12 characters of `A-Z`, `0-9` and `.`.
+             * @example AAPL
+             */
+            symbol: string;
+        };
+        NewTenantBody: {
+            /** @description Whether anyone may register in this tenant; `false` by default. */
+            allow_self_signup?: boolean | null;
+            /**
+             * @description 1–100 characters.
+             * @example Acme Corp
+             */
+            name: string;
+            /**
+             * @description 2–32 characters of `a-z`, `0-9` and `-`; unique.
+             * @example acme
+             */
+            slug: string;
+        };
+        NewUserBody: {
+            display_name?: string | null;
+            /**
+             * Format: email
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * Format: password
+             * @description 8–72 bytes, not in the common-password list.
+             */
+            password: string;
+            roles: components["schemas"]["Role"][];
+        };
+        Order: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            /** @example 187.25 */
+            limit_price: string;
+            /** @example 10 */
+            quantity: string;
+            side: components["schemas"]["OrderSide"];
+            status: components["schemas"]["OrderStatus"];
+            symbol: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        /** @enum {string} */
+        OrderSide: "buy" | "sell";
+        /** @enum {string} */
+        OrderStatus: "open" | "cancelled";
+        /** @description The current password and the new one */
+        PasswordBody: {
+            /** Format: password */
+            current_password: string;
+            /**
+             * Format: password
+             * @description 8–72 bytes, not in the common-password list, not the current password.
+             */
+            new_password: string;
+        };
+        /** @description An error, as `application/problem+json` (RFC 9457). */
+        Problem: {
+            /**
+             * @description Stable, for programs: `validation_failed`, `invalid_credentials`, `account_locked`,
+             *     `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
+             *     `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
+             *     `conflict`, `rate_limited`, `payload_too_large`, `unavailable` (and `internal` for 500).
+             * @example validation_failed
+             */
+            code: string;
+            /**
+             * @description What went wrong, for people.
+             * @example email: is not a valid email address
+             */
+            detail: string;
+            /**
+             * @description The request field at fault (`validation_failed` answers of a field rule only).
+             * @example email
+             */
+            field?: string;
+            /**
+             * Format: int32
+             * @description The HTTP status code.
+             * @example 422
+             */
+            status: number;
+            /** @example Validation failed */
+            title: string;
+            /**
+             * Format: uri
+             * @description `https://tradesage.dev/problems/<code>`.
+             * @example https://tradesage.dev/problems/validation_failed
+             */
+            type: string;
+        };
+        ProfilePatch: {
+            /** @description At most 100 characters, not blank. */
+            display_name?: string | null;
+        };
+        /** @description Message handling time quantiles, in milliseconds. */
+        Quantiles: {
+            /** Format: double */
+            p50: number;
+            /** Format: double */
+            p99: number;
+        };
+        RegisterBody: {
+            /** @description At most 100 characters; defaults to the email's local part. */
+            display_name?: string | null;
+            /**
+             * Format: email
+             * @description Trimmed; compared case-insensitively; unique within the tenant.
+             * @example ada@example.com
+             */
+            email: string;
+            /**
+             * Format: password
+             * @description 8–72 bytes, not in the common-password list.
+             */
+            password: string;
+            /**
+             * @description Tenant slug; `default` when left out. The tenant must allow self sign-up.
+             * @example default
+             */
+            tenant?: string | null;
+        };
+        /**
+         * @description A role a user holds within its tenant.
+         * @enum {string}
+         */
+        Role: "admin" | "trader" | "viewer" | "api_user";
+        /** @description A session as its user (or an admin) sees it. */
+        SessionView: {
+            /** @example 203.0.113.7 */
+            client_ip: string;
+            /** Format: date-time */
+            created_at: string;
+            /** @description Whether this is the session of the token making the request. */
+            current: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            last_seen_at: string;
+            /** Format: uuid */
+            session_id: string;
+            user_agent: string;
+        };
+        /**
+         * @description The state of one dependency; the overall status is the worst of them.
+         * @enum {string}
+         */
+        Status: "ok" | "degraded" | "down";
+        /** @description One supervisor (a shard of a kind). */
+        Supervisor: {
+            /** Format: int64 */
+            children: number;
+            /** Format: int64 */
+            failures: number;
+            kind: string;
+            /** @example session-shard-0 */
+            name: string;
+            /** Format: int64 */
+            restarts: number;
+        };
+        /** @description A tenant. */
+        Tenant: {
+            allow_self_signup: boolean;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: uuid */
+            id: string;
+            is_active: boolean;
+            /** @example Acme Corp */
+            name: string;
+            /** @example acme */
+            slug: string;
+        };
+        TenantPatchBody: {
+            /** @description Never `true` for the `platform` tenant (422). */
+            allow_self_signup?: boolean | null;
+            /**
+             * @description `false` refuses the tenant's logins and ends its sessions; the `platform` tenant
+             *     cannot be disabled (409).
+             */
+            is_active?: boolean | null;
+            name?: string | null;
+        };
+        /** @description The tenant a user belongs to. */
+        TenantRef: {
+            /** Format: uuid */
+            id: string;
+            /** @example Acme Corp */
+            name: string;
+            /** @example acme */
+            slug: string;
+        };
+        /** @description The answer of login and refresh. */
+        TokenAnswer: {
+            /** @description ES256 JWT for `Authorization: Bearer`. */
+            access_token: string;
+            /**
+             * Format: int64
+             * @description Seconds until the access token expires.
+             */
+            expires_in: number;
+            /**
+             * @description Only with `token_delivery: "body"` (or a refresh authenticated by bearer token);
+             *     otherwise the token is in the `refresh_token` cookie.
+             */
+            refresh_token?: string;
+            /** Format: uuid */
+            session_id: string;
+            /** @example Bearer */
+            token_type: string;
+            user: components["schemas"]["UserView"];
+        };
+        /**
+         * @description Where login and refresh put the new refresh token: an `HttpOnly` cookie (`cookie`, the
+         *     default for login) or the answer's body (`body`, for API clients).
+         * @enum {string}
+         */
+        TokenDelivery: "cookie" | "body";
+        UserPatchBody: {
+            display_name?: string | null;
+            /** @description `false` disables the account and ends its sessions. */
+            is_active?: boolean | null;
+            roles?: components["schemas"]["Role"][] | null;
+        };
+        /** @description A user as the API shows it. */
+        UserView: {
+            /** Format: date-time */
+            created_at: string;
+            display_name: string;
+            email: string;
+            /** Format: uuid */
+            id: string;
+            is_active: boolean;
+            roles: components["schemas"]["Role"][];
+            /** @description What the caller's token can do (for one's own account), or what the roles grant. */
+            scopes: string[];
+            tenant: components["schemas"]["TenantRef"];
+        };
+    };
+    responses: {
+        /** @description Malformed request: bad JSON syntax, query string or path (`validation_failed`). */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "validation_failed",
+                 *       "detail": "malformed JSON: expected value at line 1 column 1",
+                 *       "status": 400,
+                 *       "title": "Malformed request",
+                 *       "type": "https://tradesage.dev/problems/validation_failed"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `conflict`: the request clashes with the resource's current state. */
+        Conflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "conflict",
+                 *       "detail": "an account with this email already exists in this tenant",
+                 *       "status": 409,
+                 *       "title": "Conflict",
+                 *       "type": "https://tradesage.dev/problems/conflict"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write without a trusted `Origin` or `X-Requested-With`) or `account_disabled`. */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "forbidden",
+                 *       "detail": "this needs the `users:manage` scope",
+                 *       "status": 403,
+                 *       "title": "Forbidden",
+                 *       "type": "https://tradesage.dev/problems/forbidden"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `account_locked`: too many failed sign-ins. Every attempt is refused until the lock ends. */
+        Locked: {
+            headers: {
+                /** @description Seconds until the lock ends; absent when the lock is permanent */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "account_locked",
+                 *       "detail": "too many failed sign-ins; try again in 60 s",
+                 *       "status": 423,
+                 *       "title": "Account locked",
+                 *       "type": "https://tradesage.dev/problems/account_locked"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `not_found`: no such resource (or one the caller may not see). */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "not_found",
+                 *       "detail": "no such resource",
+                 *       "status": 404,
+                 *       "title": "Not found",
+                 *       "type": "https://tradesage.dev/problems/not_found"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `payload_too_large`: the body is larger than 1 MiB. */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "payload_too_large",
+                 *       "detail": "the body must be at most 1 MiB",
+                 *       "status": 413,
+                 *       "title": "Payload too large",
+                 *       "type": "https://tradesage.dev/problems/payload_too_large"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `rate_limited`: too many requests from this client IP or user. */
+        TooManyRequests: {
+            headers: {
+                /** @description Requests allowed per window */
+                "RateLimit-Limit"?: number;
+                /** @description Requests left in the window */
+                "RateLimit-Remaining"?: number;
+                /** @description Seconds until the window is full again */
+                "RateLimit-Reset"?: number;
+                /** @description Seconds until a request would be allowed */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "rate_limited",
+                 *       "detail": "slow down; see Retry-After",
+                 *       "status": 429,
+                 *       "title": "Too many requests",
+                 *       "type": "https://tradesage.dev/problems/rate_limited"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`, `token_reused`, `session_revoked` or `session_ip_mismatch`. */
+        Unauthorized: {
+            headers: {
+                /** @description `Bearer error="invalid_token", error_description="<code>"` */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "token_missing",
+                 *       "detail": "no token was presented",
+                 *       "status": 401,
+                 *       "title": "Authentication required",
+                 *       "type": "https://tradesage.dev/problems/token_missing"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `unavailable`: a dependency is down or the request timed out; retry after `Retry-After`. */
+        Unavailable: {
+            headers: {
+                /** @description Seconds */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "unavailable",
+                 *       "detail": "a dependency is unavailable; retry shortly",
+                 *       "status": 503,
+                 *       "title": "Service unavailable",
+                 *       "type": "https://tradesage.dev/problems/unavailable"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation_failed`: the body was not sent as `Content-Type: application/json`. */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "validation_failed",
+                 *       "detail": "send Content-Type: application/json",
+                 *       "status": 415,
+                 *       "title": "Unsupported media type",
+                 *       "type": "https://tradesage.dev/problems/validation_failed"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `validation_failed`: a field is missing, of the wrong type or breaks a rule; `field` names it. */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "code": "validation_failed",
+                 *       "detail": "email: is not a valid email address",
+                 *       "field": "email",
+                 *       "status": 422,
+                 *       "title": "Validation failed",
+                 *       "type": "https://tradesage.dev/problems/validation_failed"
+                 *     }
+                 */
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    jwks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON Web Key Set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Jwks"];
+                };
+            };
+        };
+    };
+    admin_actors: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The actor system */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActorsView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_audit: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+                /** @description Only events of this name (at most 64 characters), e.g. `login_failed`. */
+                event?: string;
+                /** @description Only events about this user. */
+                user_id?: string;
+                /** @description Page size, 1–200; 50 by default. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of audit events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_AuditEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_lockouts: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Current lockouts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_LockoutView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_end_session: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Session id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_users: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+                /** @description Page size, 1–200; 50 by default. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_user: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUserBody"];
+            };
+        };
+        responses: {
+            /** @description The new user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_user: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    update_user: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserPatchBody"];
+            };
+        };
+        responses: {
+            /** @description The updated user */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_user_sessions: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's active sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_SessionView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    unlock_user: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlocked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginBody"];
+            };
+        };
+        responses: {
+            /** @description Signed in; with `token_delivery: cookie` the refresh token is in `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth` */
+            200: {
+                headers: {
+                    /** @description The refresh token cookie (cookie delivery only) */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session ended; the refresh cookie is cleared */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    logout_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description All of the caller's sessions ended; the refresh cookie is cleared */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description New tokens; a cookie-borne refresh token is replaced by a new cookie */
+            200: {
+                headers: {
+                    /** @description The new refresh token cookie (cookie delivery only) */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenAnswer"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterBody"];
+            };
+        };
+        responses: {
+            /** @description The new user */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    own_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's active sessions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_SessionView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    end_own_session: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Session id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Session ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_orders: {
+        parameters: {
+            query?: {
+                /** @description Only orders in this status. */
+                status?: components["schemas"]["OrderStatus"];
+                /** @description Page size, 1–200; 50 by default. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    place_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewOrderBody"];
+            };
+        };
+        responses: {
+            /** @description The new open order */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancel_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Order id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cancelled order (`status: cancelled`) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Order"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_tenants: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1–200; 50 by default. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of tenants */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTenantBody"];
+            };
+        };
+        responses: {
+            /** @description The new tenant */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    update_tenant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Tenant id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantPatchBody"];
+            };
+        };
+        responses: {
+            /** @description The updated tenant */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenant"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    get_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfilePatch"];
+            };
+        };
+        responses: {
+            /** @description The updated caller */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordBody"];
+            };
+        };
+        responses: {
+            /** @description Password changed; the caller's other sessions ended */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    health_detailed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every check `ok` or `degraded` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailedHealth"];
+                };
+            };
+            /** @description A check is `down` */
+            503: {
+                headers: {
+                    /** @description Seconds */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailedHealth"];
+                };
+            };
+        };
+    };
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain; version=0.0.4; charset=utf-8": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    openapi_json: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3 description of this API */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+        };
+    };
+}
