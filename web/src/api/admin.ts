@@ -39,6 +39,11 @@ export function unlockUser(http: Http, id: string, tenant: TenantParam) {
   return request(http, 'post', '/api/v1/admin/users/{id}/unlock', { path: { id }, query: tenant });
 }
 
+/** Turns the user's two-factor sign-in off (a lost device); audited. */
+export function resetUserMfa(http: Http, id: string, tenant: TenantParam) {
+  return request(http, 'delete', '/api/v1/admin/users/{id}/mfa', { path: { id }, query: tenant });
+}
+
 export function listUserSessions(http: Http, id: string, tenant: TenantParam) {
   return request(http, 'get', '/api/v1/admin/users/{id}/sessions', { path: { id }, query: tenant });
 }

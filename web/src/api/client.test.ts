@@ -23,11 +23,12 @@ const user: User = {
   id: 'u1',
   email: 'ada@example.com',
   display_name: 'Ada',
-  tenant: { id: 't1', slug: 'default', name: 'Default' },
+  tenant: { id: 't1', slug: 'default', name: 'Default', require_mfa: false },
   roles: ['viewer'],
   scopes: ['orders:read'],
   created_at: '2024-01-01T00:00:00Z',
   is_active: true,
+  mfa_enabled: false,
 };
 
 function tokens(access: string, expiresIn = 900): TokenResponse {
@@ -131,6 +132,42 @@ describe('login', () => {
     expect(res.status).toBe(200);
     expect(t.calls[1].authorization).toBe('Bearer A');
     expect(t.onSession).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('two-factor sign-in', () => {
+  it('answers a pending sign-in without a session, and the code step signs in', async () => {
+    const t = setup({
+      'POST /auth/login': () => ({
+        status: 200,
+        data: { mfa_required: true, mfa_token: 'opaque', expires_in: 300, methods: ['totp', 'recovery_code'] },
+      }),
+      'POST /auth/mfa/verify': () => ({ status: 200, data: tokens('B') }),
+      'GET /orders': protectedRoute(() => 'B'),
+    });
+    const first = await t.client.login({ email: 'ada@example.com', password: 'pw-pw-pw-pw' });
+    expect(first.session).toBeUndefined();
+    expect(first.pending?.mfaToken).toBe('opaque');
+    expect(first.pending!.expiresAt - Date.now()).toBeGreaterThan(299_000);
+    expect(t.client.getSession()).toBeNull();
+    expect(t.onSession).not.toHaveBeenCalled();
+
+    const session = await t.client.verifyMfa({ mfa_token: 'opaque', code: '123456' });
+    expect(session.accessToken).toBe('B');
+    const verify = t.calls.find((c) => c.url === '/auth/mfa/verify');
+    expect(verify?.authorization).toBeUndefined();
+    expect(verify?.withCredentials).toBe(true);
+    expect((await t.client.http.get('/orders')).status).toBe(200);
+    expect(t.onSession).toHaveBeenCalledTimes(1);
+  });
+
+  it('leaves a wrong code (401 mfa_invalid) to the caller: no refresh, no sign-out', async () => {
+    const t = setup({ 'POST /auth/mfa/verify': () => problem(401, 'mfa_invalid') });
+    await expect(t.client.verifyMfa({ mfa_token: 'opaque', code: '000000' })).rejects.toMatchObject({
+      response: { status: 401 },
+    });
+    expect(t.calls.map((c) => c.url)).toEqual(['/auth/mfa/verify']);
+    expect(t.onAuthFailure).not.toHaveBeenCalled();
   });
 });
 

@@ -23,7 +23,7 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { codeOf } from './problem';
-import type { LoginBody as LoginRequest, TokenResponse } from './auth';
+import type { LoginAnswer, LoginBody as LoginRequest, TokenResponse, VerifyBody } from './auth';
 import { urlOf, type PathWith } from './http';
 
 declare module 'axios' {
@@ -66,9 +66,22 @@ export interface SessionSnapshot {
 /** What the sign-in form sends (the client always asks for cookie delivery). */
 export type LoginBody = Omit<LoginRequest, 'token_delivery'>;
 
+/** A sign-in waiting for its second factor (two-factor on): what `verifyMfa` needs. */
+export interface PendingSignIn {
+  /** Opaque, single-use; the server spends it on the fifth wrong code. */
+  mfaToken: string;
+  /** Epoch milliseconds after which the server no longer takes it. */
+  expiresAt: number;
+}
+
+/** A login's outcome: signed in, or a code still to come. */
+export type LoginResult =
+  { session: SessionSnapshot; pending?: undefined } | { pending: PendingSignIn; session?: undefined };
+
 /** The token endpoints, checked against the server's OpenAPI paths. */
-const AUTH: Record<'login' | 'refresh' | 'logout' | 'logoutAll', PathWith<'post'>> = {
+const AUTH: Record<'login' | 'verifyMfa' | 'refresh' | 'logout' | 'logoutAll', PathWith<'post'>> = {
   login: '/api/v1/auth/login',
+  verifyMfa: '/api/v1/auth/mfa/verify',
   refresh: '/api/v1/auth/refresh',
   logout: '/api/v1/auth/logout',
   logoutAll: '/api/v1/auth/logout-all',
@@ -101,7 +114,10 @@ export interface ApiClient {
   http: AxiosInstance;
   /** Hear of each new session state and of its loss, until the returned function is called. */
   listen(listener: ClientListener): () => void;
-  login(body: LoginBody): Promise<SessionSnapshot>;
+  /** The password step: signed in, or (two-factor on) a pending sign-in for `verifyMfa`. */
+  login(body: LoginBody): Promise<LoginResult>;
+  /** The second step: the pending sign-in's token and a code (or a recovery code). */
+  verifyMfa(body: VerifyBody): Promise<SessionSnapshot>;
   /** Refresh now (single flight). Rejects when it fails; a final failure also clears auth. */
   refresh(): Promise<SessionSnapshot>;
   /** Page-load restore from the cookie. Resolves null (quietly) when there is no session. */
@@ -333,11 +349,25 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
       };
     },
     async login(body) {
-      const res = await http.post<TokenResponse>(
+      const res = await http.post<LoginAnswer>(
         urlOf(AUTH.login),
         { ...body, token_delivery: 'cookie' },
         { skipAuth: true, skipAuthRefresh: true, withCredentials: true },
       );
+      const answer = res.data;
+      if ('mfa_required' in answer) {
+        return { pending: { mfaToken: answer.mfa_token, expiresAt: now() + answer.expires_in * 1000 } };
+      }
+      generation++;
+      return { session: apply(answer) };
+    },
+    async verifyMfa(body) {
+      // Delivered as asked at login: the refresh token comes as a cookie.
+      const res = await http.post<TokenResponse>(urlOf(AUTH.verifyMfa), body, {
+        skipAuth: true,
+        skipAuthRefresh: true,
+        withCredentials: true,
+      });
       generation++;
       return apply(res.data);
     },

@@ -57,6 +57,8 @@ const FRIENDLY: Record<string, string> = {
   session_revoked: 'Your session has ended. Please sign in again.',
   token_reused: 'For your security this session was ended. Please sign in again.',
   session_ip_mismatch: 'Your network address changed. Please sign in again.',
+  mfa_invalid: 'That code is not right, or it was used already. Enter the current code.',
+  mfa_enrollment_required: 'Your organisation requires two-factor sign-in. Set it up on the Security page to continue.',
 };
 
 /** A human message for any error thrown by an API call. */

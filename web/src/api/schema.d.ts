@@ -128,6 +128,23 @@ export interface paths {
         patch: operations["update_user"];
         trace?: never;
     };
+    "/api/v1/admin/users/{id}/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Turns a user's two-factor off, for a lost device (scope `users:manage`); audited. */
+        delete: operations["admin_reset_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/users/{id}/sessions": {
         parameters: {
             query?: never;
@@ -173,7 +190,9 @@ export interface paths {
         put?: never;
         /**
          * Signs in: answers an access token and starts a session whose refresh token goes into a
-         *     cookie (default) or the body (`token_delivery: "body"`).
+         *     cookie (default) or the body (`token_delivery: "body"`). For a user with two-factor on, a
+         *     right password answers `mfa_required` and an `mfa_token` instead, and no tokens:
+         *     `POST /api/v1/auth/mfa/verify` finishes the sign-in.
          */
         post: operations["login"];
         delete?: never;
@@ -210,6 +229,27 @@ export interface paths {
         put?: never;
         /** Ends every session of the caller. */
         post: operations["logout_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/mfa/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The second step of a two-factor sign-in: the login's `mfa_token` and a code (or a recovery
+         *     code) answer the login's tokens, delivered as asked at login. The token is single-use,
+         *     lives 5 minutes and is spent by its fifth wrong code; wrong codes count toward the lockout.
+         */
+        post: operations["verify_mfa"];
         delete?: never;
         options?: never;
         head?: never;
@@ -354,7 +394,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Renames, opens or closes sign-up, disables or re-enables a tenant (scope `tenants:manage`). */
+        /**
+         * Renames, opens or closes sign-up, requires two-factor sign-in or not, disables or
+         *     re-enables a tenant (scope `tenants:manage`).
+         */
         patch: operations["update_tenant"];
         trace?: never;
     };
@@ -374,6 +417,83 @@ export interface paths {
         head?: never;
         /** Changes the caller's display name. */
         patch: operations["update_me"];
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Turns two-factor off: needs the password and a code (or a recovery code). Wrong ones
+         *     count toward the lockout.
+         */
+        delete: operations["disable_mfa"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replaces the recovery codes (the old set stops working); needs a code (or a recovery code). */
+        post: operations["renew_recovery_codes"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Starts enrolling an authenticator app: answers a new secret (pending until a first code
+         *     confirms it). Refused (409) while two-factor is on.
+         */
+        post: operations["begin_totp_enrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/mfa/totp/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirms the enrolment with the app's first code: two-factor is on. Answers ten recovery
+         *     codes, shown this once.
+         */
+        post: operations["confirm_totp_enrolment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users/me/password": {
@@ -468,7 +588,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description The actors of one kind (`session`, `lockout`). */
+        /** @description The actors of one kind (`session`, `lockout`, `mfa_challenge`). */
         ActorKind: {
             /** Format: int64 */
             activations: number;
@@ -534,11 +654,52 @@ export interface components {
             database: components["schemas"]["Check"];
             keys: components["schemas"]["Check"];
         };
+        /** @description A current code, or an unused recovery code */
+        CodeBody: {
+            /**
+             * @description The 6 digits the authenticator app shows; or send `recovery_code` instead.
+             * @example 123456
+             */
+            code?: string | null;
+            /**
+             * @description One of the recovery codes (used up by this); instead of `code`.
+             * @example 7K3M-Q9TZ-4WXB-2HRC
+             */
+            recovery_code?: string | null;
+        };
+        /** @description The first code of the pending secret */
+        ConfirmBody: {
+            /**
+             * @description The 6 digits the authenticator app shows.
+             * @example 123456
+             */
+            code: string;
+        };
         /** @description The answer of `/health/detailed`. */
         DetailedHealth: {
             checks: components["schemas"]["Checks"];
             /** @description The worst of the checks. */
             status: components["schemas"]["Status"];
+        };
+        /** @description The password, and a current code or (device lost) an unused recovery code */
+        DisableBody: {
+            /**
+             * @description The 6 digits the authenticator app shows; or send `recovery_code` instead.
+             * @example 123456
+             */
+            code?: string | null;
+            /** Format: password */
+            password: string;
+            /**
+             * @description One of the recovery codes (used up by this); instead of `code`.
+             * @example 7K3M-Q9TZ-4WXB-2HRC
+             */
+            recovery_code?: string | null;
+        };
+        /** @description The caller's password */
+        EnrolBody: {
+            /** Format: password */
+            password: string;
         };
         /** @description The answer of `/health`. */
         Health: {
@@ -683,6 +844,8 @@ export interface components {
                 is_active: boolean;
                 /** @example Acme Corp */
                 name: string;
+                /** @description Its users must turn on two-factor sign-in before they may do anything else. */
+                require_mfa: boolean;
                 /** @example acme */
                 slug: string;
             }[];
@@ -702,6 +865,8 @@ export interface components {
                 /** Format: uuid */
                 id: string;
                 is_active: boolean;
+                /** @description Two-factor sign-in is on. */
+                mfa_enabled: boolean;
                 roles: components["schemas"]["Role"][];
                 /** @description What the caller's token can do (for one's own account), or what the roles grant. */
                 scopes: string[];
@@ -736,6 +901,8 @@ export interface components {
              */
             user_id?: string | null;
         };
+        /** @description The answer of login: the tokens, or — two-factor on — what the second step needs. */
+        LoginAnswer: components["schemas"]["TokenAnswer"] | components["schemas"]["MfaRequiredView"];
         LoginBody: {
             /**
              * Format: email
@@ -755,6 +922,41 @@ export interface components {
              */
             tenant?: string | null;
             token_delivery?: components["schemas"]["TokenDelivery"];
+        };
+        /** @description A started two-factor enrolment: the secret, pending until its first code confirms it. */
+        MfaEnrolmentView: {
+            /**
+             * @description The same secret as an `otpauth://totp/…` URI, for a QR code.
+             * @example otpauth://totp/Tradesage:ada%40example.com%20%28default%29?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Tradesage
+             */
+            otpauth_uri: string;
+            /**
+             * @description The shared secret, unpadded base32, for typing into an authenticator app.
+             * @example JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+             */
+            secret: string;
+        };
+        /**
+         * @description A second factor a pending sign-in takes.
+         * @enum {string}
+         */
+        MfaMethod: "totp" | "recovery_code";
+        /**
+         * @description The login answer of a user with two-factor on: no tokens yet; `POST /api/v1/auth/mfa/verify`
+         *     with `mfa_token` and a code finishes the sign-in.
+         */
+        MfaRequiredView: {
+            /**
+             * Format: int64
+             * @description Seconds the `mfa_token` stays valid (300).
+             * @example 300
+             */
+            expires_in: number;
+            methods: components["schemas"]["MfaMethod"][];
+            /** @description Always `true`. */
+            mfa_required: boolean;
+            /** @description Opaque (not a JWT); single-use; spent by its fifth wrong code. */
+            mfa_token: string;
         };
         NewOrderBody: {
             /**
@@ -782,6 +984,8 @@ export interface components {
              * @example Acme Corp
              */
             name: string;
+            /** @description Whether its users must turn on two-factor sign-in; `false` by default. */
+            require_mfa?: boolean | null;
             /**
              * @description 2–32 characters of `a-z`, `0-9` and `-`; unique.
              * @example acme
@@ -837,7 +1041,8 @@ export interface components {
              * @description Stable, for programs: `validation_failed`, `invalid_credentials`, `account_locked`,
              *     `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
              *     `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
-             *     `conflict`, `rate_limited`, `payload_too_large`, `unavailable` (and `internal` for 500).
+             *     `conflict`, `rate_limited`, `payload_too_large`, `unavailable`, `mfa_invalid`,
+             *     `mfa_enrollment_required` (and `internal` for 500).
              * @example validation_failed
              */
             code: string;
@@ -876,6 +1081,15 @@ export interface components {
             p50: number;
             /** Format: double */
             p99: number;
+        };
+        /** @description Ten one-time recovery codes, shown this once (the server keeps only their hashes). */
+        RecoveryCodesView: {
+            /**
+             * @example [
+             *       "7K3M-Q9TZ-4WXB-2HRC"
+             *     ]
+             */
+            recovery_codes: string[];
         };
         RegisterBody: {
             /** @description At most 100 characters; defaults to the email's local part. */
@@ -945,6 +1159,8 @@ export interface components {
             is_active: boolean;
             /** @example Acme Corp */
             name: string;
+            /** @description Its users must turn on two-factor sign-in before they may do anything else. */
+            require_mfa: boolean;
             /** @example acme */
             slug: string;
         };
@@ -957,6 +1173,11 @@ export interface components {
              */
             is_active?: boolean | null;
             name?: string | null;
+            /**
+             * @description `true`: its users without two-factor sign-in may only turn it on (every other endpoint
+             *     but `GET /users/me`, refresh and logout answers 403 `mfa_enrollment_required`).
+             */
+            require_mfa?: boolean | null;
         };
         /** @description The tenant a user belongs to. */
         TenantRef: {
@@ -964,10 +1185,16 @@ export interface components {
             id: string;
             /** @example Acme Corp */
             name: string;
+            /**
+             * @description The tenant's users must turn on two-factor sign-in; until they do, every endpoint but
+             *     `GET /users/me`, the two-factor settings, refresh and logout answers 403
+             *     `mfa_enrollment_required`.
+             */
+            require_mfa: boolean;
             /** @example acme */
             slug: string;
         };
-        /** @description The answer of login and refresh. */
+        /** @description The answer of login (two-factor off), refresh and the second step of a two-factor sign-in. */
         TokenAnswer: {
             /** @description ES256 JWT for `Authorization: Bearer`. */
             access_token: string;
@@ -988,8 +1215,8 @@ export interface components {
             user: components["schemas"]["UserView"];
         };
         /**
-         * @description Where login and refresh put the new refresh token: an `HttpOnly` cookie (`cookie`, the
-         *     default for login) or the answer's body (`body`, for API clients).
+         * @description Where login (and, after it, refresh) puts the refresh token: an `HttpOnly` cookie
+         *     (`cookie`, the default) or the answer's body (`body`, for API clients).
          * @enum {string}
          */
         TokenDelivery: "cookie" | "body";
@@ -1008,10 +1235,27 @@ export interface components {
             /** Format: uuid */
             id: string;
             is_active: boolean;
+            /** @description Two-factor sign-in is on. */
+            mfa_enabled: boolean;
             roles: components["schemas"]["Role"][];
             /** @description What the caller's token can do (for one's own account), or what the roles grant. */
             scopes: string[];
             tenant: components["schemas"]["TenantRef"];
+        };
+        /** @description The login's `mfa_token` and a code, or a recovery code */
+        VerifyBody: {
+            /**
+             * @description The 6 digits the authenticator app shows; or send `recovery_code` instead.
+             * @example 123456
+             */
+            code?: string | null;
+            /** @description From the login answer (`mfa_required: true`). */
+            mfa_token: string;
+            /**
+             * @description One of the recovery codes (used up by this); instead of `code`.
+             * @example 7K3M-Q9TZ-4WXB-2HRC
+             */
+            recovery_code?: string | null;
         };
     };
     responses: {
@@ -1051,7 +1295,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write without a trusted `Origin` or `X-Requested-With`) or `account_disabled`. */
+        /** @description Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write without a trusted `Origin` or `X-Requested-With`), `account_disabled`, or `mfa_enrollment_required` (the tenant requires two-factor sign-in and the caller has not turned it on: only `GET /users/me`, the two-factor settings, refresh and logout are open until then). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1151,7 +1395,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`, `token_reused`, `session_revoked` or `session_ip_mismatch`. */
+        /** @description Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`, `token_reused`, `session_revoked`, `session_ip_mismatch` or (a wrong or reused two-factor code) `mfa_invalid`. */
         Unauthorized: {
             headers: {
                 /** @description `Bearer error="invalid_token", error_description="<code>"` */
@@ -1520,6 +1764,36 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    admin_reset_mfa: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Two-factor is off for that user */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     admin_user_sessions: {
         parameters: {
             query?: {
@@ -1595,7 +1869,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; with `token_delivery: cookie` the refresh token is in `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth` */
+            /** @description Signed in; with `token_delivery: cookie` the refresh token is in `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`. Or, two-factor on: `mfa_required` and no tokens */
             200: {
                 headers: {
                     /** @description The refresh token cookie (cookie delivery only) */
@@ -1603,7 +1877,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenAnswer"];
+                    "application/json": components["schemas"]["LoginAnswer"];
                 };
             };
             400: components["responses"]["BadRequest"];
@@ -1656,6 +1930,41 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    verify_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VerifyBody"];
+            };
+        };
+        responses: {
+            /** @description Signed in; with `token_delivery: cookie` at login the refresh token is in `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth` */
+            200: {
+                headers: {
+                    /** @description The refresh token cookie (cookie delivery only) */
+                    "Set-Cookie"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenAnswer"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -1736,6 +2045,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -1760,6 +2070,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
@@ -2035,6 +2346,136 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    disable_mfa: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisableBody"];
+            };
+        };
+        responses: {
+            /** @description Two-factor is off */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    renew_recovery_codes: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeBody"];
+            };
+        };
+        responses: {
+            /** @description The new recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    begin_totp_enrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnrolBody"];
+            };
+        };
+        responses: {
+            /** @description The secret, pending its first code */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MfaEnrolmentView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            423: components["responses"]["Locked"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    confirm_totp_enrolment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConfirmBody"];
+            };
+        };
+        responses: {
+            /** @description Two-factor is on; the recovery codes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
@@ -2064,6 +2505,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];

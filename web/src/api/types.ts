@@ -10,6 +10,8 @@ export interface Problem {
   status?: number;
   detail?: string;
   code?: string;
+  /** The request field at fault (`validation_failed` of a field rule). */
+  field?: string;
   errors?: unknown;
 }
 

@@ -1,5 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { createApiClient, type ApiClient, type LoginBody, type SessionSnapshot } from '../api/client';
+import type { VerifyBody } from '../api/auth';
+import {
+  createApiClient,
+  type ApiClient,
+  type LoginBody,
+  type PendingSignIn,
+  type SessionSnapshot,
+} from '../api/client';
 import type { User } from '../api/users';
 import { getMe } from '../api/users';
 import { openAuthChannel, type AuthChannel } from './channel';
@@ -24,7 +31,12 @@ export interface AuthContextValue extends AuthState {
   api: ApiClient;
   scopes: string[];
   hasScope: (scope: string) => boolean;
-  login: (body: LoginBody) => Promise<void>;
+  /** The password step; answers the pending sign-in when a second factor is asked for. */
+  login: (body: LoginBody) => Promise<PendingSignIn | null>;
+  /** The second step of a two-factor sign-in. */
+  verifyMfa: (body: VerifyBody) => Promise<void>;
+  /** The tenant requires two-factor sign-in and this user has not turned it on yet. */
+  mustEnrolMfa: boolean;
   logout: () => Promise<void>;
   logoutAll: () => Promise<void>;
   /** The server ended this session (e.g. it was revoked from the sessions page). */
@@ -91,13 +103,27 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
     };
   }, [api, reloadUser, signedOut, onSession]);
 
+  const signedIn = useCallback(async () => {
+    channelRef.current?.post({ type: 'login' });
+    await reloadUser().catch(() => undefined);
+  }, [reloadUser]);
+
   const login = useCallback(
     async (body: LoginBody) => {
-      await api.login(body);
-      channelRef.current?.post({ type: 'login' });
-      await reloadUser().catch(() => undefined);
+      const result = await api.login(body);
+      if (result.pending) return result.pending;
+      await signedIn();
+      return null;
     },
-    [api, reloadUser],
+    [api, signedIn],
+  );
+
+  const verifyMfa = useCallback(
+    async (body: VerifyBody) => {
+      await api.verifyMfa(body);
+      await signedIn();
+    },
+    [api, signedIn],
   );
 
   const logout = useCallback(async () => {
@@ -137,6 +163,7 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
     [state.session?.accessToken, state.user?.scopes],
   );
   const hasScope = useCallback((s: string) => scopes.includes(s), [scopes]);
+  const mustEnrolMfa = !!state.user && state.user.tenant.require_mfa && !state.user.mfa_enabled;
 
   const value = useMemo<AuthContextValue>(
     () => ({
@@ -145,6 +172,8 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
       scopes,
       hasScope,
       login,
+      verifyMfa,
+      mustEnrolMfa,
       logout,
       logoutAll,
       endLocally,
@@ -153,7 +182,22 @@ export function AuthProvider({ children, client }: { children: ReactNode; client
       setUser,
       clearNotice,
     }),
-    [state, api, scopes, hasScope, login, logout, logoutAll, endLocally, refreshNow, reloadUser, setUser, clearNotice],
+    [
+      state,
+      api,
+      scopes,
+      hasScope,
+      login,
+      verifyMfa,
+      mustEnrolMfa,
+      logout,
+      logoutAll,
+      endLocally,
+      refreshNow,
+      reloadUser,
+      setUser,
+      clearNotice,
+    ],
   );
 
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
