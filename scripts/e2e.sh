@@ -3,8 +3,9 @@
 # access tokens, a short lockout ladder, a platform admin) serving web/dist, checks that the
 # web app's API types (web/src/api/schema.d.ts) are those of the server's /openapi.json, and runs
 # the Playwright tests in Debian's headless Chromium against it: web/e2e/app.e2e.mjs (the user
-# journeys) and web/e2e/a11y.e2e.mjs (every route at 390 and 1280 px, signed out and as each
-# role: no sideways scrolling, no axe-core WCAG 2.1 A/AA violation, keyboard reach and focus).
+# journeys), web/e2e/mfa.e2e.mjs (two-factor sign-in: enrol, sign out, sign in with a code
+# computed in Node) and web/e2e/a11y.e2e.mjs (every route at 390 and 1280 px, signed out and as
+# each role: no sideways scrolling, no axe-core WCAG 2.1 A/AA violation, keyboard reach and focus).
 #
 # Exits non-zero when any test fails (or the server does not come up, or the API types are
 # stale); then prints the tail of the server log. The server is always stopped. Screenshots and
@@ -121,7 +122,7 @@ set +e
 (
   cd web
   TRADESAGE_URL="$url" CHROMIUM_PATH="$CHROMIUM" E2E_ACCESS_TTL_S=5 E2E_LOCKOUT_THRESHOLD=3 \
-    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node --test --test-concurrency=1 e2e/app.e2e.mjs e2e/a11y.e2e.mjs
+    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node --test --test-concurrency=1 e2e/app.e2e.mjs e2e/mfa.e2e.mjs e2e/a11y.e2e.mjs
 )
 rc=$?
 set -e

@@ -19,6 +19,7 @@ import {
   ADMIN_PASSWORD,
   BASE,
   NO_ADMIN,
+  apiCall as call,
   apiIdle,
   id,
   launchBrowser,
@@ -35,6 +36,7 @@ import {
   loadRouteTable,
   tabTo,
 } from './checks.mjs';
+import { stepAt, totp } from './totp.mjs';
 
 const WIDTHS = [
   { width: 390, height: 844 },
@@ -42,6 +44,8 @@ const WIDTHS = [
 ];
 const stamp = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 const PASSWORD = `Sturdy-a11y-pass-${stamp}`;
+/** A user with two-factor on, so that the sign-in page's second step is checked too. */
+const MFA_EMAIL = `a11y-mfa-${stamp}@example.com`;
 
 /** Sample URLs of the routes whose path alone is not a URL, from what the sweep knows (`ctx`). */
 const SAMPLES = {
@@ -55,7 +59,30 @@ const SAMPLES = {
  * `then` goes on from there. The page is visited afresh afterwards.
  */
 const STATES = {
+  '/login': [
+    {
+      name: 'two-factor second step',
+      control: 'login-email',
+      then: async (page) => {
+        await id(page, 'login-email').fill(MFA_EMAIL);
+        await id(page, 'login-password').fill(PASSWORD);
+        await id(page, 'login-submit').click();
+        await id(page, 'mfa-form').waitFor();
+      },
+    },
+  ],
   '/register': [{ name: 'errors', control: 'register-submit' }],
+  '/security': [
+    {
+      name: 'set up: QR code and key',
+      control: 'mfa-enrol-password',
+      then: async (page, role) => {
+        await id(page, 'mfa-enrol-password').fill(role.password);
+        await id(page, 'mfa-enrol-start').click();
+        await id(page, 'mfa-qr').waitFor();
+      },
+    },
+  ],
   '/sessions': [{ name: 'sign out everywhere?', control: 'logout-all' }],
   '/orders': [{ name: 'errors', control: 'order-submit' }],
   '/admin/users': [
@@ -75,20 +102,6 @@ const ROLES = [
 
 let browser;
 let routeTable;
-
-/** A JSON call to the API from Node (fixtures). */
-async function call(method, path, { token, body } = {}) {
-  const res = await fetch(`${BASE}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, data: text ? JSON.parse(text) : null };
-}
 
 async function login(email, password, tenant) {
   const res = await call('POST', '/auth/login', { body: { email, password, tenant, token_delivery: 'body' } });
@@ -234,6 +247,20 @@ test(
       });
       assert.equal(res.status, 201, `place order: ${JSON.stringify(res.data)}`);
     }
+    // A user with two-factor on (its first code computed here, as an authenticator app would).
+    const mfaUser = await call('POST', '/admin/users?tenant=default', {
+      token: adminToken,
+      body: { email: MFA_EMAIL, password: PASSWORD, roles: ['viewer'], display_name: 'A11y two-factor' },
+    });
+    assert.equal(mfaUser.status, 201, `create the two-factor user: ${JSON.stringify(mfaUser.data)}`);
+    const mfaToken = (await login(MFA_EMAIL, PASSWORD)).data.access_token;
+    const enrolled = await call('POST', '/users/me/mfa/totp', { token: mfaToken, body: { password: PASSWORD } });
+    assert.equal(enrolled.status, 200);
+    const confirmed = await call('POST', '/users/me/mfa/totp/confirm', {
+      token: mfaToken,
+      body: { code: totp(enrolled.data.secret, stepAt()) },
+    });
+    assert.equal(confirmed.status, 200, `two-factor on: ${JSON.stringify(confirmed.data)}`);
     for (const tenant of ['default', 'platform']) {
       const res = await login(`a11y-nobody-${stamp}@example.com`, 'not-the-password', tenant);
       assert.equal(res.status, 401);
@@ -282,7 +309,7 @@ test(
             const control = id(page, state.control).first();
             if ((await control.count()) === 0) continue; // this role has no such control here
             await control.click();
-            await state.then?.(page);
+            await state.then?.(page, role);
             await settle(page);
             failures.push(...(await checkHere(page, where, totals)));
             await navigate(page, '/no-such-page');

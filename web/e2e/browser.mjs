@@ -15,6 +15,25 @@ export const NO_ADMIN = !(ADMIN_EMAIL && ADMIN_PASSWORD) && 'TRADESAGE_ADMIN_EMA
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** A JSON call to the API from Node (fixtures): answers the status and the parsed body. */
+export async function apiCall(method, path, { token, body } = {}) {
+  const res = await fetch(`${BASE}/api/v1${path}`, {
+    method,
+    headers: {
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, data: text ? JSON.parse(text) : null };
+}
+
+/** The claims of a JWT (read, not verified: the server did that). */
+export function jwtClaims(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
 /**
  * Headless Chromium on a fresh temporary user-data-dir (removed on close); every newContext() is
  * a further isolated profile (cookies, storage, BroadcastChannel). Never downloads a browser.

@@ -16,6 +16,7 @@ import { OperatorPage } from './pages/OperatorPage';
 import { OrdersPage } from './pages/OrdersPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RegisterPage } from './pages/RegisterPage';
+import { SecurityPage } from './pages/SecurityPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SignInPage } from './pages/SignInPage';
 import { LAYOUTS, ROUTES, type AppRoute, type PageRouteId } from './routes';
@@ -27,6 +28,7 @@ const PAGES: Record<PageRouteId, ComponentType> = {
   dashboard: DashboardPage,
   sessions: SessionsPage,
   profile: ProfilePage,
+  security: SecurityPage,
   orders: OrdersPage,
   operator: OperatorPage,
   adminUsers: UsersPage,

@@ -17,6 +17,7 @@ const NAV: NavItem[] = [
   { to: '/sessions', label: 'Sessions', testId: 'nav-sessions' },
   { to: '/orders', label: 'Orders', testId: 'nav-orders', scope: SCOPES.ordersRead },
   { to: '/profile', label: 'Profile', testId: 'nav-profile' },
+  { to: '/security', label: 'Security', testId: 'nav-security' },
   { to: '/admin', label: 'Admin', testId: 'nav-admin', scope: SCOPES.usersManage },
   { to: '/operator', label: 'Operator', testId: 'nav-operator', scope: SCOPES.actorsRead },
 ];
@@ -41,7 +42,7 @@ export function Logo() {
 }
 
 export function Layout() {
-  const { user, hasScope, logout } = useAuth();
+  const { user, hasScope, logout, mustEnrolMfa } = useAuth();
   // The menu is open on the page it was opened on: following one of its links closes it.
   const location = useLocation();
   const [openOn, setOpenOn] = useState<string | null>(null);
@@ -155,9 +156,36 @@ export function Layout() {
         )}
       </header>
       <main id="main" className="mx-auto max-w-6xl px-4 py-6 sm:px-6 sm:py-8" tabIndex={-1}>
-        <Outlet />
+        {/* Until the user enrols, the server refuses everything else (403 mfa_enrollment_required). */}
+        {mustEnrolMfa && location.pathname !== '/security' ? <EnrolmentPrompt /> : <Outlet />}
       </main>
     </div>
+  );
+}
+
+/** What a user whose organisation requires two-factor sign-in sees until they set it up. */
+function EnrolmentPrompt() {
+  return (
+    <section
+      className="mx-auto max-w-xl rounded-lg bg-white px-5 py-6 shadow-sm ring-1 ring-amber-200"
+      data-testid="mfa-enrolment-prompt"
+    >
+      <h1 className="text-xl font-semibold text-slate-900">Set up two-factor sign-in</h1>
+      <p className="mt-2 text-sm text-slate-600">
+        Your organisation requires a second step at sign-in: a code from an authenticator app. Until you set it up, the
+        rest of Tradesage stays closed to your account.
+      </p>
+      <Link
+        to="/security"
+        className={cx(
+          'mt-4 inline-flex rounded-md bg-indigo-600 px-3.5 py-2 text-sm font-medium text-white shadow-sm hover:bg-indigo-500',
+          focusRing,
+        )}
+        data-testid="mfa-enrolment-link"
+      >
+        Set it up now
+      </Link>
+    </section>
   );
 }
 

@@ -5,18 +5,22 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeAuth, renderAt } from '../test/auth';
 import { SignInPage } from './SignInPage';
 
-/** The server's answer to a sign-in while locked: 423, with `Retry-After` unless permanent. */
-function locked(retryAfter: number | null): AxiosError {
+/** A problem+json answer of the server, as axios rejects with it. */
+function problem(status: number, code: string, headers: Record<string, string> = {}): AxiosError {
   const config = { headers: new AxiosHeaders() } as InternalAxiosRequestConfig;
-  const status = 423;
   const response: AxiosResponse = {
     status,
-    statusText: 'Locked',
-    data: { type: 'about:blank', title: 'Locked', status, detail: 'account locked', code: 'account_locked' },
-    headers: new AxiosHeaders(retryAfter === null ? {} : { 'retry-after': String(retryAfter) }),
+    statusText: code,
+    data: { type: 'about:blank', title: code, status, detail: code, code },
+    headers: new AxiosHeaders(headers),
     config,
   };
-  return new AxiosError('Request failed with status code 423', 'ERR_BAD_REQUEST', config, {}, response);
+  return new AxiosError(`Request failed with status code ${status}`, 'ERR_BAD_REQUEST', config, {}, response);
+}
+
+/** The server's answer to a sign-in while locked: 423, with `Retry-After` unless permanent. */
+function locked(retryAfter: number | null): AxiosError {
+  return problem(423, 'account_locked', retryAfter === null ? {} : { 'retry-after': String(retryAfter) });
 }
 
 function signIn(email = 'ada@example.com') {
@@ -97,5 +101,104 @@ describe('the lockout countdown on the sign-in page', () => {
     await advance(0);
     expect(screen.getByTestId('login-error').textContent).toMatch(/administrator must unlock/);
     expect(screen.queryByTestId('login-countdown')).toBeNull();
+  });
+});
+
+describe('the second step of a two-factor sign-in', () => {
+  const pending = () => ({ mfaToken: 'opaque-token', expiresAt: Date.now() + 300_000 });
+  const enterCode = (value: string) => {
+    fireEvent.change(screen.getByLabelText('Authentication code'), { target: { value } });
+    fireEvent.submit(screen.getByTestId('mfa-form'));
+  };
+
+  it('asks for the code after a right password and sends it with the pending token', async () => {
+    const verifyMfa = vi.fn(() => Promise.resolve());
+    renderAt(<SignInPage />, {
+      auth: fakeAuth({ login: vi.fn(() => Promise.resolve(pending())), verifyMfa }),
+      url: '/login',
+    });
+    signIn();
+    await advance(0);
+    expect(screen.queryByTestId('login-form')).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Two-factor sign-in' })).toBeTruthy();
+    expect(screen.getByTestId<HTMLButtonElement>('mfa-submit').disabled).toBe(true);
+    enterCode('123 456');
+    await advance(0);
+    expect(verifyMfa).toHaveBeenCalledWith({ mfa_token: 'opaque-token', code: '123456' });
+  });
+
+  it('takes a recovery code instead', async () => {
+    const verifyMfa = vi.fn(() => Promise.resolve());
+    renderAt(<SignInPage />, {
+      auth: fakeAuth({ login: vi.fn(() => Promise.resolve(pending())), verifyMfa }),
+      url: '/login',
+    });
+    signIn();
+    await advance(0);
+    fireEvent.click(screen.getByTestId('mfa-switch-method'));
+    fireEvent.change(screen.getByLabelText('Recovery code'), { target: { value: ' 7K3M-Q9TZ-4WXB-2HRC ' } });
+    fireEvent.submit(screen.getByTestId('mfa-form'));
+    await advance(0);
+    expect(verifyMfa).toHaveBeenLastCalledWith({ mfa_token: 'opaque-token', recovery_code: '7K3M-Q9TZ-4WXB-2HRC' });
+  });
+
+  it('says a wrong code is wrong and takes another', async () => {
+    const verifyMfa = vi.fn(() => Promise.reject(problem(401, 'mfa_invalid')));
+    renderAt(<SignInPage />, {
+      auth: fakeAuth({ login: vi.fn(() => Promise.resolve(pending())), verifyMfa }),
+      url: '/login',
+    });
+    signIn();
+    await advance(0);
+    enterCode('000000');
+    await advance(0);
+    expect(screen.getByTestId('mfa-error').textContent).toMatch(/not right/);
+    expect(screen.getByLabelText<HTMLInputElement>('Authentication code').value).toBe('');
+    expect(screen.getByTestId('mfa-form')).toBeTruthy();
+  });
+
+  it('counts down a lock that wrong codes set, and keeps the code step shut until it ends', async () => {
+    const verifyMfa = vi.fn(() => Promise.reject(locked(60)));
+    renderAt(<SignInPage />, {
+      auth: fakeAuth({ login: vi.fn(() => Promise.resolve(pending())), verifyMfa }),
+      url: '/login',
+    });
+    signIn();
+    await advance(0);
+    enterCode('000000');
+    await advance(0);
+    expect(screen.getByTestId('mfa-countdown').textContent).toBe('1:00');
+    expect(screen.getByTestId('mfa-countdown-announcer').textContent).toBe(
+      'This account is locked after too many failed attempts. You can try again in 60 seconds or less.',
+    );
+    fireEvent.change(screen.getByLabelText('Authentication code'), { target: { value: '111111' } });
+    expect(screen.getByTestId<HTMLButtonElement>('mfa-submit').disabled).toBe(true);
+    await advance(30_000);
+    expect(screen.getByTestId('mfa-countdown').textContent).toBe('0:30');
+    await advance(30_500);
+    expect(screen.queryByTestId('mfa-locked')).toBeNull();
+    expect(screen.getByTestId<HTMLButtonElement>('mfa-submit').disabled).toBe(false);
+    expect(screen.getByTestId('mfa-countdown-announcer').textContent).toBe('You can enter a code now.');
+  });
+
+  it('goes back to the password when the pending sign-in is spent or times out', async () => {
+    const verifyMfa = vi.fn(() => Promise.reject(problem(401, 'token_invalid')));
+    renderAt(<SignInPage />, {
+      auth: fakeAuth({ login: vi.fn(() => Promise.resolve(pending())), verifyMfa }),
+      url: '/login',
+    });
+    signIn();
+    await advance(0);
+    enterCode('000000');
+    await advance(0);
+    expect(screen.getByTestId('login-form')).toBeTruthy();
+    expect(screen.getByTestId('login-restarted').textContent).toMatch(/can no longer be finished/);
+    expect(screen.getByLabelText<HTMLInputElement>('Password').value).toBe('');
+
+    signIn();
+    await advance(0);
+    expect(screen.getByTestId('mfa-form')).toBeTruthy();
+    await advance(300_000);
+    expect(screen.getByTestId('login-restarted').textContent).toMatch(/took too long/);
   });
 });

@@ -1,11 +1,13 @@
-import { useState, type FormEvent } from 'react';
+import { useCallback, useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
+import type { PendingSignIn } from '../api/client';
 import { codeOf, describeError, retryAfterOf, statusOf } from '../api/problem';
 import { useAuth } from '../auth/AuthContext';
 import { AuthShell } from '../components/Layout';
 import { Alert, Announcer, Button, Field } from '../components/ui';
 import { formatCountdown } from '../lib/format';
 import { countdownAnnouncement, useRetryAfter } from '../lib/retryAfter';
+import { MfaStep } from './MfaStep';
 
 type Block = { kind: 'locked' | 'rate'; key: string } | null;
 
@@ -18,7 +20,15 @@ export function SignInPage() {
   const [permanentLock, setPermanentLock] = useState(false);
   const [busy, setBusy] = useState(false);
   const [block, setBlock] = useState<Block>(null);
+  /** The password was right and a second factor is asked for: the code step is shown. */
+  const [pending, setPending] = useState<PendingSignIn | null>(null);
+  const [restarted, setRestarted] = useState<string | null>(null);
   const wait = useRetryAfter();
+  const restart = useCallback((message: string) => {
+    setPending(null);
+    setPassword('');
+    setRestarted(message);
+  }, []);
 
   const key = `${tenant.trim().toLowerCase() || 'default'}|${email.trim().toLowerCase()}`;
   // A lockout is per (tenant, email); a rate limit is per client.
@@ -35,10 +45,15 @@ export function SignInPage() {
     setBusy(true);
     setError(null);
     setPermanentLock(false);
+    setRestarted(null);
     clearNotice();
     try {
-      await login({ email: email.trim(), password, ...(tenant.trim() ? { tenant: tenant.trim() } : {}) });
-      // GuestOnly redirects once the auth state flips.
+      const next = await login({ email: email.trim(), password, ...(tenant.trim() ? { tenant: tenant.trim() } : {}) });
+      // Signed in: GuestOnly redirects once the auth state flips. Else the code step follows.
+      if (next) {
+        setPending(next);
+        setBusy(false);
+      }
     } catch (err) {
       const code = codeOf(err);
       const status = statusOf(err);
@@ -64,12 +79,25 @@ export function SignInPage() {
     }
   };
 
+  if (pending) {
+    return (
+      <AuthShell title="Two-factor sign-in" subtitle={email.trim()}>
+        <MfaStep pending={pending} onRestart={restart} />
+      </AuthShell>
+    );
+  }
+
   return (
     <AuthShell title="Sign in to Tradesage" subtitle="Use the email and password of your account.">
       <form onSubmit={submit} className="space-y-4" noValidate data-testid="login-form">
         {notice && (
           <Alert kind={notice.kind} testId="login-notice">
             {notice.text}
+          </Alert>
+        )}
+        {restarted && (
+          <Alert kind="info" testId="login-restarted">
+            {restarted}
           </Alert>
         )}
         {/* The countdown ticks every second: the alerts are not live regions, the announcer

@@ -66,6 +66,9 @@ export function TenantsPage() {
                     Self sign-up
                   </th>
                   <th scope="col" className={th}>
+                    Two-factor
+                  </th>
+                  <th scope="col" className={th}>
                     Created
                   </th>
                   <th scope="col" className={th}>
@@ -118,6 +121,11 @@ export function TenantsPage() {
                         {t.allow_self_signup ? 'allowed' : 'closed'}
                       </Badge>
                     </td>
+                    <td className={td}>
+                      <Badge color={t.require_mfa ? 'indigo' : 'gray'} testId="tenant-require-mfa">
+                        {t.require_mfa ? 'required' : 'optional'}
+                      </Badge>
+                    </td>
                     <td className={`${td} whitespace-nowrap`}>{formatDateTime(t.created_at)}</td>
                     <td className={`${td} text-right`}>
                       <div className="flex justify-end gap-2">
@@ -146,6 +154,24 @@ export function TenantsPage() {
                           {t.allow_self_signup ? 'Close sign-up' : 'Open sign-up'}
                           <span className="sr-only">{` for ${t.slug}`}</span>
                         </Button>
+                        <Button
+                          size="sm"
+                          variant="secondary"
+                          disabled={action.busy === t.id}
+                          onClick={() =>
+                            void patch(
+                              t,
+                              { require_mfa: !t.require_mfa },
+                              t.require_mfa
+                                ? `Two-factor sign-in is optional again in ${t.slug}.`
+                                : `Two-factor sign-in is now required in ${t.slug}: its users must set it up before anything else.`,
+                            )
+                          }
+                          data-testid="tenant-toggle-require-mfa"
+                        >
+                          {t.require_mfa ? 'Make two-factor optional' : 'Require two-factor'}
+                          <span className="sr-only">{` in ${t.slug}`}</span>
+                        </Button>
                       </div>
                     </td>
                   </tr>
@@ -171,6 +197,7 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
   const [slug, setSlug] = useState('');
   const [name, setName] = useState('');
   const [allow, setAllow] = useState(false);
+  const [requireMfa, setRequireMfa] = useState(false);
   const [touched, setTouched] = useState(false);
   const action = useAction();
   const slugError = !SLUG.test(slug.trim()) ? 'Lower-case letters, digits and “-”.' : null;
@@ -182,10 +209,18 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
     void action.run(
       'create',
       async () => {
-        onCreated(await createTenant(api.http, { slug: slug.trim(), name: name.trim(), allow_self_signup: allow }));
+        onCreated(
+          await createTenant(api.http, {
+            slug: slug.trim(),
+            name: name.trim(),
+            allow_self_signup: allow,
+            require_mfa: requireMfa,
+          }),
+        );
         setSlug('');
         setName('');
         setAllow(false);
+        setRequireMfa(false);
         setTouched(false);
       },
       (err) => (codeOf(err) === 'conflict' ? 'An organisation with this slug already exists.' : undefined),
@@ -197,10 +232,10 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
       <form
         onSubmit={submit}
         noValidate
-        className="grid grid-cols-1 items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto]"
+        className="grid grid-cols-1 items-start gap-4 sm:grid-cols-[1fr_1fr_auto_auto_auto]"
         data-testid="tenant-create"
       >
-        <LiveMessage message={action.message} className="sm:col-span-4" />
+        <LiveMessage message={action.message} className="sm:col-span-5" />
         <Field
           label="Slug"
           value={slug}
@@ -221,6 +256,13 @@ function CreateTenant({ onCreated }: { onCreated: (t: Tenant) => void }) {
           label="Allow self sign-up"
           checked={allow}
           onChange={(e) => setAllow(e.target.checked)}
+        />
+        <Checkbox
+          className="sm:mt-8"
+          label="Require two-factor"
+          checked={requireMfa}
+          onChange={(e) => setRequireMfa(e.target.checked)}
+          data-testid="tenant-create-require-mfa"
         />
         <Button type="submit" className="sm:mt-6" loading={action.busy === 'create'}>
           Create

@@ -5,6 +5,7 @@ import {
   getUser,
   listLockouts,
   listUserSessions,
+  resetUserMfa,
   unlockUser,
   updateUser,
   ROLES,
@@ -77,6 +78,9 @@ export function UserDetailPage() {
         <div className="mt-1 flex flex-wrap items-center gap-2 text-sm text-slate-500">
           {u.display_name && <span>{u.display_name}</span>}
           <Badge color={active ? 'green' : 'gray'}>{active ? 'active' : 'disabled'}</Badge>
+          <Badge color={u.mfa_enabled ? 'indigo' : 'gray'} testId="admin-user-mfa">
+            {u.mfa_enabled ? 'two-factor on' : 'two-factor off'}
+          </Badge>
           {lock && (
             <Badge color="amber" testId="admin-user-locked">
               {lock.permanent ? 'locked (permanent)' : `locked until ${formatDateTime(lock.locked_until)}`}
@@ -162,6 +166,31 @@ export function UserDetailPage() {
                 data-testid="user-unlock"
               >
                 Unlock
+              </Button>
+            </div>
+            <div className="flex flex-wrap items-center justify-between gap-3 border-t border-slate-100 pt-4">
+              <div>
+                <div className="font-medium text-slate-900">Turn off two-factor sign-in</div>
+                <div className="text-slate-500">
+                  {u.mfa_enabled
+                    ? 'For a lost phone: the user signs in with the password alone and sets it up again.'
+                    : 'Two-factor sign-in is off for this user.'}
+                </div>
+              </div>
+              <Button
+                variant="secondary"
+                loading={busy === 'mfa'}
+                disabled={!u.mfa_enabled}
+                onClick={() =>
+                  void run('mfa', async () => {
+                    await resetUserMfa(api.http, id, params);
+                    userQ.setData((prev) => (prev ? { ...prev, mfa_enabled: false } : prev));
+                    return 'Two-factor sign-in turned off for this user.';
+                  })
+                }
+                data-testid="user-reset-mfa"
+              >
+                Turn off
               </Button>
             </div>
           </div>
