@@ -1,6 +1,5 @@
-//! The janitor: at an interval, removes expired sessions, stale lockout rows and revoked-token
-//! ids in batches, trims the verified-token cache and the in-process cache, and counts what it
-//! removed. A supervised actor: a sweep that fails is logged and the next one runs; a janitor
+//! The janitor: at an interval, removes expired sessions and stale lockout rows in batches,
+//! trims the verified-token cache and the in-process cache, and counts what it removed. A supervised actor: a sweep that fails is logged and the next one runs; a janitor
 //! that panics is replaced by the root (`super::Root`).
 
 use std::sync::Arc;
@@ -35,7 +34,6 @@ pub struct Janitor {
 pub struct SweepReport {
     pub sessions: u64,
     pub lockouts: u64,
-    pub revoked_tokens: u64,
     pub verified_tokens: usize,
 }
 
@@ -66,14 +64,6 @@ impl Janitor {
                 break;
             }
         }
-        loop {
-            let removed = db.purge_revoked_tokens(now, BATCH).await?;
-            counter("revoked_tokens").inc_by(removed);
-            report.revoked_tokens += removed;
-            if removed < BATCH as u64 {
-                break;
-            }
-        }
         report.verified_tokens = tokens.purge_expired(now);
         ctx.stores.cache.sweep().await;
         ctx.stores.limits.sweep();
@@ -99,11 +89,10 @@ impl Actor for Janitor {
     ) -> Result<(), ActorProcessingErr> {
         match message {
             JanitorMsg::Sweep => match Self::sweep(&self.ctx, &self.tokens).await {
-                Ok(report) if report.sessions + report.lockouts + report.revoked_tokens > 0 => {
+                Ok(report) if report.sessions + report.lockouts > 0 => {
                     tracing::info!(
                         sessions = report.sessions,
                         lockouts = report.lockouts,
-                        revoked_tokens = report.revoked_tokens,
                         "janitor removed expired rows"
                     );
                 }

@@ -126,21 +126,6 @@ impl Cache for GuardedCache {
         self.guarded(self.inner.delete(key)).await
     }
 
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.guarded(self.inner.set_flag(key, ttl)).await
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        self.guarded(self.inner.has_flag(key)).await
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        match self.guarded(self.inner.incr(key, ttl)).await {
-            Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => self.fallback.incr(key, ttl).await,
-            other => other,
-        }
-    }
-
     async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
         match self.guarded(self.inner.rate_limit(key, limit, period, cost)).await {
             Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => {

@@ -1,5 +1,5 @@
-//! The cache contract: versioned values with a TTL (compare-and-set on the version), flags,
-//! atomic counters, GCRA rate limiting, and publish/subscribe between nodes.
+//! The cache contract: versioned values with a TTL (compare-and-set on the version), rate-limit
+//! buckets, and publish/subscribe between nodes.
 
 use std::time::Duration;
 
@@ -90,13 +90,6 @@ pub trait Cache: Send + Sync + 'static {
     /// Stores `value` unless a newer version is already there; false when it was newer.
     async fn put_versioned(&self, key: &str, version: i64, value: &str, ttl: Duration) -> StoreResult<bool>;
     async fn delete(&self, key: &str) -> StoreResult<()>;
-
-    /// Marks `key` for `ttl` (revoked token ids).
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()>;
-    async fn has_flag(&self, key: &str) -> StoreResult<bool>;
-
-    /// Atomically adds one; the TTL starts with the first increment.
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64>;
 
     /// Takes `cost` requests (all or none) from a GCRA limit of `limit` per `period`, atomic
     /// across nodes.

@@ -15,10 +15,9 @@ struct Entry {
     expires: Instant,
 }
 
-/// A concurrent map with expiry, counters, GCRA buckets and a local broadcast.
+/// A concurrent map with expiry, rate-limit buckets and a local broadcast.
 pub struct MemoryCache {
     entries: DashMap<String, Entry>,
-    counters: DashMap<String, (i64, Instant)>,
     buckets: DashMap<String, u64>,
     events: broadcast::Sender<String>,
 }
@@ -31,12 +30,7 @@ impl Default for MemoryCache {
 
 impl MemoryCache {
     pub fn new() -> Self {
-        Self {
-            entries: DashMap::new(),
-            counters: DashMap::new(),
-            buckets: DashMap::new(),
-            events: broadcast::channel(4096).0,
-        }
+        Self { entries: DashMap::new(), buckets: DashMap::new(), events: broadcast::channel(4096).0 }
     }
 }
 
@@ -82,25 +76,6 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.entries.insert(key.to_owned(), Entry { version: 0, value: String::new(), expires: Instant::now() + ttl });
-        Ok(())
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        Ok(self.get_versioned(key).await?.is_some())
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        let now = Instant::now();
-        let mut counter = self.counters.entry(key.to_owned()).or_insert((0, now + ttl));
-        if counter.1 <= now {
-            *counter = (0, now + ttl);
-        }
-        counter.0 += 1;
-        Ok(counter.0)
-    }
-
     async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
         let now = now_ms();
         let mut bucket = self.buckets.entry(key.to_owned()).or_insert(0);
@@ -126,7 +101,6 @@ impl Cache for MemoryCache {
         let now = Instant::now();
         let now_ms = now_ms();
         self.entries.retain(|_, e| e.expires > now);
-        self.counters.retain(|_, c| c.1 > now);
         self.buckets.retain(|_, tat| *tat > now_ms);
     }
 }

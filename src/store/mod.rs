@@ -134,10 +134,6 @@ pub trait Database: Send + Sync + 'static {
     async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>>;
     async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 
-    async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool>;
-    async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
-
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
     /// Tenant `None` lists every tenant's events (platform operators only).
     async fn list_audit(

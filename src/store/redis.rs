@@ -43,13 +43,6 @@ redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
 return {1, math.floor((tolerance - (new_tat - now)) / interval), new_tat - now, 0}
 "#;
 
-/// INCR that starts the TTL with the first increment.
-const INCR_WITH_TTL: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
-"#;
-
 pub struct RedisCache {
     pool: Pool,
     prefix: String,
@@ -57,7 +50,6 @@ pub struct RedisCache {
     events: broadcast::Sender<String>,
     put_versioned: Script,
     gcra: Script,
-    incr: Script,
     /// Kept so its subscription task lives as long as the cache.
     _subscriber: SubscriberClient,
 }
@@ -126,7 +118,6 @@ impl RedisCache {
             events,
             put_versioned: Script::from_lua(PUT_VERSIONED),
             gcra: Script::from_lua(GCRA),
-            incr: Script::from_lua(INCR_WITH_TTL),
             _subscriber: subscriber,
         })
     }
@@ -180,24 +171,6 @@ impl Cache for RedisCache {
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
         self.pool.del::<i64, _>(self.key(key)).await.map(|_| ()).map_err(unavailable)
-    }
-
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.pool
-            .set::<(), _, _>(self.key(key), "1", Some(Expiration::PX(millis(ttl))), None, false)
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        self.pool.exists::<i64, _>(self.key(key)).await.map(|n| n > 0).map_err(unavailable)
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        self.incr
-            .evalsha_with_reload(self.pool.next(), vec![self.key(key)], vec![millis(ttl).to_string()])
-            .await
-            .map_err(unavailable)
     }
 
     async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {

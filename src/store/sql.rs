@@ -397,21 +397,6 @@ macro_rules! sql_database {
                     .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
             }
 
-            async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
-                sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-                    .bind(jti).bind(expires_at).execute(&self.pool).await.map(|_| ()).map_err(unavailable)
-            }
-
-            async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool> {
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1")
-                    .bind(jti).fetch_one(&self.pool).await.map(|n| n > 0).map_err(unavailable)
-            }
-
-            async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
-                sqlx::query("DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)")
-                    .bind(now).bind(batch).execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
-            }
-
             async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
                 sqlx::query("INSERT INTO audit_events (id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(e.id).bind(e.at).bind(e.tenant_id).bind(e.user_id).bind(&e.event).bind(&e.outcome)
