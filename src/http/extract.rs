@@ -5,14 +5,16 @@
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::auth::AccessClaims;
+use crate::domain::text::{plain, Tabs};
 use crate::domain::{Scope, ValidationError};
 use crate::service::{Core, RequestMeta, ServiceError};
 
@@ -110,16 +112,24 @@ impl AuthUser {
     }
 }
 
-/// A JSON body; malformed JSON → 400, wrong content type → 415, too large → 413, a field of
-/// the wrong type or missing → 422 naming the field.
+/// A JSON body; wrong content type → 415, too large → 413, malformed JSON → 400, a field of
+/// the wrong type or missing, or text with a control character → 422 naming the field.
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
+        if !json_content_type(request.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = match Bytes::from_request(request, state).await {
+            Ok(bytes) => bytes,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(ApiError::PayloadTooLarge),
+            Err(e) => return Err(ApiError::BadRequest(e.body_text())),
+        };
+        refuse_control_text(&bytes)?;
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
             Err(JsonRejection::JsonSyntaxError(e)) => {
                 Err(ApiError::BadRequest(format!("malformed JSON: {}", e.body_text())))
             }
@@ -127,52 +137,111 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 let text = e.body_text();
                 Err(ServiceError::Validation(ValidationError::new(field_of(&text), text)).into())
             }
-            Err(JsonRejection::BytesRejection(e)) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::PayloadTooLarge)
-            }
             Err(other) => Err(ApiError::BadRequest(other.body_text())),
         }
+    }
+}
+
+/// `application/json` or `application/<something>+json`, parameters aside (what axum's own
+/// `Json` accepts).
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence
+        .split_once('/')
+        .is_some_and(|(kind, sub)| kind == "application" && (sub == "json" || sub.ends_with("+json")))
+}
+
+/// The JSON fields the API reads, and whether each is free text (where a tab is text).
+const FIELDS: [(&str, Tabs); 22] = [
+    ("email", Tabs::Refused),
+    ("password", Tabs::Allowed),
+    ("display_name", Tabs::Allowed),
+    ("tenant", Tabs::Refused),
+    ("token_delivery", Tabs::Refused),
+    ("scope", Tabs::Refused),
+    ("current_password", Tabs::Allowed),
+    ("new_password", Tabs::Allowed),
+    ("roles", Tabs::Refused),
+    ("is_active", Tabs::Refused),
+    ("slug", Tabs::Refused),
+    ("name", Tabs::Allowed),
+    ("allow_self_signup", Tabs::Refused),
+    ("symbol", Tabs::Refused),
+    ("side", Tabs::Refused),
+    ("quantity", Tabs::Refused),
+    ("limit_price", Tabs::Refused),
+    ("status", Tabs::Refused),
+    ("limit", Tabs::Refused),
+    ("cursor", Tabs::Refused),
+    ("event", Tabs::Refused),
+    ("user_id", Tabs::Refused),
+];
+
+/// A field of [`FIELDS`] by name; any other is reported as the `body`.
+fn known_field(name: &str) -> (&'static str, Tabs) {
+    FIELDS.into_iter().find(|(field, _)| *field == name).unwrap_or(("body", Tabs::Refused))
+}
+
+/// Refuses a body whose text holds a control character (tabs only in free text), naming the
+/// top-level field it sits under. A control character can only arrive escaped (`\u0000`,
+/// `\n`) or as DEL or a C1 character (bytes 0x7F, 0xC2 0x80–0x9F), so a body without a
+/// backslash, 0x7F or 0xC2 is passed without being parsed twice.
+fn refuse_control_text(bytes: &[u8]) -> Result<(), ValidationError> {
+    if !bytes.iter().any(|&b| b == b'\\' || b == 0x7f || b == 0xc2) {
+        return Ok(());
+    }
+    // Malformed JSON is left for the typed parse to report.
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else { return Ok(()) };
+    fn walk(value: &serde_json::Value, field: &'static str, tabs: Tabs) -> Result<(), ValidationError> {
+        match value {
+            serde_json::Value::String(text) => plain(field, text, tabs).map(|_| ()),
+            serde_json::Value::Array(items) => items.iter().try_for_each(|item| walk(item, field, tabs)),
+            serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+                plain(field, key, Tabs::Refused)?;
+                walk(item, field, tabs)
+            }),
+            _ => Ok(()),
+        }
+    }
+    match &value {
+        serde_json::Value::Object(map) => map.iter().try_for_each(|(key, item)| {
+            let (field, tabs) = known_field(key);
+            plain(field, key, Tabs::Refused)?;
+            walk(item, field, tabs)
+        }),
+        other => walk(other, "body", Tabs::Refused),
     }
 }
 
 /// Names the field a serde error is about: axum reports `path: error` (the path's root is the
 /// field, as in `roles[0]` or `tenant.slug`) or ``missing field `email` ``.
 fn field_of(message: &str) -> &'static str {
-    const FIELDS: [&str; 22] = [
-        "email",
-        "password",
-        "display_name",
-        "tenant",
-        "token_delivery",
-        "scope",
-        "current_password",
-        "new_password",
-        "roles",
-        "is_active",
-        "slug",
-        "name",
-        "allow_self_signup",
-        "symbol",
-        "side",
-        "quantity",
-        "limit_price",
-        "status",
-        "limit",
-        "cursor",
-        "event",
-        "user_id",
-    ];
     let detail = message.rsplit_once("target type: ").map_or(message, |(_, rest)| rest);
     let root = match detail.split_once("missing field `") {
         Some((_, rest)) => rest.split('`').next().unwrap_or(""),
         None => detail.split(": ").next().unwrap_or("").split(['[', '.']).next().unwrap_or(""),
     };
-    FIELDS.into_iter().find(|f| *f == root).unwrap_or("body")
+    known_field(root).0
 }
 
 #[cfg(test)]
 mod tests {
-    use super::field_of;
+    use super::{field_of, refuse_control_text};
+
+    #[test]
+    fn control_text_is_refused_under_its_top_level_field_and_tabs_only_in_free_text() {
+        let refused = |body: &str| refuse_control_text(body.as_bytes()).err().map(|e| e.field);
+        assert_eq!(refused(r#"{"email":"a\u0000@x.com"}"#), Some("email"));
+        assert_eq!(refused(r#"{"roles":["admin","vi\u0001ewer"]}"#), Some("roles"));
+        assert_eq!(refused("{\"name\":\"Acme\u{85}\"}"), Some("name"));
+        assert_eq!(refused(r#"{"symbol":"A\u007f"}"#), Some("symbol"));
+        assert_eq!(refused(r#"{"unheard_of":"x\n"}"#), Some("body"));
+        assert_eq!(refused(r#"{"display_name":"Ann\tLee","password":"a\tb"}"#), None);
+        assert_eq!(refused(r#"{"tenant":"acme\t"}"#), Some("tenant"));
+        assert_eq!(refused(r#"{"email":"quote\"and\\backslash@x.com","name":"©"}"#), None);
+        assert_eq!(refused(r#"{"email": "not json"#), None, "the typed parse reports malformed JSON");
+    }
 
     #[test]
     fn the_field_is_the_root_of_the_serde_path() {

@@ -3,13 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use super::extract::{client_ip, AppState};
+use crate::domain::text::{plain, Tabs};
 
 /// Headers beyond this many bytes in total are refused with 431.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -89,6 +90,21 @@ pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next
         }
         _ => next.run(request).await,
     }
+}
+
+/// Refuses a path parameter (an id) that holds a control character with 422 naming it, before
+/// any handler sees it.
+pub async fn plain_path(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Ok(params) = RawPathParams::from_request_parts(&mut parts, &()).await {
+        for (name, value) in &params {
+            let field = if name == "id" { "id" } else { "path" };
+            if let Err(refused) = plain(field, value, Tabs::Refused) {
+                return ApiError::from(refused).into_response();
+            }
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Answers a handler panic with a 500 problem+json (the server lives on), counted and logged.

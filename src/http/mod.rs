@@ -66,6 +66,7 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/orders", get(orders::list).post(orders::place))
         .route("/orders/{id}", delete(orders::cancel))
         .fallback(route_not_found)
+        .layer(axum::middleware::from_fn(middleware::plain_path))
         .layer(axum::middleware::from_fn_with_state(core, middleware::limit_ip))
 }
 

@@ -57,6 +57,10 @@ impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(detail) => ServiceError::Conflict(detail),
+            // The engine's words may quote the value; the client learns only that it was refused.
+            StoreError::Invalid(_) => {
+                ServiceError::Validation(ValidationError::new("body", "a value was refused by the database"))
+            }
             StoreError::Unavailable(detail) => ServiceError::Unavailable(detail),
             StoreError::CircuitOpen => ServiceError::Unavailable("cache circuit open".into()),
             StoreError::Corrupt(detail) => ServiceError::Unexpected(detail),

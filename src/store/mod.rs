@@ -11,6 +11,7 @@ pub mod memory;
 pub mod ratelimit;
 pub mod redis;
 pub mod sql;
+mod sql_error;
 
 use std::sync::Arc;
 
@@ -27,6 +28,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (an email taken, a slug in use).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A value the database refused as data (a NUL in text, a number out of range, a missing
+    /// required value): the request is at fault, so it is answered 422, never as an outage.
+    #[error("value refused by the database: {0}")]
+    Invalid(String),
     /// The backend could not be reached or failed; the request may be retried later.
     #[error("store unavailable: {0}")]
     Unavailable(String),

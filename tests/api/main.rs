@@ -10,6 +10,7 @@ mod auth;
 mod config;
 mod gateway;
 mod health;
+mod hostile;
 mod keys;
 mod lockout;
 mod openapi;
