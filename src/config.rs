@@ -160,6 +160,7 @@ impl Config {
             .map(|raw| {
                 raw.parse::<IpNet>()
                     .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map(ipv4_mapped_as_ipv4)
                     .map_err(|_| err("TRUSTED_PROXIES", format!("`{raw}` is not a CIDR")))
             })
             .collect::<Result<_, _>>()?;
@@ -263,6 +264,18 @@ impl Env<'_> {
             Some("false" | "0" | "no") => Ok(false),
             Some(_) => Err(err(name, "must be `true` or `false`")),
         }
+    }
+}
+
+/// An IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as the IPv4 range it is: client
+/// addresses are compared in their IPv4 form.
+fn ipv4_mapped_as_ipv4(net: IpNet) -> IpNet {
+    match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).map(IpNet::V4).unwrap_or(net),
+            None => net,
+        },
+        other => other,
     }
 }
 
@@ -385,6 +398,13 @@ mod tests {
         let c = config(&[("METRICS_TOKEN", "hunter2-token"), ("DATABASE_URL", "postgres://u:pw@h/db")]).unwrap();
         let printed = format!("{c:?}");
         assert!(!printed.contains("hunter2") && !printed.contains(":pw@"));
+    }
+
+    #[test]
+    fn ipv4_mapped_proxy_ranges_are_ipv4_ranges() {
+        let c = config(&[("TRUSTED_PROXIES", "::ffff:10.0.0.0/104, ::ffff:192.0.2.1, 2001:db8::/32")]).unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
     }
 
     #[test]

@@ -9,7 +9,8 @@ use axum::body::Bytes;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, Extensions, HeaderMap, StatusCode};
+use ipnet::IpNet;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -25,25 +26,45 @@ pub fn request_id(headers: &HeaderMap) -> String {
     headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned()
 }
 
-/// The client's address: the socket peer, or — only when the peer is a trusted proxy — the
-/// right-most `X-Forwarded-For` address that is not itself a trusted proxy.
-pub fn client_ip(core: &Core, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-    let trusted = |ip: &IpAddr| core.config.trusted_proxies.iter().any(|net| net.contains(ip));
-    if !trusted(&peer) {
+/// The client's address (API.md §5.1) — the one every limit key, session binding and audit
+/// row uses. The socket peer, unless it is a trusted proxy: then `X-Forwarded-For` (all its
+/// lines, in order, as one list) is read from the right, skipping trusted hops; the first
+/// other hop is the client, and a hop that is not an address ends the walk at the last trusted
+/// hop (so a client cannot choose its address by writing garbage after its own). IPv4-mapped
+/// IPv6 addresses are IPv4 throughout.
+pub fn client_ip(trusted: &[IpNet], extensions: &Extensions, headers: &HeaderMap) -> IpAddr {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_canonical())
+        .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
         return peer;
     }
-    let forwarded =
-        headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(','));
-    let hops: Vec<IpAddr> = forwarded.filter_map(|hop| hop.trim().parse().ok()).collect();
-    hops.into_iter().rev().find(|ip| !trusted(ip)).unwrap_or(peer)
+    let mut last_trusted = peer;
+    for line in headers.get_all("x-forwarded-for").iter().rev() {
+        let Ok(line) = line.to_str() else { return last_trusted };
+        for hop in line.rsplit(',') {
+            match forwarded_hop(hop.trim()) {
+                Some(ip) if is_trusted(&ip) => last_trusted = ip,
+                Some(ip) => return ip,
+                None => return last_trusted,
+            }
+        }
+    }
+    last_trusted
 }
 
-fn peer_ip(parts: &Parts) -> IpAddr {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip())
-        .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+/// One `X-Forwarded-For` hop as proxies write it: an address, or with a port (`a.b.c.d:port`,
+/// `[v6]:port`, `[v6]`), which is that address. `unknown`, RFC 7239's obfuscated `_names` and
+/// anything else are not addresses.
+fn forwarded_hop(hop: &str) -> Option<IpAddr> {
+    let ip = hop
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|socket| socket.ip()))
+        .or_else(|| hop.strip_prefix('[')?.strip_suffix(']')?.parse().ok())?;
+    Some(ip.to_canonical())
 }
 
 /// Request facts for the service layer.
@@ -58,7 +79,7 @@ impl FromRequestParts<AppState> for Meta {
 
 pub fn request_meta(core: &Core, parts: &Parts) -> RequestMeta {
     RequestMeta {
-        client_ip: client_ip(core, peer_ip(parts), &parts.headers),
+        client_ip: client_ip(&core.config.trusted_proxies, &parts.extensions, &parts.headers),
         user_agent: parts
             .headers
             .get(header::USER_AGENT)
@@ -227,7 +248,47 @@ fn field_of(message: &str) -> &'static str {
 
 #[cfg(test)]
 mod tests {
-    use super::{field_of, refuse_control_text};
+    use super::{client_ip, field_of, refuse_control_text};
+
+    fn seen(trusted: &[&str], peer: &str, forwarded: &[&str]) -> String {
+        let trusted: Vec<ipnet::IpNet> = trusted.iter().map(|n| n.parse().unwrap()).collect();
+        let mut extensions = axum::http::Extensions::new();
+        let peer: std::net::SocketAddr = peer.parse().unwrap();
+        extensions.insert(axum::extract::ConnectInfo(peer));
+        let mut headers = axum::http::HeaderMap::new();
+        for line in forwarded {
+            headers.append("x-forwarded-for", line.parse().unwrap());
+        }
+        client_ip(&trusted, &extensions, &headers).to_string()
+    }
+
+    #[test]
+    fn forwarded_hops_are_walked_from_the_right_until_an_untrusted_or_unparsable_one() {
+        let proxies = ["10.0.0.0/8"];
+        let peer = "10.0.0.1:443";
+        assert_eq!(seen(&proxies, "203.0.113.5:1", &["198.51.100.1"]), "203.0.113.5", "an untrusted peer");
+        assert_eq!(seen(&proxies, peer, &[]), "10.0.0.1", "no header: the proxy itself");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, 203.0.113.9, 10.0.0.2"]), "203.0.113.9");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, unknown"]), "10.0.0.1");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, unknown, 10.0.0.3"]), "10.0.0.3");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, _hidden"]), "10.0.0.1", "an obfuscated RFC 7239 name");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, "]), "10.0.0.1", "an empty hop");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, 203.0.113.9:8080"]), "203.0.113.9");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, 203.0.113.9:port"]), "10.0.0.1");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, [2001:db8::1]:80"]), "2001:db8::1");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1, [2001:db8::1]"]), "2001:db8::1");
+        assert_eq!(seen(&proxies, peer, &["1.1.1.1", "203.0.113.9"]), "203.0.113.9", "lines are one list");
+        assert_eq!(seen(&proxies, peer, &["10.0.0.7, 10.0.0.8"]), "10.0.0.7", "only proxies");
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_ipv4_for_the_peer_the_hops_and_proxy_matching() {
+        let proxies = ["10.0.0.0/8"];
+        assert_eq!(seen(&proxies, "[::ffff:203.0.113.5]:1", &[]), "203.0.113.5");
+        assert_eq!(seen(&proxies, "[::ffff:10.0.0.1]:1", &["198.51.100.7"]), "198.51.100.7", "a mapped proxy");
+        assert_eq!(seen(&proxies, "10.0.0.1:1", &["198.51.100.7, ::ffff:10.0.0.2"]), "198.51.100.7");
+        assert_eq!(seen(&proxies, "10.0.0.1:1", &["::ffff:198.51.100.7"]), "198.51.100.7");
+    }
 
     #[test]
     fn control_text_is_refused_under_its_top_level_field_and_tabs_only_in_free_text() {

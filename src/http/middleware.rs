@@ -76,12 +76,7 @@ pub async fn envelope(State(core): State<AppState>, mut request: Request, next: 
 
 /// Per-client-IP limit on the API (`RATE_LIMIT_IP`).
 pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let ip = client_ip(&core, peer, request.headers());
+    let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
     let limit = core.config.rate_limit_ip;
     match core.stores.limits.check(&format!("rl:ip:{ip}"), limit).await {
         Ok(decision) if !decision.allowed => {

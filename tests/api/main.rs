@@ -8,6 +8,7 @@ mod actors;
 mod admin;
 mod auth;
 mod config;
+mod forwarded;
 mod gateway;
 mod health;
 mod hostile;
