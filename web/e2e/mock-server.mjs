@@ -24,7 +24,7 @@ const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const started = Date.now();
 
 const SCOPES = {
-  admin: ['users:manage', 'sessions:manage', 'audit:read', 'orders:read', 'orders:write'],
+  admin: ['users:manage', 'sessions:manage', 'audit:read', 'orders:read', 'orders:write', 'orders:manage'],
   trader: ['orders:read', 'orders:write'],
   viewer: ['orders:read'],
   api_user: ['orders:read', 'orders:write'],
