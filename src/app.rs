@@ -132,8 +132,10 @@ impl Application {
             let mut interval = tokio::time::interval(Duration::from_secs(5));
             loop {
                 interval.tick().await;
-                match keys_core.tokens.key_ring().reload_if_changed() {
-                    Ok(true) => tracing::info!("JWT keys reloaded"),
+                // Every tick, not only when the files change: a retired key leaves once its grace
+                // has passed.
+                match keys_core.tokens.key_ring().refresh() {
+                    Ok(true) => tracing::info!("JWT keys changed (a rotation, or a retired key left)"),
                     Ok(false) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "JWT keys changed on disk but could not be loaded; keeping the old ones")
