@@ -65,7 +65,7 @@ enum KeysCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
-    let config = match Config::from_env() {
+    let config = match Config::from_env().and_then(|config| crate::http::check_route_limits(&config).map(|()| config)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("tradesage: configuration error: {e}");

@@ -39,11 +39,27 @@ pub struct ConfigError {
     pub message: String,
 }
 
-/// A rate: `count` requests per `per`.
+/// A rate: `count` requests per `per` (a second, a minute or an hour; `count` ≤ 10^7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rate {
     pub count: u32,
     pub per: Duration,
+}
+
+impl Rate {
+    /// The largest count a rate may have (API.md §5.1); it keeps every value of a rate-limit
+    /// bucket below 2^53, where Redis's Lua numbers are exact.
+    pub const MAX_COUNT: u32 = 10_000_000;
+}
+
+/// A per-route limit of `RATE_LIMIT_ROUTES`, counted per client address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteLimit {
+    /// Upper case, as in `POST`.
+    pub method: String,
+    /// The route as the router spells it, as in `/api/v1/orders/{id}`.
+    pub path: String,
+    pub rate: Rate,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,9 +96,12 @@ pub struct Config {
     pub session_idle_passivate: Duration,
     pub janitor_interval: Duration,
     pub cors_allowed_origins: Vec<String>,
-    pub rate_limit_ip: Rate,
-    pub rate_limit_user: Rate,
-    pub rate_limit_login: Rate,
+    /// `None` when the limit is `off`.
+    pub rate_limit_ip: Option<Rate>,
+    pub rate_limit_user: Option<Rate>,
+    pub rate_limit_login: Option<Rate>,
+    /// `RATE_LIMIT_ROUTES`: extra limits on single routes, per client.
+    pub rate_limit_routes: Vec<RouteLimit>,
     pub trusted_proxies: Vec<IpNet>,
     pub cookie_secure: bool,
     pub admin_email: Option<String>,
@@ -217,6 +236,10 @@ impl Config {
             rate_limit_ip: env.rate_or("RATE_LIMIT_IP", Rate { count: 600, per: Duration::from_secs(60) })?,
             rate_limit_user: env.rate_or("RATE_LIMIT_USER", Rate { count: 1200, per: Duration::from_secs(60) })?,
             rate_limit_login: env.rate_or("RATE_LIMIT_LOGIN", Rate { count: 30, per: Duration::from_secs(60) })?,
+            rate_limit_routes: env
+                .get("RATE_LIMIT_ROUTES")
+                .map_or(Ok(Vec::new()), |raw| parse_route_limits(&raw))
+                .map_err(|m| err("RATE_LIMIT_ROUTES", m))?,
             trusted_proxies,
             cookie_secure: env.bool_or("COOKIE_SECURE", true)?,
             admin_email,
@@ -253,8 +276,13 @@ impl Env<'_> {
         self.get(name).map_or(Ok(default), |raw| parse_duration(&raw).map_err(|m| err(name, m)))
     }
 
-    fn rate_or(&self, name: &'static str, default: Rate) -> Result<Rate, ConfigError> {
-        self.get(name).map_or(Ok(default), |raw| parse_rate(&raw).map_err(|m| err(name, m)))
+    /// A rate, or `None` for `off`.
+    fn rate_or(&self, name: &'static str, default: Rate) -> Result<Option<Rate>, ConfigError> {
+        match self.get(name).as_deref() {
+            None => Ok(Some(default)),
+            Some("off") => Ok(None),
+            Some(raw) => parse_rate(raw).map(Some).map_err(|m| err(name, m)),
+        }
     }
 
     fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -308,9 +336,9 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     value.checked_mul(seconds).map(Duration::from_secs).ok_or_else(|| format!("`{raw}` is too long"))
 }
 
-/// Parses `N/s`, `N/min`, `N/h`.
+/// Parses `N/s`, `N/min`, `N/h` (1 ≤ N ≤ 10^7).
 pub fn parse_rate(raw: &str) -> Result<Rate, String> {
-    let bad = || format!("`{raw}` is not a rate like 600/min, 10/s or 1000/h");
+    let bad = || format!("`{raw}` is not a rate like 600/min, 10/s or 1000/h (or `off`)");
     let (count, unit) = raw.split_once('/').ok_or_else(bad)?;
     let count: u32 = count.trim().parse().map_err(|_| bad())?;
     let per = match unit.trim() {
@@ -319,10 +347,36 @@ pub fn parse_rate(raw: &str) -> Result<Rate, String> {
         "h" | "hour" => Duration::from_secs(3_600),
         _ => return Err(bad()),
     };
-    if count == 0 {
-        return Err(format!("`{raw}`: the count must be at least 1"));
+    if count == 0 || count > Rate::MAX_COUNT {
+        return Err(format!("`{raw}`: the count must be from 1 to 10000000"));
     }
     Ok(Rate { count, per })
+}
+
+/// Parses `METHOD /path=RATE;…`, as in `POST /api/v1/orders=10/s;POST /api/v1/auth/refresh=60/min`.
+/// Whether each route exists is checked against the router at start-up
+/// (`http::check_route_limits`).
+pub fn parse_route_limits(raw: &str) -> Result<Vec<RouteLimit>, String> {
+    const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    let mut limits: Vec<RouteLimit> = Vec::new();
+    for entry in raw.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let bad = || format!("`{entry}` is not like `POST /api/v1/orders=10/s`");
+        let (route, rate) = entry.rsplit_once('=').ok_or_else(bad)?;
+        let mut words = route.split_whitespace();
+        let (Some(method), Some(path), None) = (words.next(), words.next(), words.next()) else { return Err(bad()) };
+        if !METHODS.contains(&method) {
+            return Err(format!("`{entry}`: `{method}` is not an HTTP method in upper case"));
+        }
+        if !path.starts_with('/') {
+            return Err(format!("`{entry}`: the path must start with /"));
+        }
+        let rate = parse_rate(rate.trim()).map_err(|m| format!("`{entry}`: {m}"))?;
+        if limits.iter().any(|l| l.method == method && l.path == path) {
+            return Err(format!("`{method} {path}` is limited twice"));
+        }
+        limits.push(RouteLimit { method: method.to_owned(), path: path.to_owned(), rate });
+    }
+    Ok(limits)
 }
 
 /// Parses `1m,5m,30m,24h,permanent`: durations, and `permanent` only as the last step.
@@ -365,7 +419,8 @@ mod tests {
         assert_eq!(c.refresh_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(c.lockout.ladder.len(), 5);
         assert!(c.database_url.is_none() && c.redis_url.is_none() && c.session_ip_binding);
-        assert_eq!(c.rate_limit_login, Rate { count: 30, per: Duration::from_secs(60) });
+        assert_eq!(c.rate_limit_login, Some(Rate { count: 30, per: Duration::from_secs(60) }));
+        assert!(c.rate_limit_routes.is_empty());
     }
 
     #[test]
@@ -382,6 +437,13 @@ mod tests {
             ("BCRYPT_ROUNDS", "99"),
             ("LOCKOUT_LADDER", "permanent,1m"),
             ("RATE_LIMIT_IP", "600 per minute"),
+            ("RATE_LIMIT_USER", "10000001/s"),
+            ("RATE_LIMIT_LOGIN", "0/min"),
+            ("RATE_LIMIT_ROUTES", "POST /api/v1/orders"),
+            ("RATE_LIMIT_ROUTES", "post /api/v1/orders=1/s"),
+            ("RATE_LIMIT_ROUTES", "POST api/v1/orders=1/s"),
+            ("RATE_LIMIT_ROUTES", "POST /api/v1/orders=many"),
+            ("RATE_LIMIT_ROUTES", "POST /a=1/s;POST /a=2/s"),
             ("SESSION_IP_BINDING", "loose"),
             ("DATABASE_URL", "mysql://x"),
             ("TRUSTED_PROXIES", "10.0.0.0/99"),
@@ -405,6 +467,21 @@ mod tests {
         let c = config(&[("TRUSTED_PROXIES", "::ffff:10.0.0.0/104, ::ffff:192.0.2.1, 2001:db8::/32")]).unwrap();
         let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
         assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+    }
+
+    #[test]
+    fn off_switches_a_limit_off_and_route_limits_are_read() {
+        let c = config(&[
+            ("RATE_LIMIT_IP", "off"),
+            ("RATE_LIMIT_USER", "10000000/min"),
+            ("RATE_LIMIT_ROUTES", " POST /api/v1/orders=10/s; POST /api/v1/auth/refresh=60/min ;"),
+        ])
+        .unwrap();
+        assert_eq!(c.rate_limit_ip, None);
+        assert_eq!(c.rate_limit_user, Some(Rate { count: 10_000_000, per: Duration::from_secs(60) }));
+        let routes: Vec<(&str, &str, u32)> =
+            c.rate_limit_routes.iter().map(|r| (r.method.as_str(), r.path.as_str(), r.rate.count)).collect();
+        assert_eq!(routes, [("POST", "/api/v1/orders", 10), ("POST", "/api/v1/auth/refresh", 60)]);
     }
 
     #[test]

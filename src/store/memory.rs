@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use tokio::sync::broadcast;
 
-use super::cache::{gcra, Cache, RateDecision};
+use super::cache::{take, Bucket, Cache, Grant};
 use super::StoreResult;
 
 struct Entry {
@@ -18,7 +18,8 @@ struct Entry {
 /// A concurrent map with expiry, rate-limit buckets and a local broadcast.
 pub struct MemoryCache {
     entries: DashMap<String, Entry>,
-    buckets: DashMap<String, u64>,
+    /// Rate-limit buckets, with when each will have drained empty (Unix ms).
+    buckets: DashMap<String, (Bucket, u64)>,
     events: broadcast::Sender<String>,
 }
 
@@ -76,15 +77,28 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, refund: u32, want: u32) -> StoreResult<Grant> {
         let now = now_ms();
-        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(0);
-        let previous = (*bucket > 0).then_some(*bucket);
-        let (decision, new_tat) = gcra(previous, now, limit, period, cost);
-        if let Some(tat) = new_tat {
-            *bucket = tat;
-        }
-        Ok(decision)
+        let grant = match self.buckets.entry(key.to_owned()) {
+            dashmap::Entry::Occupied(mut entry) => {
+                let (grant, next) = take(Some(entry.get().0), now, limit, period, refund, want);
+                match next {
+                    Some(bucket) => *entry.get_mut() = (bucket, now + grant.decision.reset_after.as_millis() as u64),
+                    None => {
+                        entry.remove();
+                    }
+                }
+                grant
+            }
+            dashmap::Entry::Vacant(entry) => {
+                let (grant, next) = take(None, now, limit, period, refund, want);
+                if let Some(bucket) = next {
+                    entry.insert((bucket, now + grant.decision.reset_after.as_millis() as u64));
+                }
+                grant
+            }
+        };
+        Ok(grant)
     }
 
     async fn publish(&self, message: &str) -> StoreResult<()> {
@@ -101,6 +115,6 @@ impl Cache for MemoryCache {
         let now = Instant::now();
         let now_ms = now_ms();
         self.entries.retain(|_, e| e.expires > now);
-        self.buckets.retain(|_, tat| *tat > now_ms);
+        self.buckets.retain(|_, (_, empty_at)| *empty_at > now_ms);
     }
 }

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use cache::{Cache, RateDecision};
+pub use cache::{Cache, Grant, RateDecision};
 
 use crate::domain::{Order, OrderStatus, Tenant, User};
 
@@ -187,6 +187,7 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
     };
     let cache = Arc::new(breaker::GuardedCache::new(cache));
     let limits = Arc::new(ratelimit::RateLimiter::new(cache.clone()));
+    tokio::spawn(ratelimit::refund_ticker(Arc::downgrade(&limits)));
     let db: Arc<dyn Database> = cached::CachedDatabase::new(db, cache.clone());
     Ok(Stores { db, cache, limits })
 }
