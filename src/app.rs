@@ -41,6 +41,7 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
         shards: cores * 4,
         idle_passivate: config.session_idle_passivate,
         janitor_interval: config.janitor_interval,
+        audit_retention: config.audit_retention,
     };
     let actors = ActorSystem::start(ctx, tokens.clone(), settings).await?;
     let node = format!("{}-{}", hostname(), &actors.ctx.node_id.to_string()[..8]);

@@ -77,6 +77,8 @@ pub struct Config {
     pub session_ip_binding: bool,
     pub session_idle_passivate: Duration,
     pub janitor_interval: Duration,
+    /// Audit events older than this are removed by the janitor (`None`: `off`, kept for good).
+    pub audit_retention: Option<Duration>,
     pub cors_allowed_origins: Vec<String>,
     /// `None` when the limit is `off`.
     pub rate_limit_ip: Option<Rate>,
@@ -214,6 +216,14 @@ impl Config {
                 "JANITOR_INTERVAL",
                 env.duration_or("JANITOR_INTERVAL", Duration::from_secs(300))?,
             )?,
+            audit_retention: match env.get("AUDIT_RETENTION").as_deref() {
+                Some("off") => None,
+                raw => Some(positive(
+                    "AUDIT_RETENTION",
+                    raw.map_or(Ok(Duration::from_secs(365 * 86_400)), parse_duration)
+                        .map_err(|m| err("AUDIT_RETENTION", m))?,
+                )?),
+            },
             cors_allowed_origins,
             rate_limit_ip: env.rate_or("RATE_LIMIT_IP", Rate { count: 600, per: Duration::from_secs(60) })?,
             rate_limit_user: env.rate_or("RATE_LIMIT_USER", Rate { count: 1200, per: Duration::from_secs(60) })?,
@@ -309,6 +319,8 @@ mod tests {
         assert!(c.database_url.is_none() && c.redis_url.is_none() && c.session_ip_binding);
         assert_eq!(c.rate_limit_login, Some(Rate { count: 30, per: Duration::from_secs(60) }));
         assert!(c.rate_limit_routes.is_empty());
+        assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(config(&[("AUDIT_RETENTION", "off")]).unwrap().audit_retention, None);
     }
 
     #[test]
@@ -337,6 +349,8 @@ mod tests {
             ("TRUSTED_PROXIES", "10.0.0.0/99"),
             ("COOKIE_SECURE", "maybe"),
             ("SESSION_ENCRYPTION_KEYS", "short"),
+            ("AUDIT_RETENTION", "a year"),
+            ("AUDIT_RETENTION", "0d"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{error}");

@@ -284,7 +284,7 @@ pub struct AuditEvent {
     pub at: DateTime<Utc>,
     pub tenant_id: Option<Uuid>,
     pub user_id: Option<Uuid>,
-    #[schema(example = "login_succeeded")]
+    #[schema(example = "login")]
     pub event: String,
     #[schema(example = "success")]
     pub outcome: String,
@@ -461,7 +461,7 @@ mod tests {
             at: now,
             tenant_id: Some(Uuid::now_v7()),
             user_id: None,
-            event: "login_succeeded".into(),
+            event: "login".into(),
             outcome: "success".into(),
             ip: Some("127.0.0.1".into()),
             user_agent: Some("test".into()),

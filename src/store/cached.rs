@@ -214,6 +214,9 @@ impl Database for CachedDatabase {
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         self.inner.insert_audit(event).await
     }
+    async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.delete_audit_before(before, batch).await
+    }
     async fn list_audit(
         &self,
         tenant_id: Option<Uuid>,

@@ -96,10 +96,26 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
+/// Which audit events a listing returns; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub event: Option<String>,
     pub user_id: Option<Uuid>,
+    pub outcome: Option<OutcomeFilter>,
+    /// The client address, in its canonical text (IPv4 for an IPv4-mapped address).
+    pub ip: Option<String>,
+    /// Events at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    /// Events at or before this moment.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// `success`, or `failure`: every outcome that is not a success (a wrong password, a lock, a
+/// session ended for reuse), so a failure filter misses no refusal of any kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeFilter {
+    Success,
+    Failure,
 }
 
 /// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`].
@@ -140,6 +156,8 @@ pub trait Database: Send + Sync + 'static {
     async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Deletes up to `batch` audit events older than `before` (`AUDIT_RETENTION`).
+    async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
     /// Tenant `None` lists every tenant's events (platform operators only).
     async fn list_audit(
         &self,

@@ -12,7 +12,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use uuid::Uuid;
 
 use super::sql_error::db_error;
-use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult};
+use super::{AuditEvent, AuditFilter, Database, LockoutRow, OutcomeFilter, Page, SessionRow, StoreError, StoreResult};
 use crate::domain::role::parse_roles;
 use crate::domain::{Order, OrderSide, OrderStatus, Tenant, User};
 
@@ -397,17 +397,30 @@ macro_rules! sql_database {
                     .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
+            async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+                sqlx::query("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)")
+                    .bind(before).bind(batch)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
+            }
+
             async fn list_audit(&self, tenant_id: Option<Uuid>, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEvent>> {
                 // NULL parameters switch a filter off, so one statement serves every combination.
+                let success = filter.outcome.map(|o| o == OutcomeFilter::Success);
                 sqlx::query_as::<_, AuditRecord>(
                     "SELECT * FROM audit_events WHERE id < $1 \
                      AND ($2 IS NULL OR tenant_id = $3) AND ($4 IS NULL OR event = $5) AND ($6 IS NULL OR user_id = $7) \
-                     ORDER BY id DESC LIMIT $8",
+                     AND ($8 IS NULL OR (outcome = 'success') = $9) AND ($10 IS NULL OR ip = $11) \
+                     AND ($12 IS NULL OR at >= $13) AND ($14 IS NULL OR at <= $15) \
+                     ORDER BY id DESC LIMIT $16",
                 )
                 .bind(page.before.unwrap_or(NO_CURSOR))
                 .bind(tenant_id).bind(tenant_id)
                 .bind(&filter.event).bind(&filter.event)
                 .bind(filter.user_id).bind(filter.user_id)
+                .bind(success).bind(success)
+                .bind(&filter.ip).bind(&filter.ip)
+                .bind(filter.since).bind(filter.since)
+                .bind(filter.until).bind(filter.until)
                 .bind(page.limit)
                 .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(AuditEvent::from).collect()).map_err(db_error)
             }

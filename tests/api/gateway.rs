@@ -415,7 +415,7 @@ both!(the_api_prefix_itself_answers_404_problem_json_not_the_web_app, |app: Test
 // ---- audit ----------------------------------------------------------------------------------
 
 async fn audit_rows(app: &TestApp, event: &str) -> Vec<AuditEvent> {
-    let filter = AuditFilter { event: Some(event.to_owned()), user_id: None };
+    let filter = AuditFilter { event: Some(event.to_owned()), ..Default::default() };
     app.core.stores.db.list_audit(None, &filter, Page { limit: 50, before: None }).await.unwrap()
 }
 

@@ -6,6 +6,7 @@ mod helpers;
 
 mod actors;
 mod admin;
+mod audit;
 mod auth;
 mod config;
 mod envelope;

@@ -171,7 +171,7 @@ async fn database_contract(db: Arc<dyn Database>) {
     let logins = db
         .list_audit(
             Some(acme.id),
-            &AuditFilter { event: Some("login".into()), user_id: None },
+            &AuditFilter { event: Some("login".into()), ..Default::default() },
             Page { limit: 10, before: None },
         )
         .await
@@ -185,12 +185,21 @@ async fn database_contract(db: Arc<dyn Database>) {
         .unwrap()
         .is_empty());
     assert_eq!(
-        db.list_audit(None, &AuditFilter { event: None, user_id: Some(ann.id) }, Page { limit: 10, before: None })
-            .await
-            .unwrap()
-            .len(),
+        db.list_audit(
+            None,
+            &AuditFilter { user_id: Some(ann.id), ..Default::default() },
+            Page { limit: 10, before: None }
+        )
+        .await
+        .unwrap()
+        .len(),
         3
     );
+    // Retention removes what is older than the cut, in batches.
+    assert_eq!(db.delete_audit_before(Utc::now() - chrono::Duration::minutes(1), 10).await.unwrap(), 0);
+    let later = Utc::now() + chrono::Duration::minutes(1);
+    assert_eq!(db.delete_audit_before(later, 2).await.unwrap(), 2);
+    assert_eq!(db.delete_audit_before(later, 2).await.unwrap(), 1);
 
     // Orders: exact decimals, tenant-scoped, cancelled once.
     let order = Order {
