@@ -21,7 +21,7 @@ use crate::telemetry::Metrics;
 
 /// Everything but the listener: what the CLI's offline commands and the server share.
 pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
-    std::fs::create_dir_all(&config.data_dir)
+    crate::auth::files::create_private_dir(&config.data_dir)
         .with_context(|| format!("TRADESAGE_DATA_DIR {}", config.data_dir.display()))?;
     let stores = crate::store::open(&config).await.context("opening the stores")?;
     let keys = Arc::new(KeyRing::load(&config)?);

@@ -234,10 +234,21 @@ impl Core {
     ) -> Result<(), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let user = self.tenant_user(&tenant, id).await?;
-        let subject = Subject { tenant_id: tenant.id, email: user.email.clone() };
-        self.actors.lockouts.call(&subject.key(), |reply| LockoutMsg::Unlock(subject.clone(), reply)).await??;
+        self.lift_lockout(&tenant, &user.email).await?;
         self.record_admin("admin_unlock", &tenant, Some(user.id), claims, meta, json!({})).await;
         Ok(())
+    }
+
+    /// Lifts the lockout of `email` in `tenant`, a permanent one included, through its lockout
+    /// actor (the admin unlock and `tradesage user unlock` both come here); answers the
+    /// verdict as it stood before.
+    pub async fn lift_lockout(&self, tenant: &Tenant, email: &str) -> Result<LockoutVerdict, ServiceError> {
+        let subject = Subject { tenant_id: tenant.id, email: email.to_owned() };
+        let key = subject.key();
+        let before = self.actors.lockouts.call(&key, LockoutMsg::Snapshot).await??;
+        let verdict = before.map_or(LockoutVerdict::Open, |state| state.verdict(Utc::now()));
+        self.actors.lockouts.call(&key, |reply| LockoutMsg::Unlock(subject.clone(), reply)).await??;
+        Ok(verdict)
     }
 
     /// `GET /admin/users/{id}/sessions`: the user's live sessions.

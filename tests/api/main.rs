@@ -18,6 +18,7 @@ mod keys;
 mod limits;
 mod lockout;
 mod openapi;
+mod operators;
 mod orders;
 mod store_contract;
 mod tenants;
