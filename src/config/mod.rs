@@ -92,6 +92,9 @@ pub struct Config {
     pub admin_password: Option<Secret<String>>,
     pub metrics_token: Option<Secret<String>>,
     pub log_format: LogFormat,
+    /// `TRADESAGE_WEB_DIR`: a folder to serve the web app from instead of the one built into
+    /// the binary (development).
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -238,6 +241,7 @@ impl Config {
             admin_password: admin_password.map(Secret::new),
             metrics_token: env.get("METRICS_TOKEN").filter(|t| !t.is_empty()).map(Secret::new),
             log_format,
+            web_dir: env.get("TRADESAGE_WEB_DIR").map(PathBuf::from),
         })
     }
 }

@@ -12,8 +12,8 @@ pub mod orders;
 pub mod pagination;
 pub mod tenants;
 pub mod users;
+pub mod web;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::error_handling::HandleErrorLayer;
@@ -27,7 +27,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use self::error::ApiError;
@@ -98,15 +97,8 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Where the built web app is (`web/dist`, or `TRADESAGE_WEB_DIR`).
-pub fn web_dir() -> PathBuf {
-    std::env::var_os("TRADESAGE_WEB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"))
-}
-
 /// The whole application.
 pub fn router(core: AppState) -> Router {
-    let web = web_dir();
-    let spa = ServeDir::new(&web).fallback(ServeFile::new(web.join("index.html")));
     let limited_ops = Router::new()
         // Operators' endpoints that touch the stores count against the per-IP limit; liveness
         // (`/health`) never does, so a probe is never refused.
@@ -121,8 +113,12 @@ pub fn router(core: AppState) -> Router {
         .nest("/api/v1", api(core.clone()))
         // Anything else under /api is an unknown route, never the web app's index page.
         .route("/api", axum::routing::any(route_not_found))
-        .route("/api/{*rest}", axum::routing::any(route_not_found))
-        .fallback_service(spa);
+        .route("/api/{*rest}", axum::routing::any(route_not_found));
+    // Everything else is the web app: the one built into the binary, or TRADESAGE_WEB_DIR's.
+    let routes = match &core.config.web_dir {
+        Some(dir) => routes.fallback_service(web::folder(dir)),
+        None => routes.fallback(web::embedded),
+    };
     with_pipeline(routes, core)
 }
 
