@@ -8,11 +8,13 @@ RUN npm run build
 
 FROM rust:1-bookworm AS server
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY data/common-passwords.txt data/README.md ./data/
 COPY benches ./benches
+# The web app goes inside the binary (src/http/web.rs).
+COPY --from=web /src/web/dist ./web/dist
 RUN cargo build --release --bin tradesage
 
 FROM debian:bookworm-slim
@@ -20,10 +22,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
     && useradd --system --home /var/lib/tradesage --create-home tradesage
 WORKDIR /var/lib/tradesage
 COPY --from=server /src/target/release/tradesage /usr/local/bin/tradesage
-COPY --from=web /src/web/dist /usr/share/tradesage/web
 USER tradesage
-ENV TRADESAGE_BIND=0.0.0.0:8080 TRADESAGE_DATA_DIR=/var/lib/tradesage/data TRADESAGE_WEB_DIR=/usr/share/tradesage/web
+ENV TRADESAGE_BIND=0.0.0.0:8080 TRADESAGE_DATA_DIR=/var/lib/tradesage/data
 EXPOSE 8080
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/usr/local/bin/tradesage", "--version"]
+HEALTHCHECK --interval=10s --timeout=4s CMD ["/usr/local/bin/tradesage", "health"]
 ENTRYPOINT ["/usr/local/bin/tradesage"]
 CMD ["serve"]

@@ -21,7 +21,7 @@ use crate::telemetry::Metrics;
 
 /// Everything but the listener: what the CLI's offline commands and the server share.
 pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
-    std::fs::create_dir_all(&config.data_dir)
+    crate::auth::files::create_private_dir(&config.data_dir)
         .with_context(|| format!("TRADESAGE_DATA_DIR {}", config.data_dir.display()))?;
     let stores = crate::store::open(&config).await.context("opening the stores")?;
     let keys = Arc::new(KeyRing::load(&config)?);
@@ -41,6 +41,7 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
         shards: cores * 4,
         idle_passivate: config.session_idle_passivate,
         janitor_interval: config.janitor_interval,
+        audit_retention: config.audit_retention,
     };
     let actors = ActorSystem::start(ctx, tokens.clone(), settings).await?;
     let node = format!("{}-{}", hostname(), &actors.ctx.node_id.to_string()[..8]);
@@ -133,8 +134,10 @@ impl Application {
             let mut interval = tokio::time::interval(Duration::from_secs(5));
             loop {
                 interval.tick().await;
-                match keys_core.tokens.key_ring().reload_if_changed() {
-                    Ok(true) => tracing::info!("JWT keys reloaded"),
+                // Every tick, not only when the files change: a retired key leaves once its grace
+                // has passed.
+                match keys_core.tokens.key_ring().refresh() {
+                    Ok(true) => tracing::info!("JWT keys changed (a rotation, or a retired key left)"),
                     Ok(false) => {}
                     Err(e) => {
                         tracing::error!(error = %e, "JWT keys changed on disk but could not be loaded; keeping the old ones")

@@ -1,10 +1,15 @@
-//! The command line: `serve` (the default), `migrate`, `keygen`, `user create`, `keys rotate`.
+//! The command line: `serve` (the default), `migrate`, `keygen`, `user create`, `user unlock`,
+//! `keys rotate`, `health`.
 //! Configuration comes from the environment (and `.env`); a bad value exits with code 2 and
 //! one line naming the variable.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +44,14 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Probe a running server's /health (for container probes): exit 0 when it answers 200
+    /// within 3 s, 1 otherwise.
+    Health {
+        /// The server (`http://host:port`) or its health URL; by default the one TRADESAGE_BIND
+        /// names (an unspecified address such as 0.0.0.0 is probed on loopback).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -54,6 +67,16 @@ enum UserCommand {
         #[arg(long, default_value = "default")]
         tenant: String,
     },
+    /// Lift the lockout of an email, a permanent one included (the way back in when the only
+    /// platform admin is locked out: `--tenant platform`). With the embedded backends, run it
+    /// while the server is stopped: a running one keeps the lock in memory until it restarts.
+    Unlock {
+        #[arg(long)]
+        email: String,
+        /// Tenant slug.
+        #[arg(long, default_value = "default")]
+        tenant: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -65,7 +88,7 @@ enum KeysCommand {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = dotenvy::dotenv();
-    let config = match Config::from_env() {
+    let config = match Config::from_env().and_then(|config| crate::http::check_route_limits(&config).map(|()| config)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("tradesage: configuration error: {e}");
@@ -100,7 +123,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             app.run_until(crate::app::shutdown_signal()).await
         }
         Command::Migrate => {
-            std::fs::create_dir_all(&config.data_dir)?;
+            crate::auth::files::create_private_dir(&config.data_dir)?;
             let stores = crate::store::open(&config).await?;
             println!("migrations applied ({})", stores.db.backend());
             Ok(())
@@ -126,7 +149,63 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::User { command: UserCommand::Create { email, role, tenant } } => {
             create_user(config, email, role, tenant).await
         }
+        Command::User { command: UserCommand::Unlock { email, tenant } } => unlock_user(config, email, tenant).await,
+        Command::Health { url } => {
+            let url = url.unwrap_or_else(|| health_url(config.bind));
+            probe_health(&url, Duration::from_secs(3)).await?;
+            println!("{url}: ok");
+            Ok(())
+        }
     }
+}
+
+/// `http://<TRADESAGE_BIND>`, with an unspecified address probed on loopback.
+fn health_url(bind: std::net::SocketAddr) -> String {
+    let ip = match bind.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::from([127, 0, 0, 1]),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, bind.port()))
+}
+
+async fn unlock_user(config: Config, email: String, tenant: String) -> anyhow::Result<()> {
+    let email = crate::domain::Email::parse(&email)?;
+    let core = crate::app::build_core(config).await?;
+    let unlocked = async {
+        let tenant =
+            core.stores.db.tenant_by_slug(&tenant).await?.ok_or_else(|| anyhow::anyhow!("no tenant `{tenant}`"))?;
+        let before = core.lift_lockout(&tenant, email.as_str()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let user_id = core.stores.db.user_by_email(tenant.id, email.as_str()).await?.map(|u| u.id);
+        core.audit
+            .record(crate::service::AuditRecord {
+                event: crate::service::AuditKind::AdminUnlock,
+                outcome: crate::service::Outcome::Success,
+                tenant_id: Some(tenant.id),
+                user_id,
+                meta: None,
+                detail: serde_json::json!({ "via": "cli", "email_known": user_id.is_some() }),
+            })
+            .await;
+        Ok::<_, anyhow::Error>((tenant.slug, before))
+    }
+    .await;
+    core.actors.shutdown().await;
+    let (slug, before) = unlocked?;
+    let was = match before {
+        crate::domain::LockoutVerdict::Open => {
+            println!("{email} in tenant {slug} was not locked; its failure count is cleared");
+            return Ok(());
+        }
+        crate::domain::LockoutVerdict::Locked { retry_after: None, step } => {
+            format!("locked permanently (step {step})")
+        }
+        crate::domain::LockoutVerdict::Locked { retry_after: Some(left), step } => {
+            format!("locked for another {} s (step {step})", left.as_secs().max(1))
+        }
+    };
+    println!("unlocked {email} in tenant {slug}: it was {was}");
+    Ok(())
 }
 
 async fn create_user(config: Config, email: String, roles: Vec<String>, tenant: String) -> anyhow::Result<()> {
@@ -151,4 +230,75 @@ fn read_password() -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// Sends `GET /health` to `url` over plain HTTP/1.1 and succeeds when the status line says 200
+/// within `limit`. A few lines rather than an HTTP client crate: the server's build carries no
+/// client, and a probe reads nothing but the status line.
+async fn probe_health(url: &str, limit: Duration) -> anyhow::Result<()> {
+    let (authority, path) = health_target(url)?;
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(&authority).await.with_context(|| url.to_owned())?;
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: tradesage-health\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut head = Vec::with_capacity(64);
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n") && head.len() < 256 {
+            if stream.read(&mut byte).await? == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        let line = String::from_utf8_lossy(&head);
+        match line.split(' ').nth(1) {
+            Some("200") => Ok(()),
+            Some(status) => bail!("{url} answered {status}"),
+            None => bail!("{url} did not answer HTTP"),
+        }
+    };
+    tokio::time::timeout(limit, exchange).await.map_err(|_| anyhow!("{url} did not answer within {limit:?}"))?
+}
+
+/// The `host:port` to connect to and the path to ask for: a base URL means its `/health`.
+fn health_target(url: &str) -> anyhow::Result<(String, String)> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| anyhow!("`{url}`: only http:// URLs can be probed"))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let bad = |c: char| c.is_whitespace() || c.is_control();
+    if authority.is_empty() || rest.contains(bad) {
+        bail!("`{url}` is not a URL like http://127.0.0.1:8080");
+    }
+    let has_port = match authority.strip_prefix('[') {
+        Some(v6) => v6.contains("]:"),
+        None => authority.contains(':'),
+    };
+    let authority = if has_port { authority.to_owned() } else { format!("{authority}:80") };
+    let path = if path.is_empty() || path == "/" { "/health" } else { path };
+    Ok((authority, path.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_health_url_is_a_base_or_the_health_url_itself() {
+        let target = |url: &str| health_target(url).map_err(|e| e.to_string());
+        assert_eq!(target("http://127.0.0.1:8080").unwrap(), ("127.0.0.1:8080".into(), "/health".into()));
+        assert_eq!(target("http://127.0.0.1:8080/").unwrap(), ("127.0.0.1:8080".into(), "/health".into()));
+        assert_eq!(target("http://[::1]:9/health").unwrap(), ("[::1]:9".into(), "/health".into()));
+        assert_eq!(target("http://node-1/health").unwrap(), ("node-1:80".into(), "/health".into()));
+        assert_eq!(target("http://[::1]/x").unwrap(), ("[::1]:80".into(), "/x".into()));
+        for bad in ["https://x", "ftp://x", "http://", "http://a b", "127.0.0.1:8080"] {
+            assert!(target(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_unspecified_bind_address_is_probed_on_loopback() {
+        assert_eq!(health_url("0.0.0.0:8080".parse().unwrap()), "http://127.0.0.1:8080");
+        assert_eq!(health_url("[::]:8080".parse().unwrap()), "http://[::1]:8080");
+        assert_eq!(health_url("10.1.2.3:80".parse().unwrap()), "http://10.1.2.3:80");
+    }
 }

@@ -1,8 +1,10 @@
 //! The janitor: at an interval, removes expired sessions, stale lockout rows, expired pending
-//! two-factor sign-ins and revoked-token ids in batches, trims the verified-token cache and the in-process cache, and counts what it
-//! removed. A supervised actor: a sweep that fails is logged and the next one runs; a janitor
-//! that panics is replaced by the root (`super::Root`).
+//! two-factor sign-ins and audit events older than `AUDIT_RETENTION` in batches, trims the
+//! verified-token cache and the in-process cache, and counts what it removed. A supervised
+//! actor: a sweep that fails is logged and the next one runs; a janitor that panics is
+//! replaced by the root (`super::Root`).
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,7 +13,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 
 use super::persist::ActorContext;
 use crate::auth::TokenIssuer;
-use crate::store::Cache;
+use crate::store::{Cache, StoreResult};
 
 /// Rows deleted per statement, so a sweep never holds long locks.
 const BATCH: i64 = 1_000;
@@ -29,6 +31,8 @@ pub struct Janitor {
     pub ctx: Arc<ActorContext>,
     pub tokens: Arc<TokenIssuer>,
     pub interval: Duration,
+    /// Audit events older than this are removed (`None`: kept for good).
+    pub audit_retention: Option<Duration>,
 }
 
 /// What one sweep removed.
@@ -36,55 +40,51 @@ pub struct Janitor {
 pub struct SweepReport {
     pub sessions: u64,
     pub lockouts: u64,
-    pub revoked_tokens: u64,
     pub mfa_challenges: u64,
+    pub audit_events: u64,
     pub verified_tokens: usize,
+}
+
+/// Runs `delete` (one batch of at most [`BATCH`] rows) until a batch comes back short, counting
+/// each batch under `what` as soon as it is removed; returns the total.
+async fn in_batches<F, Fut>(ctx: &ActorContext, what: &str, mut delete: F) -> StoreResult<u64>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<u64>>,
+{
+    let counter = ctx.metrics.janitor_removed.with_label_values(&[what]);
+    let mut total = 0;
+    loop {
+        let removed = delete().await?;
+        counter.inc_by(removed);
+        total += removed;
+        if removed < BATCH as u64 {
+            return Ok(total);
+        }
+    }
 }
 
 impl Janitor {
     /// One sweep. Each batch is counted as soon as it is removed, so rows removed before a
     /// later step fails are counted too.
-    pub async fn sweep(ctx: &ActorContext, tokens: &TokenIssuer) -> Result<SweepReport, crate::store::StoreError> {
+    pub async fn sweep(&self) -> StoreResult<SweepReport> {
+        let (ctx, tokens) = (&self.ctx, &self.tokens);
         let now = Utc::now();
         let db = &ctx.stores.db;
-        let counter = |what: &str| ctx.metrics.janitor_removed.with_label_values(&[what]);
-        let mut report = SweepReport::default();
-        loop {
-            let removed = db.delete_expired_sessions(now, BATCH).await?;
-            counter("sessions").inc_by(removed);
-            report.sessions += removed;
-            if removed < BATCH as u64 {
-                break;
-            }
-        }
+        let sessions = in_batches(ctx, "sessions", || db.delete_expired_sessions(now, BATCH)).await?;
         // A lockout row means nothing once every step could have decayed.
         let steps = ctx.lockout.ladder.len() as i32 + 1;
         let stale_before = now - ctx.lockout.decay * steps;
-        loop {
-            let removed = db.delete_stale_lockouts(stale_before, BATCH).await?;
-            counter("lockouts").inc_by(removed);
-            report.lockouts += removed;
-            if removed < BATCH as u64 {
-                break;
+        let lockouts = in_batches(ctx, "lockouts", || db.delete_stale_lockouts(stale_before, BATCH)).await?;
+        let audit_events = match self.audit_retention.and_then(|r| chrono::Duration::from_std(r).ok()) {
+            Some(retention) => {
+                in_batches(ctx, "audit_events", || db.delete_audit_before(now - retention, BATCH)).await?
             }
-        }
-        loop {
-            let removed = db.delete_expired_mfa_challenges(now, BATCH).await?;
-            counter("mfa_challenges").inc_by(removed);
-            report.mfa_challenges += removed;
-            if removed < BATCH as u64 {
-                break;
-            }
-        }
-        loop {
-            let removed = db.purge_revoked_tokens(now, BATCH).await?;
-            counter("revoked_tokens").inc_by(removed);
-            report.revoked_tokens += removed;
-            if removed < BATCH as u64 {
-                break;
-            }
-        }
-        report.verified_tokens = tokens.purge_expired(now);
+            None => 0,
+        };
+        let mfa_challenges = in_batches(ctx, "mfa_challenges", || db.delete_expired_mfa_challenges(now, BATCH)).await?;
+        let verified_tokens = tokens.purge_expired(now);
+        let report = SweepReport { sessions, lockouts, mfa_challenges, audit_events, verified_tokens };
         ctx.stores.cache.sweep().await;
         ctx.stores.limits.sweep();
         Ok(report)
@@ -108,13 +108,13 @@ impl Actor for Janitor {
         _state: &mut (),
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            JanitorMsg::Sweep => match Self::sweep(&self.ctx, &self.tokens).await {
-                Ok(report) if report.sessions + report.lockouts + report.revoked_tokens + report.mfa_challenges > 0 => {
+            JanitorMsg::Sweep => match self.sweep().await {
+                Ok(report) if report.sessions + report.lockouts + report.mfa_challenges + report.audit_events > 0 => {
                     tracing::info!(
                         sessions = report.sessions,
                         lockouts = report.lockouts,
                         mfa_challenges = report.mfa_challenges,
-                        revoked_tokens = report.revoked_tokens,
+                        audit_events = report.audit_events,
                         "janitor removed expired rows"
                     );
                 }

@@ -62,6 +62,7 @@ pub struct ActorSettings {
     pub shards: usize,
     pub idle_passivate: Duration,
     pub janitor_interval: Duration,
+    pub audit_retention: Option<Duration>,
 }
 
 impl ActorSystem {
@@ -87,7 +88,12 @@ impl ActorSystem {
                 _ => return Err(ActorError::Unreachable { reason: "the root did not adopt the shards" }),
             }
         }
-        let janitor = janitor::Janitor { ctx: ctx.clone(), tokens, interval: settings.janitor_interval };
+        let janitor = janitor::Janitor {
+            ctx: ctx.clone(),
+            tokens,
+            interval: settings.janitor_interval,
+            audit_retention: settings.audit_retention,
+        };
         match root.call(|reply| RootMsg::StartJanitor(janitor, reply), Some(Duration::from_secs(5))).await {
             Ok(CallResult::Success(Ok(()))) => {}
             Ok(CallResult::Success(Err(e))) => return Err(ActorError::Spawn(e)),

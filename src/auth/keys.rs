@@ -4,7 +4,8 @@
 //! On disk: the private key (PKCS#8 PEM, mode 0600) and public key at the configured paths or
 //! in the data dir; retired public keys in `<data_dir>/retired-keys/<kid>.pem`, whose file time
 //! is when they were retired. `keys rotate` retires the current key and writes a new pair; a
-//! running server notices within seconds ([`KeyRing::reload_if_changed`]).
+//! running server notices within seconds, and drops a retired key from JWKS once the last
+//! token it signed has expired ([`KeyRing::refresh`], on the watcher's every tick).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -26,6 +27,9 @@ pub struct VerifyingKey {
     pub decoding: DecodingKey,
     /// The JWK published in `/.well-known/jwks.json`.
     pub jwk: Value,
+    /// When a retired key stops verifying: the last token it signed has expired by then.
+    /// `None` for the signing key.
+    pub retires_at: Option<SystemTime>,
 }
 
 /// The keys in force at one moment.
@@ -43,6 +47,11 @@ impl KeySet {
 
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.verifying.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
+    }
+
+    /// Whether a retired key here has outlived its grace (so the set must be rebuilt).
+    fn has_expired_key(&self, now: SystemTime) -> bool {
+        self.verifying.iter().any(|k| k.retires_at.is_some_and(|at| at <= now))
     }
 }
 
@@ -88,9 +97,11 @@ impl KeyRing {
             }
             generate_pair(&paths.private, &paths.public)?;
         }
+        // A key signs access and refresh tokens: its tokens live as long as the longer of them.
+        let retired_grace = config.refresh_ttl.max(config.access_ttl);
         let ring = Self {
-            retired_grace: config.refresh_ttl,
-            current: RwLock::new(Arc::new(read_key_set(&paths, config.refresh_ttl)?)),
+            retired_grace,
+            current: RwLock::new(Arc::new(read_key_set(&paths, retired_grace)?)),
             loaded_mtime: RwLock::new(mtime(&paths.private)),
             paths,
         };
@@ -105,11 +116,13 @@ impl KeyRing {
         }
     }
 
-    /// Re-reads the files when the private key changed on disk (`keys rotate`).
-    pub fn reload_if_changed(&self) -> Result<bool, KeyError> {
+    /// Re-reads the files when the private key changed on disk (`keys rotate`), and also when
+    /// a retired key has outlived its grace, so it leaves JWKS while the server runs. Cheap when
+    /// neither happened (a file time and a clock read). True when the keys in force changed.
+    pub fn refresh(&self) -> Result<bool, KeyError> {
         let now = mtime(&self.paths.private);
         let before = self.loaded_mtime.read().map(|g| *g).unwrap_or(None);
-        if now == before {
+        if now == before && !self.keys().has_expired_key(SystemTime::now()) {
             return Ok(false);
         }
         let set = Arc::new(read_key_set(&self.paths, self.retired_grace)?);
@@ -181,18 +194,18 @@ fn read_key_set(paths: &KeyPaths, retired_grace: Duration) -> Result<KeySet, Key
     }
     let pkcs8 = secret.to_pkcs8_der().map_err(|e| KeyError(e.to_string()))?;
     let signing = EncodingKey::from_ec_der(pkcs8.as_bytes());
-    let current = verifying_key(&public)?;
+    let current = verifying_key(&public, None)?;
     let signing_kid = current.kid.clone();
     let mut verifying = vec![current];
     if let Ok(entries) = std::fs::read_dir(&paths.retired_dir) {
         let now = SystemTime::now();
         for entry in entries.flatten() {
             let retired_at = entry.metadata().and_then(|m| m.modified()).unwrap_or(now);
-            let still_valid = now.duration_since(retired_at).map(|age| age < retired_grace).unwrap_or(true);
+            let retires_at = retired_at + retired_grace;
             let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
             let Ok(key) = PublicKey::from_public_key_pem(&text) else { continue };
-            if still_valid && key != public {
-                verifying.push(verifying_key(&key)?);
+            if retires_at > now && key != public {
+                verifying.push(verifying_key(&key, Some(retires_at))?);
             }
         }
     }
@@ -214,12 +227,12 @@ pub fn thumbprint(key: &PublicKey) -> String {
     URL_SAFE_NO_PAD.encode(super::sha256(canonical.as_bytes()))
 }
 
-fn verifying_key(key: &PublicKey) -> Result<VerifyingKey, KeyError> {
+fn verifying_key(key: &PublicKey, retires_at: Option<SystemTime>) -> Result<VerifyingKey, KeyError> {
     let (x, y) = coordinates(key);
     let kid = thumbprint(key);
     let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
     let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig"});
-    Ok(VerifyingKey { kid, decoding, jwk })
+    Ok(VerifyingKey { kid, decoding, jwk, retires_at })
 }
 
 #[cfg(test)]
@@ -253,6 +266,10 @@ mod tests {
         assert!(set.find(&first).is_some() && set.find(&second).is_some());
         let expired = read_key_set(&paths, Duration::ZERO).unwrap();
         assert!(expired.find(&first).is_none());
+        assert!(set.find(&second).unwrap().retires_at.is_none(), "the signing key does not retire");
+        let retires_at = set.find(&first).unwrap().retires_at.unwrap();
+        assert!(!set.has_expired_key(retires_at - Duration::from_secs(1)));
+        assert!(set.has_expired_key(retires_at), "a retired key expires with its grace");
         std::fs::set_permissions(&paths.private, std::fs::Permissions::from_mode(0o644)).unwrap();
         assert!(read_key_set(&paths, Duration::ZERO).is_err());
         std::fs::remove_dir_all(dir).ok();

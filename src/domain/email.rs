@@ -1,5 +1,6 @@
 //! Email addresses: trimmed, lower-cased, and shaped like an address.
 
+use super::text::{plain, Tabs};
 use super::ValidationError;
 
 /// A normalised email: the form in which emails are stored and compared.
@@ -8,8 +9,10 @@ use super::ValidationError;
 pub struct Email(String);
 
 impl Email {
-    /// Trims and lower-cases `raw`, then checks it has one `@` with text on both sides.
+    /// Trims and lower-cases `raw`, then checks it has one `@` with text on both sides and no
+    /// control character.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        plain("email", raw, Tabs::Refused)?;
         let normalised = raw.trim().to_lowercase();
         let invalid = || ValidationError::new("email", "must be an email address");
         if normalised.is_empty() || normalised.len() > 254 {
@@ -46,7 +49,8 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ann", "@x.com", "ann@", "a@b@c", "a b@c.com", "ann@.com"] {
+        for bad in ["", "ann", "@x.com", "ann@", "a@b@c", "a b@c.com", "ann@.com", "an\u{0}n@x.com", "ann@x\u{85}.com"]
+        {
             assert!(Email::parse(bad).is_err(), "{bad} should be refused");
         }
     }

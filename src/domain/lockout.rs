@@ -141,13 +141,6 @@ impl LockoutState {
         self.permanent = false;
         self.quiet_since = None;
     }
-
-    /// Whether this row still means anything (a stale one may be deleted by the janitor).
-    pub fn is_idle(&self, now: DateTime<Utc>, policy: &LockoutPolicy) -> bool {
-        let mut settled = self.clone();
-        settled.settle(now, policy);
-        !settled.permanent && settled.locked_until.is_none() && settled.step == 0 && settled.failures == 0
-    }
 }
 
 #[cfg(test)]

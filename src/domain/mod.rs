@@ -9,6 +9,7 @@ pub mod password;
 pub mod role;
 pub mod session;
 pub mod tenant;
+pub mod text;
 pub mod user;
 
 pub use email::Email;

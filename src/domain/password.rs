@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use zeroize::Zeroizing;
 
+use super::text::{plain, Tabs};
 use super::ValidationError;
 
 /// Django's list of 20,000 common passwords (Royce Williams' compilation), taken from the
@@ -20,8 +21,10 @@ impl Password {
     /// bcrypt reads at most 72 bytes; longer input is refused rather than silently cut.
     pub const MAX_BYTES: usize = 72;
 
-    /// Checks a new password (registration, change, admin creation).
+    /// Checks a new password (registration, change, admin creation). A tab is allowed; other
+    /// control characters are not.
     pub fn parse_new(raw: &str, field: &'static str) -> Result<Self, ValidationError> {
+        plain(field, raw, Tabs::Allowed)?;
         let len = raw.len();
         if len < Self::MIN_BYTES {
             return Err(ValidationError::new(field, "must be at least 8 bytes"));
@@ -66,6 +69,8 @@ mod tests {
         assert!(Password::parse_new(&"x".repeat(73), "password").is_err());
         assert!(Password::parse_new("password1", "password").is_err());
         assert!(Password::parse_new("Qwertyuiop", "password").is_err());
+        assert_eq!(Password::parse_new("uncommon\u{0}pass-9", "new_password").unwrap_err().field, "new_password");
+        assert!(Password::parse_new("uncommon\tpass-9", "password").is_ok(), "a tab is text");
     }
 
     #[test]

@@ -26,17 +26,21 @@ pub enum Scope {
     AuditRead,
     OrdersRead,
     OrdersWrite,
+    /// Cancelling other users' orders of the tenant (admins), so that an admin who narrows a
+    /// sign-in to trading scopes trades with a trader's powers only.
+    OrdersManage,
     TenantsManage,
     ActorsRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Scope::UsersManage,
         Scope::SessionsManage,
         Scope::AuditRead,
         Scope::OrdersRead,
         Scope::OrdersWrite,
+        Scope::OrdersManage,
         Scope::TenantsManage,
         Scope::ActorsRead,
     ];
@@ -48,6 +52,7 @@ impl Scope {
             Scope::AuditRead => "audit:read",
             Scope::OrdersRead => "orders:read",
             Scope::OrdersWrite => "orders:write",
+            Scope::OrdersManage => "orders:manage",
             Scope::TenantsManage => "tenants:manage",
             Scope::ActorsRead => "actors:read",
         }
@@ -85,9 +90,14 @@ impl Role {
     /// The role → scopes table of API.md §4. Platform admins get more: see [`scopes_for`].
     pub fn scopes(self) -> &'static [Scope] {
         match self {
-            Role::Admin => {
-                &[Scope::UsersManage, Scope::SessionsManage, Scope::AuditRead, Scope::OrdersRead, Scope::OrdersWrite]
-            }
+            Role::Admin => &[
+                Scope::UsersManage,
+                Scope::SessionsManage,
+                Scope::AuditRead,
+                Scope::OrdersRead,
+                Scope::OrdersWrite,
+                Scope::OrdersManage,
+            ],
             Role::Trader | Role::ApiUser => &[Scope::OrdersRead, Scope::OrdersWrite],
             Role::Viewer => &[Scope::OrdersRead],
         }
@@ -170,6 +180,15 @@ mod tests {
         let platform = scopes_for(&[Role::Admin], true);
         assert!(platform.contains(&Scope::TenantsManage) && platform.contains(&Scope::ActorsRead));
         assert!(!scopes_for(&[Role::Trader], true).contains(&Scope::ActorsRead));
+    }
+
+    #[test]
+    fn admins_manage_orders_and_traders_do_not() {
+        assert!(scopes_for(&[Role::Admin], false).contains(&Scope::OrdersManage));
+        for role in [Role::Trader, Role::Viewer, Role::ApiUser] {
+            assert!(!scopes_for(&[role], true).contains(&Scope::OrdersManage), "{role}");
+        }
+        assert_eq!("orders:manage".parse::<Scope>().unwrap(), Scope::OrdersManage);
     }
 
     #[test]

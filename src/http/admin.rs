@@ -2,13 +2,17 @@
 //! and the audit trail of a tenant. Each handler checks its scope, then makes one call into
 //! the service; `?tenant=<slug>` is passed through (only platform admins may use it).
 
+use std::net::IpAddr;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use super::auth::path_id;
 use super::error::ApiError;
@@ -17,7 +21,8 @@ use super::openapi as doc;
 use super::pagination::{ApiQuery, ListQuery, Listing};
 use super::views::{AuditEventView, LockoutView, SessionView, UserView};
 use crate::domain::{Role, Scope, ValidationError};
-use crate::service::admin::{AuditQuery, NewUserInput, UserPatch};
+use crate::service::admin::{NewUserInput, UserPatch};
+use crate::store::{AuditFilter, OutcomeFilter};
 
 /// `?tenant=<slug>`.
 #[derive(Deserialize, Default, IntoParams)]
@@ -38,20 +43,76 @@ pub struct UsersParams {
     list: ListQuery,
 }
 
-/// The audit filters plus the paging parameters (documented by [`ListQuery`]).
+/// The audit filters plus the paging parameters (documented by [`ListQuery`]). Kept as text,
+/// so that a bad value answers 422 naming its parameter.
 #[derive(Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Slug of the tenant to act on (platform admins only); the caller's own by default.
     tenant: Option<String>,
-    /// Only events of this name (at most 64 characters), e.g. `login_failed`.
+    /// Only events of this name (at most 64 characters), e.g. `login` or `token_reuse_detected`.
     event: Option<String>,
     /// Only events about this user.
     #[param(value_type = Option<Uuid>)]
     user_id: Option<String>,
+    /// `success`, or `failure`: every outcome that is not a success (a wrong password, a
+    /// lock, a session ended for token reuse).
+    #[param(value_type = Option<String>, pattern = "^(success|failure)$")]
+    outcome: Option<String>,
+    /// Only events from this client address (IPv4-mapped IPv6 is matched as IPv4).
+    #[param(value_type = Option<String>, example = "203.0.113.7")]
+    ip: Option<String>,
+    /// Only events at or after this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime, example = "2025-01-31T00:00:00Z")]
+    since: Option<String>,
+    /// Only events at or before this time (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime, example = "2025-02-01T00:00:00Z")]
+    until: Option<String>,
     #[serde(flatten)]
     #[param(ignore)]
     list: ListQuery,
+}
+
+impl AuditParams {
+    /// The filters, each checked; a bad one answers 422 naming it.
+    fn filter(&self) -> Result<AuditFilter, ValidationError> {
+        fn given(value: &Option<String>) -> Option<&str> {
+            value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        let event = given(&self.event).map(str::to_owned);
+        if event.as_ref().is_some_and(|e| e.len() > 64) {
+            return Err(ValidationError::new("event", "must be at most 64 characters"));
+        }
+        let user_id = given(&self.user_id)
+            .map(|raw| raw.parse::<Uuid>().map_err(|_| ValidationError::new("user_id", "must be a UUID")))
+            .transpose()?;
+        let outcome = given(&self.outcome)
+            .map(|raw| match raw {
+                "success" => Ok(OutcomeFilter::Success),
+                "failure" => Ok(OutcomeFilter::Failure),
+                _ => Err(ValidationError::new("outcome", "must be `success` or `failure`")),
+            })
+            .transpose()?;
+        let ip = given(&self.ip)
+            .map(|raw| {
+                let ip: IpAddr = raw.parse().map_err(|_| ValidationError::new("ip", "must be an IP address"))?;
+                Ok::<_, ValidationError>(ip.to_canonical().to_string())
+            })
+            .transpose()?;
+        let moment = |field: &'static str, raw: &str| {
+            DateTime::parse_from_rfc3339(raw)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| ValidationError::new(field, "must be an RFC 3339 time, as 2025-01-31T12:00:00Z"))
+        };
+        let since = given(&self.since).map(|raw| moment("since", raw)).transpose()?;
+        let until = given(&self.until).map(|raw| moment("until", raw)).transpose()?;
+        if let (Some(since), Some(until)) = (since, until) {
+            if until < since {
+                return Err(ValidationError::new("until", "must not be before since"));
+            }
+        }
+        Ok(AuditFilter { event, user_id, outcome, ip, since, until })
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -365,7 +426,8 @@ pub async fn lockouts(
     Ok(Json(Listing { items, next_cursor: None }).into_response())
 }
 
-/// The tenant's audit events, newest first (scope `audit:read`).
+/// The tenant's audit events, newest first, filtered by name, user, outcome, client address
+/// and time (scope `audit:read`).
 #[utoipa::path(
     get,
     path = "/api/v1/admin/audit",
@@ -391,7 +453,7 @@ pub async fn audit(
 ) -> Result<Response, ApiError> {
     user.require(Scope::AuditRead)?;
     let page = q.list.page()?;
-    let query = AuditQuery { event: q.event, user_id: q.user_id };
-    let events = core.admin_audit(&user.0, q.tenant.as_deref(), query, page.store_page()).await?;
+    let filter = q.filter()?;
+    let events = core.admin_audit(&user.0, q.tenant.as_deref(), filter, page.store_page()).await?;
     Ok(page.answer(events.iter().map(AuditEventView::from).collect(), |e| e.id))
 }

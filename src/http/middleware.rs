@@ -1,20 +1,25 @@
-//! The request pipeline around every route: request id, security headers, per-IP rate limit,
-//! header-size limit, timeout, one JSON access-log line and the HTTP metrics per request.
+//! Our parts of the request pipeline; tower-http does the generic ones (request id, security
+//! headers, CORS, panics — see `super::with_pipeline`). Here: the access-log line and HTTP
+//! metrics of every answer with the 431 header limit, the timeout's problem+json answer, the
+//! per-IP and per-route rate limits, and the control-character check of path ids.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::{client_ip, AppState};
+use super::extract::{client_ip, request_id, AppState};
+use crate::domain::text::{plain, Tabs};
 
 /// Headers beyond this many bytes in total are refused with 431.
 const MAX_HEADER_BYTES: usize = 16 * 1024;
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// A request still unanswered after this answers 503 (see [`timed_out`]).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Set on every answer, errors and the web app included.
 pub const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
@@ -23,39 +28,34 @@ pub const SECURITY_HEADERS: [(&str, &str); 5] = [
     ("content-security-policy", "default-src 'self'"),
 ];
 
-/// Runs around everything: gives the request an id (echoing a sane one it came with), sets
-/// the security headers on whatever comes back, logs and measures.
-pub async fn envelope(State(core): State<AppState>, mut request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let incoming = request
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned);
-    let id = incoming.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert("x-request-id", value);
+/// Keeps an incoming `X-Request-Id` that is sane (1–128 visible ASCII characters, so it is
+/// safe in a log line) and drops any other, so that `SetRequestId` gives a fresh one instead.
+pub fn drop_insane_request_id(mut request: Request) -> Request {
+    let sane = |v: &axum::http::HeaderValue| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty() && bytes.len() <= 128 && bytes.iter().all(u8::is_ascii_graphic)
+    };
+    if request.headers().get_all("x-request-id").iter().count() > 1
+        || request.headers().get("x-request-id").is_some_and(|v| !sane(v))
+    {
+        request.headers_mut().remove("x-request-id");
     }
+    request
+}
+
+/// Around every route (inside the request id and security headers): refuses oversized headers
+/// with 431, then writes one access-log line and the HTTP metrics of the answer, whatever it is.
+pub async fn observe(State(core): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request_id(request.headers());
     let method = request.method().clone();
     let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let path_for_log = route.clone().unwrap_or_else(|| "unmatched".into());
     let header_bytes: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    let mut response = if header_bytes > MAX_HEADER_BYTES {
+    let response = if header_bytes > MAX_HEADER_BYTES {
         ApiError::HeadersTooLarge.into_response()
     } else {
-        match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
-            Ok(response) => response,
-            Err(_) => ApiError::Timeout.into_response(),
-        }
+        next.run(request).await
     };
-    let headers = response.headers_mut();
-    for (name, value) in SECURITY_HEADERS {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
-    }
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        headers.insert("x-request-id", value);
-    }
     let status = response.status();
     let elapsed = started.elapsed();
     let route_label = route.as_deref().unwrap_or(if status == StatusCode::NOT_FOUND { "not_found" } else { "other" });
@@ -64,7 +64,7 @@ pub async fn envelope(State(core): State<AppState>, mut request: Request, next: 
     tracing::info!(
         target: "access",
         method = %method,
-        route = %path_for_log,
+        route = route.as_deref().unwrap_or("unmatched"),
         status = status.as_u16(),
         latency_ms = elapsed.as_secs_f64() * 1_000.0,
         request_id = %id,
@@ -73,22 +73,56 @@ pub async fn envelope(State(core): State<AppState>, mut request: Request, next: 
     response
 }
 
-/// Per-client-IP limit on the API (`RATE_LIMIT_IP`).
+/// The answer of a request that outlived [`REQUEST_TIMEOUT`]: the timeout layer's only error.
+pub async fn timed_out(_elapsed: tower::BoxError) -> ApiError {
+    ApiError::Timeout
+}
+
+/// Per-client-IP limit (`RATE_LIMIT_IP`) on the API, `/metrics` and `/health/detailed`.
 pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
-        .unwrap_or(std::net::IpAddr::from([127, 0, 0, 1]));
-    let ip = client_ip(&core, peer, request.headers());
-    let limit = core.config.rate_limit_ip;
-    match core.stores.limits.check(&format!("rl:ip:{ip}"), limit).await {
+    let Some(limit) = core.config.rate_limit_ip else { return next.run(request).await };
+    let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
+    match core.stores.limits.check(&format!("rl:ip:{ip}"), Some(limit)).await {
         Ok(decision) if !decision.allowed => {
             core.metrics.rate_limited.with_label_values(&["ip"]).inc();
             ApiError::RateLimited(decision).into_response()
         }
         _ => next.run(request).await,
     }
+}
+
+/// Per-route limits of `RATE_LIMIT_ROUTES`, counted per client address; a route is matched as
+/// the router spells it (`/api/v1/orders/{id}`), whatever the id.
+pub async fn limit_route(State(core): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = request.extensions().get::<MatchedPath>().and_then(|route| {
+        let method = request.method().as_str();
+        core.config.rate_limit_routes.iter().find(|l| l.method == method && l.path == route.as_str())
+    });
+    let Some(limit) = limit else { return next.run(request).await };
+    let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
+    let key = format!("rl:route:{} {}:{ip}", limit.method, limit.path);
+    match core.stores.limits.check(&key, Some(limit.rate)).await {
+        Ok(decision) if !decision.allowed => {
+            core.metrics.rate_limited.with_label_values(&["route"]).inc();
+            ApiError::RateLimited(decision).into_response()
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Refuses a path parameter (an id) that holds a control character with 422 naming it, before
+/// any handler sees it.
+pub async fn plain_path(request: Request, next: Next) -> Response {
+    let (mut parts, body) = request.into_parts();
+    if let Ok(params) = RawPathParams::from_request_parts(&mut parts, &()).await {
+        for (name, value) in &params {
+            let field = if name == "id" { "id" } else { "path" };
+            if let Err(refused) = plain(field, value, Tabs::Refused) {
+                return ApiError::from(refused).into_response();
+            }
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// Answers a handler panic with a 500 problem+json (the server lives on), counted and logged.

@@ -14,21 +14,26 @@ pub mod pagination;
 pub mod tenants;
 pub mod users;
 pub mod views;
+pub mod web;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::Router;
+use tower::timeout::TimeoutLayer;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use self::error::ApiError;
 pub use self::extract::AppState;
+use crate::config::{Config, ConfigError};
 
 /// Request bodies beyond 1 MiB answer 413.
 const MAX_BODY: usize = 1024 * 1024;
@@ -74,6 +79,7 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/orders", get(orders::list).post(orders::place))
         .route("/orders/{id}", delete(orders::cancel))
         .fallback(route_not_found)
+        .layer(axum::middleware::from_fn(middleware::plain_path))
         .layer(axum::middleware::from_fn_with_state(core, middleware::limit_ip))
 }
 
@@ -99,39 +105,94 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
-/// Where the built web app is (`web/dist`, or `TRADESAGE_WEB_DIR`).
-pub fn web_dir() -> PathBuf {
-    std::env::var_os("TRADESAGE_WEB_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("web/dist"))
-}
-
 /// The whole application.
 pub fn router(core: AppState) -> Router {
-    let web = web_dir();
-    let spa = ServeDir::new(&web).fallback(ServeFile::new(web.join("index.html")));
-    let routes = Router::new()
-        .route("/health", get(ops::health))
+    let limited_ops = Router::new()
+        // Operators' endpoints that touch the stores count against the per-IP limit; liveness
+        // (`/health`) never does, so a probe is never refused.
         .route("/health/detailed", get(ops::health_detailed))
         .route("/metrics", get(ops::metrics))
+        .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::limit_ip));
+    let routes = Router::new()
+        .route("/health", get(ops::health))
+        .merge(limited_ops)
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/openapi.json", get(openapi::openapi_json))
         .nest("/api/v1", api(core.clone()))
         // Anything else under /api is an unknown route, never the web app's index page.
         .route("/api", axum::routing::any(route_not_found))
-        .route("/api/{*rest}", axum::routing::any(route_not_found))
-        .fallback_service(spa);
-    with_pipeline(routes, core)
+        .route("/api/{*rest}", axum::routing::any(route_not_found));
+    // Everything else is the web app: the one built into the binary, or TRADESAGE_WEB_DIR's.
+    let routes = match &core.config.web_dir {
+        Some(dir) => routes.fallback_service(web::folder(dir)),
+        None => routes.fallback(web::embedded),
+    };
+    pipeline(routes, core)
 }
 
-/// Wraps `routes` in the request pipeline every answer goes through: request id, security
-/// headers, access log and metrics, CORS, panic catching, body limit, problem+json for 405.
-/// Public so tests can put a route of their own (one that panics, say) inside it.
+/// Test hook: `routes` inside the request pipeline every answer goes through, so a test can
+/// put a route of its own (one that panics, say) behind it.
+#[cfg(feature = "test-hooks")]
 pub fn with_pipeline(routes: Router<AppState>, core: AppState) -> Router {
+    pipeline(routes, core)
+}
+
+/// Wraps `routes` in the request pipeline every answer goes through, outermost first: the
+/// request id (a sane incoming one is kept and echoed, any other replaced by a UUID), the
+/// security headers, the access log and metrics (and 431 for oversized headers), a timeout
+/// answering problem+json 503, CORS, panic catching, per-route limits, the body limit and
+/// problem+json for 405.
+fn pipeline(routes: Router<AppState>, core: AppState) -> Router {
     let panic_core = core.clone();
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(HeaderName::from_static(name), HeaderValue::from_static(value))
+    };
+    let [nosniff, frames, xss, hsts, csp] = middleware::SECURITY_HEADERS.map(|(name, value)| header(name, value));
+    let pipeline = ServiceBuilder::new()
+        .map_request(middleware::drop_insane_request_id)
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(nosniff)
+        .layer(frames)
+        .layer(xss)
+        .layer(hsts)
+        .layer(csp)
+        .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::observe))
+        .layer(HandleErrorLayer::new(middleware::timed_out))
+        .layer(TimeoutLayer::new(middleware::REQUEST_TIMEOUT))
+        .layer(cors(&core.config.cors_allowed_origins))
+        .layer(CatchPanicLayer::custom(move |panic| middleware::panic_response(&panic_core, panic)))
+        .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::limit_route));
     routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(CatchPanicLayer::custom(move |panic| middleware::panic_response(&panic_core, panic)))
-        .layer(cors(&core.config.cors_allowed_origins))
-        .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::envelope))
+        .layer(pipeline)
         .with_state(core)
+}
+
+/// Checks that every `RATE_LIMIT_ROUTES` entry names a route of this server — one the OpenAPI
+/// document lists, which a test keeps equal to the router — since a limit on a route that does
+/// not exist would silently never apply.
+pub fn check_route_limits(config: &Config) -> Result<(), ConfigError> {
+    use utoipa::OpenApi;
+    let doc = openapi::ApiDoc::openapi();
+    for limit in &config.rate_limit_routes {
+        let operation = doc.paths.paths.get(&limit.path).and_then(|item| match limit.method.as_str() {
+            "GET" => item.get.as_ref(),
+            "POST" => item.post.as_ref(),
+            "PUT" => item.put.as_ref(),
+            "PATCH" => item.patch.as_ref(),
+            "DELETE" => item.delete.as_ref(),
+            "HEAD" => item.head.as_ref(),
+            "OPTIONS" => item.options.as_ref(),
+            _ => None,
+        });
+        if operation.is_none() {
+            return Err(ConfigError {
+                variable: "RATE_LIMIT_ROUTES",
+                message: format!("`{} {}` is not a route of this server", limit.method, limit.path),
+            });
+        }
+    }
+    Ok(())
 }

@@ -134,7 +134,8 @@ pub async fn place(
     Ok((StatusCode::CREATED, Json(core.place_order(&user.0, input).await?)).into_response())
 }
 
-/// Cancels an open order (scope `orders:write`; the owner or an admin).
+/// Cancels an open order (scope `orders:write`; someone else's order also needs
+/// `orders:manage`, which admins hold).
 #[utoipa::path(
     delete,
     path = "/api/v1/orders/{id}",

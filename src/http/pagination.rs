@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::auth::bad_query;
 use super::error::ApiError;
+use crate::domain::text::{plain, Tabs};
 use crate::store::Page;
 
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -92,12 +93,24 @@ pub struct Listing<T: Serialize> {
     pub next_cursor: Option<Uuid>,
 }
 
-/// A query string; a malformed one answers 400 problem+json.
+/// The query parameters the API reads: the names a 422 can point at.
+const QUERY_FIELDS: [&str; 10] =
+    ["limit", "cursor", "tenant", "event", "user_id", "outcome", "ip", "since", "until", "status"];
+
+/// A query string; a malformed one answers 400 problem+json, and a parameter (name or value)
+/// with a control character 422 naming it.
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if let Ok(Query(pairs)) = Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
+            for (name, value) in &pairs {
+                let field = QUERY_FIELDS.into_iter().find(|f| f == name).unwrap_or("query");
+                plain(field, name, Tabs::Refused)?;
+                plain(field, value, Tabs::Refused)?;
+            }
+        }
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(ApiQuery(value)),
             Err(rejection) => Err(ApiError::BadRequest(rejection.body_text())),

@@ -37,13 +37,6 @@ pub struct UserPatch {
     pub display_name: Option<String>,
 }
 
-/// `GET /admin/audit` filters, as the client sent them (empty means no filter).
-#[derive(Default)]
-pub struct AuditQuery {
-    pub event: Option<String>,
-    pub user_id: Option<String>,
-}
-
 fn actor_detail(claims: &AccessClaims, extra: Value) -> Value {
     let mut detail = json!({ "actor_id": claims.user_id, "actor_tenant_id": claims.tenant_id });
     if let (Some(detail), Value::Object(extra)) = (detail.as_object_mut(), extra) {
@@ -240,8 +233,7 @@ impl Core {
     ) -> Result<(), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let user = self.tenant_user(&tenant, id).await?;
-        let subject = Subject { tenant_id: tenant.id, email: user.email.clone() };
-        self.actors.lockouts.call(&subject.key(), |reply| LockoutMsg::Unlock(subject.clone(), reply)).await?;
+        self.lift_lockout(&tenant, &user.email).await?;
         self.record_admin(AuditKind::AdminUnlock, &tenant, Some(user.id), claims, meta, json!({})).await;
         Ok(())
     }
@@ -262,6 +254,18 @@ impl Core {
             self.record_admin(AuditKind::AdminMfaReset, &tenant, Some(user.id), claims, meta, detail).await;
         }
         Ok(())
+    }
+
+    /// Lifts the lockout of `email` in `tenant`, a permanent one included, through its lockout
+    /// actor (the admin unlock and `tradesage user unlock` both come here); answers the
+    /// verdict as it stood before.
+    pub async fn lift_lockout(&self, tenant: &Tenant, email: &str) -> Result<LockoutVerdict, ServiceError> {
+        let subject = Subject { tenant_id: tenant.id, email: email.to_owned() };
+        let key = subject.key();
+        let before = self.actors.lockouts.call(&key, LockoutMsg::Snapshot).await?;
+        let verdict = before.map_or(LockoutVerdict::Open, |state| state.verdict(Utc::now()));
+        self.actors.lockouts.call(&key, |reply| LockoutMsg::Unlock(subject.clone(), reply)).await?;
+        Ok(verdict)
     }
 
     /// `GET /admin/users/{id}/sessions`: the user's live sessions.
@@ -325,23 +329,15 @@ impl Core {
         Ok(items)
     }
 
-    /// `GET /admin/audit`: the tenant's audit events, newest first.
+    /// `GET /admin/audit`: the tenant's audit events, newest first, as `filter` selects.
     pub async fn admin_audit(
         &self,
         claims: &AccessClaims,
         tenant: Option<&str>,
-        query: AuditQuery,
+        filter: AuditFilter,
         page: Page,
     ) -> Result<Vec<AuditEvent>, ServiceError> {
-        let event = query.event.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty());
-        if event.as_ref().is_some_and(|e| e.len() > 64) {
-            return Err(ValidationError::new("event", "must be at most 64 characters").into());
-        }
-        let user_id = match query.user_id.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            None => None,
-            Some(raw) => Some(raw.parse::<Uuid>().map_err(|_| ValidationError::new("user_id", "must be a UUID"))?),
-        };
         let tenant = self.acting_tenant(claims, tenant).await?;
-        Ok(self.stores.db.list_audit(Some(tenant.id), &AuditFilter { event, user_id }, page).await?)
+        Ok(self.stores.db.list_audit(Some(tenant.id), &filter, page).await?)
     }
 }

@@ -84,10 +84,12 @@ impl From<Lock> for ServiceError {
 
 /// A display name: trimmed, the email's local part when absent, at most 100 characters.
 pub fn display_name(raw: Option<&str>, email: &Email) -> Result<String, ValidationError> {
+    use crate::domain::text::{plain, Tabs};
+    let raw = raw.map(|r| plain("display_name", r, Tabs::Allowed)).transpose()?;
     let name =
         raw.map(str::trim).filter(|n| !n.is_empty()).unwrap_or_else(|| email.as_str().split('@').next().unwrap_or(""));
-    if name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ValidationError::new("display_name", "must be at most 100 characters, without control characters"));
+    if name.chars().count() > 100 {
+        return Err(ValidationError::new("display_name", "must be at most 100 characters"));
     }
     Ok(name.to_owned())
 }

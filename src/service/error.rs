@@ -69,6 +69,10 @@ impl From<StoreError> for ServiceError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(detail) => ServiceError::Conflict(detail),
+            // The engine's words may quote the value; the client learns only that it was refused.
+            StoreError::Invalid(_) => {
+                ServiceError::Validation(ValidationError::new("body", "a value was refused by the database"))
+            }
             StoreError::Corrupt(_) => ServiceError::Unexpected(error.into()),
             StoreError::Unavailable(_) | StoreError::CircuitOpen => ServiceError::Unavailable(error.into()),
         }

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::audit::{AuditKind, Outcome};
 use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::auth::AccessClaims;
-use crate::domain::{NewOrder, Order, OrderStatus, Role};
+use crate::domain::{NewOrder, Order, OrderStatus, Scope};
 use crate::store::Page;
 
 /// `POST /orders`, with the decimals in their textual form (never through `f64`).
@@ -49,10 +49,12 @@ impl Core {
         Ok(order)
     }
 
-    /// `DELETE /orders/{id}`: by its owner or an admin of the tenant. Another tenant's order
-    /// is not found (404). Someone else's order in the same tenant answers 403, not 404: the
-    /// caller can already see it in `GET /orders`, so hiding it would tell them nothing and
-    /// only mislead. An order that is no longer open answers 409.
+    /// `DELETE /orders/{id}`: by its owner, or by a holder of `orders:manage` (admins) for
+    /// someone else's order of the tenant — the scope, not the role, so an admin who narrowed
+    /// the sign-in to `orders:read orders:write` cannot. Another tenant's order is not found
+    /// (404). Someone else's order in the same tenant answers 403, not 404: the caller can
+    /// already see it in `GET /orders`, so hiding it would tell them nothing and only mislead.
+    /// An order that is no longer open answers 409.
     pub async fn cancel_order(
         &self,
         claims: &AccessClaims,
@@ -60,9 +62,10 @@ impl Core {
         meta: &RequestMeta,
     ) -> Result<Order, ServiceError> {
         let order = self.stores.db.order(claims.tenant_id, id).await?.ok_or(ServiceError::NotFound)?;
-        let is_admin = claims.roles.iter().any(|r| r == Role::Admin.as_str());
-        if order.user_id != claims.user_id && !is_admin {
-            return Err(ServiceError::Forbidden("only the order's owner or an admin may cancel it".into()));
+        if order.user_id != claims.user_id && !claims.has_scope(Scope::OrdersManage.as_str()) {
+            return Err(ServiceError::Forbidden(
+                "only the order's owner, or a holder of the `orders:manage` scope, may cancel it".into(),
+            ));
         }
         if order.status != OrderStatus::Open || !self.stores.db.cancel_order(claims.tenant_id, id).await? {
             return Err(ServiceError::Conflict("the order is not open".into()));

@@ -29,11 +29,12 @@ pub struct TenantPatch {
     pub require_mfa: Option<bool>,
 }
 
-/// A tenant's display name: trimmed, 1–100 characters, no control characters.
+/// A tenant's display name: trimmed, 1–100 characters, no control character but a tab.
 fn tenant_name(raw: &str) -> Result<String, ValidationError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ValidationError::new("name", "must be 1–100 characters, without control characters"));
+    use crate::domain::text::{plain, Tabs};
+    let name = plain("name", raw, Tabs::Allowed)?.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ValidationError::new("name", "must be 1–100 characters"));
     }
     Ok(name.to_owned())
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use super::cache::{Cache, RateDecision};
+use super::cache::{Cache, Grant};
 use super::memory::MemoryCache;
 use super::{StoreError, StoreResult};
 
@@ -126,25 +126,10 @@ impl Cache for GuardedCache {
         self.guarded(self.inner.delete(key)).await
     }
 
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.guarded(self.inner.set_flag(key, ttl)).await
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        self.guarded(self.inner.has_flag(key)).await
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        match self.guarded(self.inner.incr(key, ttl)).await {
-            Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => self.fallback.incr(key, ttl).await,
-            other => other,
-        }
-    }
-
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
-        match self.guarded(self.inner.rate_limit(key, limit, period, cost)).await {
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, refund: u32, want: u32) -> StoreResult<Grant> {
+        match self.guarded(self.inner.rate_limit(key, limit, period, refund, want)).await {
             Err(StoreError::Unavailable(_) | StoreError::CircuitOpen) => {
-                self.fallback.rate_limit(key, limit, period, cost).await
+                self.fallback.rate_limit(key, limit, period, refund, want).await
             }
             other => other,
         }

@@ -221,18 +221,11 @@ impl Database for CachedDatabase {
         self.inner.delete_stale_lockouts(before, batch).await
     }
 
-    async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
-        self.inner.revoke_token(jti, expires_at).await
-    }
-    async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool> {
-        self.inner.is_token_revoked(jti).await
-    }
-    async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
-        self.inner.purge_revoked_tokens(now, batch).await
-    }
-
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()> {
         self.inner.insert_audit(event).await
+    }
+    async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+        self.inner.delete_audit_before(before, batch).await
     }
     async fn list_audit(
         &self,

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use tokio::sync::broadcast;
 
-use super::cache::{gcra, Cache, RateDecision};
+use super::cache::{take, Bucket, Cache, Grant};
 use super::StoreResult;
 
 struct Entry {
@@ -15,11 +15,11 @@ struct Entry {
     expires: Instant,
 }
 
-/// A concurrent map with expiry, counters, GCRA buckets and a local broadcast.
+/// A concurrent map with expiry, rate-limit buckets and a local broadcast.
 pub struct MemoryCache {
     entries: DashMap<String, Entry>,
-    counters: DashMap<String, (i64, Instant)>,
-    buckets: DashMap<String, u64>,
+    /// Rate-limit buckets, with when each will have drained empty (Unix ms).
+    buckets: DashMap<String, (Bucket, u64)>,
     events: broadcast::Sender<String>,
 }
 
@@ -31,12 +31,7 @@ impl Default for MemoryCache {
 
 impl MemoryCache {
     pub fn new() -> Self {
-        Self {
-            entries: DashMap::new(),
-            counters: DashMap::new(),
-            buckets: DashMap::new(),
-            events: broadcast::channel(4096).0,
-        }
+        Self { entries: DashMap::new(), buckets: DashMap::new(), events: broadcast::channel(4096).0 }
     }
 }
 
@@ -82,34 +77,28 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.entries.insert(key.to_owned(), Entry { version: 0, value: String::new(), expires: Instant::now() + ttl });
-        Ok(())
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        Ok(self.get_versioned(key).await?.is_some())
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        let now = Instant::now();
-        let mut counter = self.counters.entry(key.to_owned()).or_insert((0, now + ttl));
-        if counter.1 <= now {
-            *counter = (0, now + ttl);
-        }
-        counter.0 += 1;
-        Ok(counter.0)
-    }
-
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, refund: u32, want: u32) -> StoreResult<Grant> {
         let now = now_ms();
-        let mut bucket = self.buckets.entry(key.to_owned()).or_insert(0);
-        let previous = (*bucket > 0).then_some(*bucket);
-        let (decision, new_tat) = gcra(previous, now, limit, period, cost);
-        if let Some(tat) = new_tat {
-            *bucket = tat;
-        }
-        Ok(decision)
+        let grant = match self.buckets.entry(key.to_owned()) {
+            dashmap::Entry::Occupied(mut entry) => {
+                let (grant, next) = take(Some(entry.get().0), now, limit, period, refund, want);
+                match next {
+                    Some(bucket) => *entry.get_mut() = (bucket, now + grant.decision.reset_after.as_millis() as u64),
+                    None => {
+                        entry.remove();
+                    }
+                }
+                grant
+            }
+            dashmap::Entry::Vacant(entry) => {
+                let (grant, next) = take(None, now, limit, period, refund, want);
+                if let Some(bucket) = next {
+                    entry.insert((bucket, now + grant.decision.reset_after.as_millis() as u64));
+                }
+                grant
+            }
+        };
+        Ok(grant)
     }
 
     async fn publish(&self, message: &str) -> StoreResult<()> {
@@ -126,7 +115,6 @@ impl Cache for MemoryCache {
         let now = Instant::now();
         let now_ms = now_ms();
         self.entries.retain(|_, e| e.expires > now);
-        self.counters.retain(|_, c| c.1 > now);
-        self.buckets.retain(|_, tat| *tat > now_ms);
+        self.buckets.retain(|_, (_, empty_at)| *empty_at > now_ms);
     }
 }

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::sql::{unavailable, PostgresStore, SqliteStore};
+use super::sql::{PostgresStore, SqliteStore};
+use super::sql_error::db_error;
 use super::StoreResult;
 
 /// A pending two-factor sign-in as persisted.
@@ -54,28 +55,28 @@ macro_rules! sql_mfa_store {
         impl MfaStore for $store {
             async fn user_mfa(&self, user_id: Uuid) -> StoreResult<Option<(i64, String)>> {
                 sqlx::query_as::<_, (i64, String)>("SELECT mfa_version, mfa_state FROM users WHERE id = $1 AND mfa_state IS NOT NULL")
-                    .bind(user_id).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(user_id).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn user_mfa_version(&self, user_id: Uuid) -> StoreResult<Option<i64>> {
                 sqlx::query_scalar::<_, i64>("SELECT mfa_version FROM users WHERE id = $1 AND mfa_state IS NOT NULL")
-                    .bind(user_id).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(user_id).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn save_user_mfa(&self, w: &MfaWrite<'_>, expected: i64) -> StoreResult<bool> {
                 sqlx::query("UPDATE users SET mfa_state = $1, mfa_version = $2, mfa_enabled = $3 WHERE tenant_id = $4 AND id = $5 AND mfa_version = $6")
                     .bind(w.sealed).bind(w.version).bind(w.enabled).bind(w.tenant_id).bind(w.user_id).bind(expected)
-                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(unavailable)
+                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(db_error)
             }
 
             async fn mfa_challenge(&self, key: &str) -> StoreResult<Option<(i64, String)>> {
                 sqlx::query_as::<_, (i64, String)>("SELECT version, state FROM mfa_challenges WHERE key = $1")
-                    .bind(key).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(key).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn mfa_challenge_version(&self, key: &str) -> StoreResult<Option<i64>> {
                 sqlx::query_scalar::<_, i64>("SELECT version FROM mfa_challenges WHERE key = $1")
-                    .bind(key).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(key).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn save_mfa_challenge(&self, c: &MfaChallengeRow, expected: i64) -> StoreResult<bool> {
@@ -88,13 +89,13 @@ macro_rules! sql_mfa_store {
                         .bind(&c.state).bind(c.version).bind(&c.key).bind(expected)
                         .execute(&self.pool).await
                 };
-                result.map(|r| r.rows_affected() == 1).map_err(unavailable)
+                result.map(|r| r.rows_affected() == 1).map_err(db_error)
             }
 
             async fn delete_expired_mfa_challenges(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
                 sqlx::query("DELETE FROM mfa_challenges WHERE key IN (SELECT key FROM mfa_challenges WHERE expires_at < $1 LIMIT $2)")
                     .bind(before).bind(batch)
-                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
             }
         }
     };

@@ -12,6 +12,7 @@ pub mod mfa;
 pub mod ratelimit;
 pub mod redis;
 pub mod sql;
+mod sql_error;
 
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-pub use cache::{Cache, RateDecision};
+pub use cache::{Cache, Grant, RateDecision};
 pub use mfa::{MfaChallengeRow, MfaStore, MfaWrite};
 
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
@@ -29,6 +30,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (an email taken, a slug in use).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A value the database refused as data (a NUL in text, a number out of range, a missing
+    /// required value): the request is at fault, so it is answered 422, never as an outage.
+    #[error("value refused by the database: {0}")]
+    Invalid(String),
     /// The backend could not be reached or failed; the request may be retried later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
@@ -106,10 +111,26 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
+/// Which audit events a listing returns; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub event: Option<String>,
     pub user_id: Option<Uuid>,
+    pub outcome: Option<OutcomeFilter>,
+    /// The client address, in its canonical text (IPv4 for an IPv4-mapped address).
+    pub ip: Option<String>,
+    /// Events at or after this moment.
+    pub since: Option<DateTime<Utc>>,
+    /// Events at or before this moment.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// `success`, or `failure`: every outcome that is not a success (a wrong password, a lock, a
+/// session ended for reuse), so a failure filter misses no refusal of any kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeFilter {
+    Success,
+    Failure,
 }
 
 /// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`] (the two-factor
@@ -159,11 +180,9 @@ pub trait Database: MfaStore + Send + Sync + 'static {
     async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>>;
     async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 
-    async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()>;
-    async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool>;
-    async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
-
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Deletes up to `batch` audit events older than `before` (`AUDIT_RETENTION`).
+    async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
     /// Tenant `None` lists every tenant's events (platform operators only).
     async fn list_audit(
         &self,
@@ -211,6 +230,7 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
     };
     let cache = Arc::new(breaker::GuardedCache::new(cache));
     let limits = Arc::new(ratelimit::RateLimiter::new(cache.clone()));
+    tokio::spawn(ratelimit::refund_ticker(Arc::downgrade(&limits)));
     let db: Arc<dyn Database> = cached::CachedDatabase::new(db, cache.clone());
     Ok(Stores { db, cache, limits })
 }

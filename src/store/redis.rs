@@ -1,5 +1,6 @@
 //! The Redis cache (fred): a pooled, reconnecting client, Lua scripts for the atomic parts
-//! (compare-and-set on a version, GCRA), and one pub/sub channel for cross-node events.
+//! (compare-and-set on a version, the rate-limit bucket), and one pub/sub channel for
+//! cross-node events.
 //! Every key and the channel carry the configured prefix.
 
 use std::time::Duration;
@@ -10,7 +11,7 @@ use fred::prelude::*;
 use fred::types::scripts::Script;
 use tokio::sync::broadcast;
 
-use super::cache::{Cache, RateDecision};
+use super::cache::{Cache, Grant, RateDecision};
 use super::{StoreError, StoreResult};
 
 /// SET unless the stored value carries a higher version. Values are `<version>:<payload>`.
@@ -24,30 +25,50 @@ redis.call('SET', KEYS[1], ARGV[1] .. ':' .. ARGV[2], 'PX', ARGV[3])
 return 1
 "#;
 
-/// GCRA on the server's clock (so nodes with skewed clocks agree). Returns
-/// {allowed, remaining, reset_ms, retry_ms}.
-const GCRA: &str = r#"
+/// `store::cache::take`, step for step, on the server's clock (so nodes with skewed clocks
+/// agree). Lua's numbers are doubles: every value here stays below 2^53 (see `Bucket`), and
+/// `idiv` corrects the one place where a double could round, floor division. The bucket is
+/// stored as `level:at_ms`. ARGV: limit, period_ms, refund, want. Returns {granted,
+/// remaining, reset_ms, retry_ms}.
+const TAKE: &str = r#"
+local function idiv(a, b)
+  local q = math.floor(a / b)
+  if q * b > a then q = q - 1 elseif (q + 1) * b <= a then q = q + 1 end
+  return q
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local interval = tonumber(ARGV[1])
-local tolerance = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval * cost
-local allow_at = new_tat - tolerance
-if allow_at > now then
-  return {0, 0, tat - now, allow_at - now}
+local limit = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+local refund = tonumber(ARGV[3])
+local want = tonumber(ARGV[4])
+local capacity = limit * period
+local level, at = 0, now
+local stored = redis.call('GET', KEYS[1])
+if stored then
+  local l, a = string.match(stored, '^(%d+):(%d+)$')
+  if l then level, at = tonumber(l), tonumber(a) end
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', new_tat - now)
-return {1, math.floor((tolerance - (new_tat - now)) / interval), new_tat - now, 0}
-"#;
-
-/// INCR that starts the TTL with the first increment.
-const INCR_WITH_TTL: &str = r#"
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return n
+local elapsed = now - at
+if elapsed < 0 then elapsed = 0 end
+if elapsed > period then elapsed = period end
+level = level - elapsed * limit
+if level < 0 then level = 0 end
+level = level - refund * period
+if level < 0 then level = 0 end
+local free = idiv(capacity - level, period)
+local granted = 0
+if free > 0 then granted = math.min(want, math.max(1, idiv(free, 2))) end
+level = level + granted * period
+local reset = idiv(level + limit - 1, limit)
+local retry = 0
+if free == 0 then retry = idiv(level + period - capacity + limit - 1, limit) end
+if level > 0 then
+  redis.call('SET', KEYS[1], string.format('%.0f:%.0f', level, now), 'PX', reset + 1)
+else
+  redis.call('DEL', KEYS[1])
+end
+return {granted, free - granted, reset, retry}
 "#;
 
 pub struct RedisCache {
@@ -56,8 +77,7 @@ pub struct RedisCache {
     channel: String,
     events: broadcast::Sender<String>,
     put_versioned: Script,
-    gcra: Script,
-    incr: Script,
+    take: Script,
     /// Kept so its subscription task lives as long as the cache.
     _subscriber: SubscriberClient,
 }
@@ -125,8 +145,7 @@ impl RedisCache {
             channel,
             events,
             put_versioned: Script::from_lua(PUT_VERSIONED),
-            gcra: Script::from_lua(GCRA),
-            incr: Script::from_lua(INCR_WITH_TTL),
+            take: Script::from_lua(TAKE),
             _subscriber: subscriber,
         })
     }
@@ -182,44 +201,31 @@ impl Cache for RedisCache {
         self.pool.del::<i64, _>(self.key(key)).await.map(|_| ()).map_err(unavailable)
     }
 
-    async fn set_flag(&self, key: &str, ttl: Duration) -> StoreResult<()> {
-        self.pool
-            .set::<(), _, _>(self.key(key), "1", Some(Expiration::PX(millis(ttl))), None, false)
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn has_flag(&self, key: &str) -> StoreResult<bool> {
-        self.pool.exists::<i64, _>(self.key(key)).await.map(|n| n > 0).map_err(unavailable)
-    }
-
-    async fn incr(&self, key: &str, ttl: Duration) -> StoreResult<i64> {
-        self.incr
-            .evalsha_with_reload(self.pool.next(), vec![self.key(key)], vec![millis(ttl).to_string()])
-            .await
-            .map_err(unavailable)
-    }
-
-    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, cost: u32) -> StoreResult<RateDecision> {
-        let interval = (period.as_millis() as u64 / limit.max(1) as u64).max(1);
+    async fn rate_limit(&self, key: &str, limit: u32, period: Duration, refund: u32, want: u32) -> StoreResult<Grant> {
+        let limit = limit.max(1);
+        let period_ms = period.as_millis().max(1);
         let answer: Vec<i64> = self
-            .gcra
+            .take
             .evalsha_with_reload(
                 self.pool.next(),
                 vec![self.key(key)],
-                vec![interval.to_string(), period.as_millis().to_string(), cost.max(1).to_string()],
+                vec![limit.to_string(), period_ms.to_string(), refund.to_string(), want.to_string()],
             )
             .await
             .map_err(unavailable)?;
-        let [allowed, remaining, reset_ms, retry_ms] = answer[..] else {
-            return Err(StoreError::Corrupt("redis: unexpected GCRA answer".into()));
+        let [granted, remaining, reset_ms, retry_ms] = answer[..] else {
+            return Err(StoreError::Corrupt("redis: unexpected rate-limit answer".into()));
         };
-        Ok(RateDecision {
-            allowed: allowed == 1,
-            limit,
-            remaining: remaining.max(0) as u32,
-            reset_after: Duration::from_millis(reset_ms.max(0) as u64),
-            retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+        let count = |n: i64| u32::try_from(n.max(0)).unwrap_or(u32::MAX);
+        Ok(Grant {
+            granted: count(granted),
+            decision: RateDecision {
+                allowed: granted > 0,
+                limit,
+                remaining: count(remaining),
+                reset_after: Duration::from_millis(reset_ms.max(0) as u64),
+                retry_after: Duration::from_millis(retry_ms.max(0) as u64),
+            },
         })
     }
 

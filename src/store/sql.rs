@@ -12,7 +12,10 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
-use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult, UserLock};
+use super::sql_error::db_error;
+use super::{
+    AuditEvent, AuditFilter, Database, LockoutRow, OutcomeFilter, Page, SessionRow, StoreError, StoreResult, UserLock,
+};
 use crate::domain::role::parse_roles;
 use crate::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User, UserChanges};
 
@@ -57,12 +60,12 @@ fn advisory_key(user_id: Uuid) -> i64 {
 impl PostgresStore {
     async fn lock_user_sessions(&self, user_id: Uuid) -> StoreResult<UserLock> {
         let local = self.user_locks.lock(user_id).await;
-        let mut transaction = self.pool.begin().await.map_err(unavailable)?;
+        let mut transaction = self.pool.begin().await.map_err(db_error)?;
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(advisory_key(user_id))
             .execute(&mut *transaction)
             .await
-            .map_err(unavailable)?;
+            .map_err(db_error)?;
         Ok(UserLock::new(vec![Box::new(transaction), Box::new(local)]))
     }
 }
@@ -113,16 +116,8 @@ impl SqliteStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_with(options)
             .await
-            .map_err(unavailable)?;
+            .map_err(db_error)?;
         Ok(Self { pool, user_locks: UserStripes::new() })
-    }
-}
-
-pub(super) fn unavailable(error: sqlx::Error) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
-        _ => StoreError::Unavailable(error.to_string()),
     }
 }
 
@@ -315,60 +310,60 @@ macro_rules! sql_database {
             }
 
             async fn ping(&self) -> StoreResult<()> {
-                sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn insert_tenant(&self, t: &Tenant) -> StoreResult<()> {
                 sqlx::query("INSERT INTO tenants (id, slug, name, allow_self_signup, is_active, created_at, require_mfa) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(t.id).bind(&t.slug).bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.created_at).bind(t.require_mfa)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
                 sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE slug = $1")
-                    .bind(slug).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(unavailable)
+                    .bind(slug).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(db_error)
             }
 
             async fn tenant_by_id(&self, id: Uuid) -> StoreResult<Option<Tenant>> {
                 sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE id = $1")
-                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(unavailable)
+                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(Tenant::from)).map_err(db_error)
             }
 
             async fn list_tenants(&self, page: Page) -> StoreResult<Vec<Tenant>> {
                 sqlx::query_as::<_, TenantRecord>("SELECT * FROM tenants WHERE id < $1 ORDER BY id DESC LIMIT $2")
                     .bind(page.before.unwrap_or(NO_CURSOR)).bind(page.limit)
-                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(Tenant::from).collect()).map_err(unavailable)
+                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(Tenant::from).collect()).map_err(db_error)
             }
 
             async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
                 sqlx::query("UPDATE tenants SET name = $1, allow_self_signup = $2, is_active = $3, require_mfa = $4 WHERE id = $5")
                     .bind(&t.name).bind(t.allow_self_signup).bind(t.is_active).bind(t.require_mfa).bind(t.id)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn insert_user(&self, u: &User) -> StoreResult<()> {
                 sqlx::query("INSERT INTO users (id, tenant_id, email, display_name, password_hash, roles, is_active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(u.id).bind(u.tenant_id).bind(&u.email).bind(&u.display_name).bind(&u.password_hash)
                     .bind(roles_column(&u.roles)).bind(u.is_active).bind(u.created_at).bind(u.updated_at)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn user_by_email(&self, tenant_id: Uuid, email: &str) -> StoreResult<Option<User>> {
                 let record = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND email = $2")
-                    .bind(tenant_id).bind(email).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                    .bind(tenant_id).bind(email).fetch_optional(&self.pool).await.map_err(db_error)?;
                 record.map(User::try_from).transpose()
             }
 
             async fn user_by_id(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<User>> {
                 let record = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(db_error)?;
                 record.map(User::try_from).transpose()
             }
 
             async fn list_users(&self, tenant_id: Uuid, page: Page) -> StoreResult<Vec<User>> {
                 let records = sqlx::query_as::<_, UserRecord>("SELECT * FROM users WHERE tenant_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3")
                     .bind(tenant_id).bind(page.before.unwrap_or(NO_CURSOR)).bind(page.limit)
-                    .fetch_all(&self.pool).await.map_err(unavailable)?;
+                    .fetch_all(&self.pool).await.map_err(db_error)?;
                 records.into_iter().map(User::try_from).collect()
             }
 
@@ -381,13 +376,13 @@ macro_rules! sql_database {
                 )
                 .bind(&c.display_name).bind(&c.password_hash).bind(roles).bind(c.is_active).bind(Utc::now())
                 .bind(tenant_id).bind(id)
-                .fetch_optional(&self.pool).await.map_err(unavailable)?;
+                .fetch_optional(&self.pool).await.map_err(db_error)?;
                 record.map(User::try_from).transpose()
             }
 
             async fn count_active_admins(&self, tenant_id: Uuid) -> StoreResult<i64> {
                 sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND is_active = $2 AND (',' || roles || ',') LIKE '%,admin,%'")
-                    .bind(tenant_id).bind(true).fetch_one(&self.pool).await.map_err(unavailable)
+                    .bind(tenant_id).bind(true).fetch_one(&self.pool).await.map_err(db_error)
             }
 
             async fn lock_user(&self, user_id: Uuid) -> StoreResult<UserLock> {
@@ -397,45 +392,45 @@ macro_rules! sql_database {
             async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
                 sqlx::query("INSERT INTO sessions (id, user_ref, state, version, expires_at, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(s.id).bind(&s.user_ref).bind(&s.state).bind(s.version).bind(s.expires_at).bind(s.is_active).bind(s.created_at)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn update_session(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
                 sqlx::query("UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5")
                     .bind(&s.state).bind(s.version).bind(s.is_active).bind(s.id).bind(expected_version)
-                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(unavailable)
+                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(db_error)
             }
 
             async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
                 sqlx::query_as::<_, SessionRecord>("SELECT * FROM sessions WHERE id = $1")
-                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(SessionRow::from)).map_err(unavailable)
+                    .bind(id).fetch_optional(&self.pool).await.map(|r| r.map(SessionRow::from)).map_err(db_error)
             }
 
             async fn session_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
                 sqlx::query_scalar::<_, i64>("SELECT version FROM sessions WHERE id = $1")
-                    .bind(id).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(id).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
                 sqlx::query_as::<_, SessionRecord>("SELECT * FROM sessions WHERE user_ref = $1 AND is_active = $2 ORDER BY created_at")
                     .bind(user_ref).bind(true)
-                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(SessionRow::from).collect()).map_err(unavailable)
+                    .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(SessionRow::from).collect()).map_err(db_error)
             }
 
             async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
                 sqlx::query("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)")
                     .bind(before).bind(batch)
-                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
             }
 
             async fn lockout(&self, key: &str) -> StoreResult<Option<LockoutRow>> {
                 sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE key = $1")
-                    .bind(key).fetch_optional(&self.pool).await.map(|r| r.map(LockoutRow::from)).map_err(unavailable)
+                    .bind(key).fetch_optional(&self.pool).await.map(|r| r.map(LockoutRow::from)).map_err(db_error)
             }
 
             async fn lockout_version(&self, key: &str) -> StoreResult<Option<i64>> {
                 sqlx::query_scalar::<_, i64>("SELECT version FROM lockouts WHERE key = $1")
-                    .bind(key).fetch_optional(&self.pool).await.map_err(unavailable)
+                    .bind(key).fetch_optional(&self.pool).await.map_err(db_error)
             }
 
             async fn save_lockout(&self, l: &LockoutRow, expected_version: i64) -> StoreResult<bool> {
@@ -448,7 +443,7 @@ macro_rules! sql_database {
                         .bind(&l.state).bind(l.version).bind(l.lock_ends_at).bind(l.updated_at).bind(&l.key).bind(expected_version)
                         .execute(&self.pool).await
                 };
-                result.map(|r| r.rows_affected() == 1).map_err(unavailable)
+                result.map(|r| r.rows_affected() == 1).map_err(db_error)
             }
 
             async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>> {
@@ -457,57 +452,55 @@ macro_rules! sql_database {
                         .bind(tenant_id).bind(now),
                     None => sqlx::query_as::<_, LockoutRecord>("SELECT * FROM lockouts WHERE lock_ends_at > $1 ORDER BY updated_at DESC LIMIT 1000").bind(now),
                 };
-                query.fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(LockoutRow::from).collect()).map_err(unavailable)
+                query.fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(LockoutRow::from).collect()).map_err(db_error)
             }
 
             async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
                 sqlx::query("DELETE FROM lockouts WHERE key IN (SELECT key FROM lockouts WHERE updated_at < $1 AND (lock_ends_at IS NULL OR lock_ends_at < $2) LIMIT $3)")
                     .bind(before).bind(before).bind(batch)
-                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
-            }
-
-            async fn revoke_token(&self, jti: Uuid, expires_at: DateTime<Utc>) -> StoreResult<()> {
-                sqlx::query("INSERT INTO revoked_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING")
-                    .bind(jti).bind(expires_at).execute(&self.pool).await.map(|_| ()).map_err(unavailable)
-            }
-
-            async fn is_token_revoked(&self, jti: Uuid) -> StoreResult<bool> {
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM revoked_tokens WHERE jti = $1")
-                    .bind(jti).fetch_one(&self.pool).await.map(|n| n > 0).map_err(unavailable)
-            }
-
-            async fn purge_revoked_tokens(&self, now: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
-                sqlx::query("DELETE FROM revoked_tokens WHERE jti IN (SELECT jti FROM revoked_tokens WHERE expires_at < $1 LIMIT $2)")
-                    .bind(now).bind(batch).execute(&self.pool).await.map(|r| r.rows_affected()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
             }
 
             async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
                 sqlx::query("INSERT INTO audit_events (id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
                     .bind(e.id).bind(e.at).bind(e.tenant_id).bind(e.user_id).bind(&e.event).bind(&e.outcome)
                     .bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(e.detail.to_string())
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
+            }
+
+            async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
+                sqlx::query("DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 LIMIT $2)")
+                    .bind(before).bind(batch)
+                    .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
             }
 
             async fn list_audit(&self, tenant_id: Option<Uuid>, filter: &AuditFilter, page: Page) -> StoreResult<Vec<AuditEvent>> {
                 // NULL parameters switch a filter off, so one statement serves every combination.
+                let success = filter.outcome.map(|o| o == OutcomeFilter::Success);
                 sqlx::query_as::<_, AuditRecord>(
                     "SELECT * FROM audit_events WHERE id < $1 \
                      AND ($2 IS NULL OR tenant_id = $3) AND ($4 IS NULL OR event = $5) AND ($6 IS NULL OR user_id = $7) \
-                     ORDER BY id DESC LIMIT $8",
+                     AND ($8 IS NULL OR (outcome = 'success') = $9) AND ($10 IS NULL OR ip = $11) \
+                     AND ($12 IS NULL OR at >= $13) AND ($14 IS NULL OR at <= $15) \
+                     ORDER BY id DESC LIMIT $16",
                 )
                 .bind(page.before.unwrap_or(NO_CURSOR))
                 .bind(tenant_id).bind(tenant_id)
                 .bind(&filter.event).bind(&filter.event)
                 .bind(filter.user_id).bind(filter.user_id)
+                .bind(success).bind(success)
+                .bind(&filter.ip).bind(&filter.ip)
+                .bind(filter.since).bind(filter.since)
+                .bind(filter.until).bind(filter.until)
                 .bind(page.limit)
-                .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(AuditEvent::from).collect()).map_err(unavailable)
+                .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(AuditEvent::from).collect()).map_err(db_error)
             }
 
             async fn insert_order(&self, o: &Order) -> StoreResult<()> {
                 sqlx::query("INSERT INTO orders (id, tenant_id, user_id, symbol, side, quantity, limit_price, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
                     .bind(o.id).bind(o.tenant_id).bind(o.user_id).bind(&o.symbol).bind(o.side.as_str())
                     .bind(o.quantity.to_string()).bind(o.limit_price.to_string()).bind(o.status.as_str()).bind(o.created_at)
-                    .execute(&self.pool).await.map(|_| ()).map_err(unavailable)
+                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
             }
 
             async fn list_orders(&self, tenant_id: Uuid, status: Option<OrderStatus>, page: Page) -> StoreResult<Vec<Order>> {
@@ -516,19 +509,19 @@ macro_rules! sql_database {
                     "SELECT * FROM orders WHERE tenant_id = $1 AND id < $2 AND ($3 IS NULL OR status = $4) ORDER BY id DESC LIMIT $5",
                 )
                 .bind(tenant_id).bind(page.before.unwrap_or(NO_CURSOR)).bind(status).bind(status).bind(page.limit)
-                .fetch_all(&self.pool).await.map_err(unavailable)?;
+                .fetch_all(&self.pool).await.map_err(db_error)?;
                 records.into_iter().map(Order::try_from).collect()
             }
 
             async fn order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<Option<Order>> {
                 let record = sqlx::query_as::<_, OrderRecord>("SELECT * FROM orders WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(unavailable)?;
+                    .bind(tenant_id).bind(id).fetch_optional(&self.pool).await.map_err(db_error)?;
                 record.map(Order::try_from).transpose()
             }
 
             async fn cancel_order(&self, tenant_id: Uuid, id: Uuid) -> StoreResult<bool> {
                 sqlx::query("UPDATE orders SET status = 'cancelled' WHERE tenant_id = $1 AND id = $2 AND status = 'open'")
-                    .bind(tenant_id).bind(id).execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(unavailable)
+                    .bind(tenant_id).bind(id).execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(db_error)
             }
         }
     };

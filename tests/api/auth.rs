@@ -256,7 +256,7 @@ both!(
             .db
             .list_audit(
                 None,
-                &tradesage::store::AuditFilter { event: Some("token_reuse_detected".into()), user_id: None },
+                &tradesage::store::AuditFilter { event: Some("token_reuse_detected".into()), ..Default::default() },
                 tradesage::store::Page { limit: 10, before: None },
             )
             .await

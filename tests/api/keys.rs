@@ -13,7 +13,7 @@ both!(after_keys_rotate_old_tokens_verify_and_new_ones_use_the_new_key, |app: Te
     let (_, before) = app.signed_in_user().await;
     let config = Config::from_lookup(|k| app.vars.get(k).cloned()).unwrap();
     let new_kid = rotate(&KeyPaths::from_config(&config)).unwrap();
-    assert!(app.core.tokens.key_ring().reload_if_changed().unwrap());
+    assert!(app.core.tokens.key_ring().refresh().unwrap());
     let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
     let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
     assert_eq!(kids.len(), 2);
@@ -42,3 +42,37 @@ async fn a_private_key_readable_by_others_is_refused_with_a_clear_message() {
     let message = format!("{error:#}");
     assert!(message.contains("readable by group or others") && message.contains("chmod 600"), "{message}");
 }
+
+both!(
+    a_retired_key_leaves_jwks_once_its_grace_has_passed_while_the_server_runs,
+    [("ACCESS_TOKEN_TTL", "1s"), ("REFRESH_TOKEN_TTL", "8s")],
+    |app: TestApp| async move {
+        use std::time::{Duration, Instant};
+        let jwks_kids = || async {
+            let jwks: Value =
+                app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+            jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+        };
+        let old_kid = jwks_kids().await.remove(0);
+        let config = Config::from_lookup(|k| app.vars.get(k).cloned()).unwrap();
+        let new_kid = rotate(&KeyPaths::from_config(&config)).unwrap();
+        // The watcher notices the rotation on its own (the test calls no reload)…
+        let started = Instant::now();
+        let mut kids = jwks_kids().await;
+        while kids.first() != Some(&new_kid) {
+            assert!(started.elapsed() < Duration::from_secs(20), "the rotation never showed in JWKS: {kids:?}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            kids = jwks_kids().await;
+        }
+        assert_eq!(kids, [new_kid.clone(), old_kid.clone()], "the retired key verifies its tokens for a while");
+        // …and, with the key files unchanged since, drops the retired key once no token it
+        // signed can still be alive (8 s after its retirement, the longest a token lives).
+        while kids.contains(&old_kid) {
+            assert!(started.elapsed() < Duration::from_secs(30), "the retired key is still published: {kids:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            kids = jwks_kids().await;
+        }
+        assert_eq!(kids, [new_kid]);
+        assert!(started.elapsed() >= Duration::from_secs(7), "it left before its tokens could expire");
+    }
+);

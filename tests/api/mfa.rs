@@ -157,7 +157,7 @@ fn counter(app: &TestApp, line_start: &str) -> f64 {
 
 /// The audit events named `event` about `user_id`.
 async fn audited(app: &TestApp, event: &str, user_id: Uuid) -> Vec<tradesage::store::AuditEvent> {
-    let filter = AuditFilter { event: Some(event.into()), user_id: Some(user_id) };
+    let filter = AuditFilter { event: Some(event.into()), user_id: Some(user_id), ..AuditFilter::default() };
     let page = tradesage::store::Page { limit: 100, before: None };
     app.core.stores.db.list_audit(None, &filter, page).await.unwrap()
 }

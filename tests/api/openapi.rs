@@ -205,8 +205,11 @@ impl RouterSource {
         let nested: BTreeSet<String> = chains
             .iter()
             .flat_map(|(_, chain)| calls(chain))
-            .filter(|(call, _)| call == "nest")
-            .map(|(_, args)| split_top(&args, b',')[1].to_owned())
+            .filter_map(|(call, args)| match call.as_str() {
+                "nest" => Some(split_top(&args, b',')[1].to_owned()),
+                "merge" => Some(args.trim().to_owned()),
+                _ => None,
+            })
             .collect();
         for (binding, chain) in &chains {
             if binding.as_ref().is_none_or(|b| !nested.contains(b)) {
@@ -242,10 +245,12 @@ impl RouterSource {
                         out.routes.push(Route { method, path: path.clone(), handler: handler.trim().to_owned() });
                     }
                 }
-                "nest" => {
+                "nest" | "merge" => {
                     let args = split_top(&args, b',');
-                    let path = format!("{prefix}{}", string_literal(args[0]));
-                    let target = args[1];
+                    let (path, target) = match call.as_str() {
+                        "nest" => (format!("{prefix}{}", string_literal(args[0])), args[1]),
+                        _ => (prefix.to_owned(), args[0]),
+                    };
                     if let Some(chain) = bindings.get(target) {
                         self.routes_of_chain(chain, &path, bindings, out);
                     } else if let Some((function, _)) = target.split_once('(') {
@@ -434,8 +439,10 @@ fn the_route_reader_follows_nests_bindings_and_method_chains() {
         }
         pub fn router(core: AppState) -> Router {
             let spa = ServeDir::new(&web).fallback(ServeFile::new(web.join("index.html")));
+            let ops = Router::new().route("/metrics", get(ops::metrics)).layer(limit(core.clone()));
             let routes = Router::new()
                 .route("/health", get(ops::health))
+                .merge(ops)
                 .nest("/api/v1", api(core.clone()))
                 .route("/api/{*rest}", axum::routing::any(route_not_found))
                 .fallback_service(spa);
@@ -449,6 +456,7 @@ fn the_route_reader_follows_nests_bindings_and_method_chains() {
         found,
         [
             ("get", "/health", "ops::health"),
+            ("get", "/metrics", "ops::metrics"),
             ("post", "/api/v1/auth/login", "auth::login"),
             ("delete", "/api/v1/auth/sessions/{id}", "auth::end_session"),
             ("get", "/api/v1/things", "things::list"),

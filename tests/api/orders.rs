@@ -237,3 +237,36 @@ both!(every_bad_order_field_answers_422_naming_it, |app: TestApp| async move {
     }
     assert!(list(&app, &trader, "").await["items"].as_array().expect("items").is_empty());
 });
+
+both!(cancelling_someone_elses_order_needs_the_orders_manage_scope_not_just_the_role, |app: TestApp| async move {
+    let trader = member(&app, "default", &[Role::Trader]).await;
+    let (_, admin_email) = crate::admin::account(&app, "default", &[Role::Admin]).await;
+    let sign_in = |scope: Option<&'static str>| {
+        let mut body = json!({"email": admin_email, "password": crate::helpers::PASSWORD, "token_delivery": "body"});
+        if let Some(scope) = scope {
+            body["scope"] = json!(scope);
+        }
+        app.new_client().post(app.url("/api/v1/auth/login")).json(&body).send()
+    };
+    let full: Value = sign_in(None).await.unwrap().json().await.unwrap();
+    let scopes: Vec<&str> = full["user"]["scopes"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+    assert!(scopes.contains(&"orders:manage"), "admins hold orders:manage: {scopes:?}");
+    let order = || place(&app, &trader, json!({"symbol": "AAPL", "side": "buy", "quantity": "1", "limit_price": "10"}));
+    // Narrowed to trading, an admin is a trader: someone else's order is not theirs to cancel.
+    let narrowed: Value = sign_in(Some("orders:read orders:write")).await.unwrap().json().await.unwrap();
+    let narrowed_token = narrowed["access_token"].as_str().unwrap();
+    let first = order().await["id"].as_str().unwrap().to_owned();
+    let refused = send(&app, Method::DELETE, &format!("{ORDERS}/{first}"), narrowed_token, None).await;
+    expect_problem(refused, 403, "forbidden").await;
+    // With orders:manage they may.
+    let managing: Value = sign_in(Some("orders:write orders:manage")).await.unwrap().json().await.unwrap();
+    let cancelled =
+        send(&app, Method::DELETE, &format!("{ORDERS}/{first}"), managing["access_token"].as_str().unwrap(), None)
+            .await;
+    assert_eq!(cancelled.status(), 200);
+    assert_eq!(cancelled.json::<Value>().await.unwrap()["status"], "cancelled");
+    // The owner needs no more than orders:write.
+    let second = order().await["id"].as_str().unwrap().to_owned();
+    let own = send(&app, Method::DELETE, &format!("{ORDERS}/{second}"), &trader.token, None).await;
+    assert_eq!(own.status(), 200);
+});

@@ -160,14 +160,6 @@ async fn database_contract(db: Arc<dyn Database>) {
     db.save_lockout(&stale, 0).await.unwrap();
     assert_eq!(db.delete_stale_lockouts(now - chrono::Duration::days(6), 100).await.unwrap(), 1);
 
-    // Revoked token ids.
-    let jti = Uuid::new_v4();
-    db.revoke_token(jti, now + chrono::Duration::minutes(1)).await.unwrap();
-    db.revoke_token(jti, now + chrono::Duration::minutes(1)).await.expect("idempotent");
-    assert!(db.is_token_revoked(jti).await.unwrap());
-    assert!(!db.is_token_revoked(Uuid::new_v4()).await.unwrap());
-    assert_eq!(db.purge_revoked_tokens(now + chrono::Duration::minutes(2), 100).await.unwrap(), 1);
-
     // Audit: filters and newest-first pagination.
     for event in ["login", "logout", "login"] {
         let e = AuditEvent {
@@ -187,7 +179,7 @@ async fn database_contract(db: Arc<dyn Database>) {
     let logins = db
         .list_audit(
             Some(acme.id),
-            &AuditFilter { event: Some("login".into()), user_id: None },
+            &AuditFilter { event: Some("login".into()), ..Default::default() },
             Page { limit: 10, before: None },
         )
         .await
@@ -201,12 +193,21 @@ async fn database_contract(db: Arc<dyn Database>) {
         .unwrap()
         .is_empty());
     assert_eq!(
-        db.list_audit(None, &AuditFilter { event: None, user_id: Some(ann.id) }, Page { limit: 10, before: None })
-            .await
-            .unwrap()
-            .len(),
+        db.list_audit(
+            None,
+            &AuditFilter { user_id: Some(ann.id), ..Default::default() },
+            Page { limit: 10, before: None }
+        )
+        .await
+        .unwrap()
+        .len(),
         3
     );
+    // Retention removes what is older than the cut, in batches.
+    assert_eq!(db.delete_audit_before(Utc::now() - chrono::Duration::minutes(1), 10).await.unwrap(), 0);
+    let later = Utc::now() + chrono::Duration::minutes(1);
+    assert_eq!(db.delete_audit_before(later, 2).await.unwrap(), 2);
+    assert_eq!(db.delete_audit_before(later, 2).await.unwrap(), 1);
 
     // Orders: exact decimals, tenant-scoped, cancelled once.
     let order = Order {
@@ -254,26 +255,52 @@ async fn cache_contract(cache: Arc<dyn Cache>) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(cache.get_versioned(&key).await.unwrap(), None, "TTL expires");
 
-    cache.set_flag("flag", Duration::from_secs(5)).await.unwrap();
-    assert!(cache.has_flag("flag").await.unwrap());
-    assert!(!cache.has_flag("no-flag").await.unwrap());
-
-    assert_eq!(cache.incr("ctr", Duration::from_secs(5)).await.unwrap(), 1);
-    assert_eq!(cache.incr("ctr", Duration::from_secs(5)).await.unwrap(), 2);
-
+    // Rate-limit buckets (`store::cache::take`; Redis runs it in Lua): both must agree.
+    let minute = Duration::from_secs(60);
     let rl = format!("rl-{}", Uuid::new_v4().simple());
     for i in 0..5 {
-        let decision = cache.rate_limit(&rl, 5, Duration::from_secs(60), 1).await.unwrap();
-        assert!(decision.allowed, "request {i} within the limit");
-        assert_eq!(decision.remaining, 4 - i);
+        let grant = cache.rate_limit(&rl, 5, minute, 0, 1).await.unwrap();
+        assert!(grant.decision.allowed && grant.granted == 1, "request {i} within the limit");
+        assert_eq!(grant.decision.remaining, 4 - i);
     }
-    let refused = cache.rate_limit(&rl, 5, Duration::from_secs(60), 1).await.unwrap();
-    assert!(!refused.allowed);
-    let batch = format!("rl-batch-{}", Uuid::new_v4().simple());
-    assert!(cache.rate_limit(&batch, 10, Duration::from_secs(60), 8).await.unwrap().allowed, "a batch of 8 of 10");
-    assert!(!cache.rate_limit(&batch, 10, Duration::from_secs(60), 3).await.unwrap().allowed, "all or none");
-    assert!(cache.rate_limit(&batch, 10, Duration::from_secs(60), 2).await.unwrap().allowed);
-    assert!(refused.retry_after > Duration::from_secs(10) && refused.retry_after <= Duration::from_secs(12));
+    let refused = cache.rate_limit(&rl, 5, minute, 0, 1).await.unwrap();
+    assert_eq!((refused.granted, refused.decision.allowed, refused.decision.remaining), (0, false, 0));
+    assert!(
+        refused.decision.retry_after > Duration::from_secs(10)
+            && refused.decision.retry_after <= Duration::from_secs(12)
+    );
+    assert!(refused.decision.reset_after > Duration::from_secs(58) && refused.decision.reset_after <= minute);
+    // Two given back are two to take again, and no more.
+    assert_eq!(cache.rate_limit(&rl, 5, minute, 2, 0).await.unwrap().granted, 0, "a pure refund takes nothing");
+    assert_eq!(cache.rate_limit(&rl, 5, minute, 0, 1).await.unwrap().granted, 1);
+    assert_eq!(cache.rate_limit(&rl, 5, minute, 0, 1).await.unwrap().granted, 1);
+    assert_eq!(cache.rate_limit(&rl, 5, minute, 0, 1).await.unwrap().granted, 0);
+    // A lease takes at most half of what is free, at least one while any is.
+    let lease = format!("rl-lease-{}", Uuid::new_v4().simple());
+    let granted = |want| {
+        let cache = cache.clone();
+        let lease = lease.clone();
+        async move { cache.rate_limit(&lease, 10, minute, 0, want).await.unwrap().granted }
+    };
+    assert_eq!(granted(8).await, 5);
+    assert_eq!(granted(8).await, 2);
+    assert_eq!(granted(1).await, 1);
+    assert_eq!(granted(8).await, 1);
+    assert_eq!(granted(8).await, 1);
+    assert_eq!(granted(8).await, 0);
+    // At the largest rate the configuration allows, counts stay exact (10^7 an hour: the
+    // bucket holds 3.6 * 10^13 units, which Lua's doubles must not round).
+    let huge = format!("rl-huge-{}", Uuid::new_v4().simple());
+    let hour = Duration::from_secs(3_600);
+    let mut sum = 0u64;
+    loop {
+        let grant = cache.rate_limit(&huge, 10_000_000, hour, 0, 10_000_000).await.unwrap();
+        if grant.granted == 0 {
+            break;
+        }
+        sum += u64::from(grant.granted);
+    }
+    assert!((10_000_000..10_000_100).contains(&sum), "{sum}: the limit, plus what drained meanwhile");
 
     let mut events = cache.subscribe();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -310,7 +337,7 @@ async fn the_rate_limit_holds_in_sum_across_two_redis_clients() {
     let mut allowed = 0;
     for i in 0..20 {
         let node: &dyn Cache = if i % 2 == 0 { &a } else { &b };
-        if node.rate_limit("shared", 10, Duration::from_secs(60), 1).await.unwrap().allowed {
+        if node.rate_limit("shared", 10, Duration::from_secs(60), 0, 1).await.unwrap().decision.allowed {
             allowed += 1;
         }
     }

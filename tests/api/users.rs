@@ -59,7 +59,7 @@ both!(a_user_renames_itself_and_bad_names_answer_422, |app: TestApp| async move 
     let me: Value = send(&app, Method::GET, ME, &viewer.token, None).await.json().await.expect("json");
     assert_eq!(me["display_name"], "Vera Viewer");
 
-    for bad in [json!(""), json!("   "), json!("x".repeat(101)), json!("tab\tname"), json!(5), json!(["a"])] {
+    for bad in [json!(""), json!("   "), json!("x".repeat(101)), json!("nul\u{0}name"), json!(5), json!(["a"])] {
         expect_invalid(
             send(&app, Method::PATCH, ME, &viewer.token, Some(json!({"display_name": bad}))).await,
             "display_name",

@@ -24,7 +24,7 @@ const DIST = fileURLToPath(new URL('../dist/', import.meta.url));
 const started = Date.now();
 
 const SCOPES = {
-  admin: ['users:manage', 'sessions:manage', 'audit:read', 'orders:read', 'orders:write'],
+  admin: ['users:manage', 'sessions:manage', 'audit:read', 'orders:read', 'orders:write', 'orders:manage'],
   trader: ['orders:read', 'orders:write'],
   viewer: ['orders:read'],
   api_user: ['orders:read', 'orders:write'],
@@ -480,7 +480,7 @@ async function api(req, res, url, body) {
     if ([...users.values()].some((u) => u.tenant_id === t.id && u.email === email))
       throw new Problem(409, 'conflict', 'This email is already registered.');
     const u = addUser(t, email, body.password, body.roles ?? ['viewer'], body.display_name ?? null);
-    log('user_created', u, { by: ctx.u.id });
+    log('admin_user_created', u, { actor_id: ctx.u.id });
     return send(res, 201, adminUserView(u));
   }
   if ((m = /^\/admin\/users\/([^/]+)(\/unlock|\/sessions)?$/.exec(path))) {
@@ -493,12 +493,12 @@ async function api(req, res, url, body) {
         u.is_active = body.is_active;
         if (!u.is_active) for (const s of sessions.values()) if (s.user_id === u.id) endSession(s);
       }
-      log('user_updated', u, { by: ctx.u.id });
+      log('admin_user_updated', u, { actor_id: ctx.u.id });
       return send(res, 200, adminUserView(u));
     }
     if (m[2] === '/unlock' && M === 'POST') {
       failures.delete(`${u.tenant_id}|${u.email}`);
-      log('user_unlocked', u, { by: ctx.u.id });
+      log('admin_unlock', u, { actor_id: ctx.u.id });
       return send(res, 204);
     }
     if (m[2] === '/sessions' && M === 'GET') {

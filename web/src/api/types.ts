@@ -18,6 +18,7 @@ export interface Problem {
 export const SCOPES = {
   ordersRead: 'orders:read',
   ordersWrite: 'orders:write',
+  ordersManage: 'orders:manage',
   usersManage: 'users:manage',
   sessionsManage: 'sessions:manage',
   auditRead: 'audit:read',

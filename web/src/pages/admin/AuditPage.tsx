@@ -19,6 +19,12 @@ const KNOWN_EVENTS = [
   'password_change',
   'profile_updated',
   'admin_order_cancelled',
+  'admin_user_created',
+  'admin_user_updated',
+  'admin_unlock',
+  'admin_session_ended',
+  'tenant_created',
+  'tenant_updated',
 ];
 
 export function AuditPage() {

@@ -9,7 +9,12 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 
-use crate::domain::lockout::{LadderStep, LockoutPolicy};
+use crate::domain::lockout::LockoutPolicy;
+
+mod values;
+
+use values::ipv4_mapped_as_ipv4;
+pub use values::{parse_duration, parse_ladder, parse_rate, parse_route_limits, Rate, RouteLimit};
 
 /// A secret value: usable, but never shown by `Debug` or `Display`.
 #[derive(Clone, PartialEq, Eq)]
@@ -37,13 +42,6 @@ impl<T> std::fmt::Debug for Secret<T> {
 pub struct ConfigError {
     pub variable: &'static str,
     pub message: String,
-}
-
-/// A rate: `count` requests per `per`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rate {
-    pub count: u32,
-    pub per: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,16 +77,24 @@ pub struct Config {
     pub session_ip_binding: bool,
     pub session_idle_passivate: Duration,
     pub janitor_interval: Duration,
+    /// Audit events older than this are removed by the janitor (`None`: `off`, kept for good).
+    pub audit_retention: Option<Duration>,
     pub cors_allowed_origins: Vec<String>,
-    pub rate_limit_ip: Rate,
-    pub rate_limit_user: Rate,
-    pub rate_limit_login: Rate,
+    /// `None` when the limit is `off`.
+    pub rate_limit_ip: Option<Rate>,
+    pub rate_limit_user: Option<Rate>,
+    pub rate_limit_login: Option<Rate>,
+    /// `RATE_LIMIT_ROUTES`: extra limits on single routes, per client.
+    pub rate_limit_routes: Vec<RouteLimit>,
     pub trusted_proxies: Vec<IpNet>,
     pub cookie_secure: bool,
     pub admin_email: Option<String>,
     pub admin_password: Option<Secret<String>>,
     pub metrics_token: Option<Secret<String>>,
     pub log_format: LogFormat,
+    /// `TRADESAGE_WEB_DIR`: a folder to serve the web app from instead of the one built into
+    /// the binary (development).
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Config {
@@ -160,6 +166,7 @@ impl Config {
             .map(|raw| {
                 raw.parse::<IpNet>()
                     .or_else(|_| raw.parse::<std::net::IpAddr>().map(IpNet::from))
+                    .map(ipv4_mapped_as_ipv4)
                     .map_err(|_| err("TRUSTED_PROXIES", format!("`{raw}` is not a CIDR")))
             })
             .collect::<Result<_, _>>()?;
@@ -212,16 +219,29 @@ impl Config {
                 "JANITOR_INTERVAL",
                 env.duration_or("JANITOR_INTERVAL", Duration::from_secs(300))?,
             )?,
+            audit_retention: match env.get("AUDIT_RETENTION").as_deref() {
+                Some("off") => None,
+                raw => Some(positive(
+                    "AUDIT_RETENTION",
+                    raw.map_or(Ok(Duration::from_secs(365 * 86_400)), parse_duration)
+                        .map_err(|m| err("AUDIT_RETENTION", m))?,
+                )?),
+            },
             cors_allowed_origins,
             rate_limit_ip: env.rate_or("RATE_LIMIT_IP", Rate { count: 600, per: Duration::from_secs(60) })?,
             rate_limit_user: env.rate_or("RATE_LIMIT_USER", Rate { count: 1200, per: Duration::from_secs(60) })?,
             rate_limit_login: env.rate_or("RATE_LIMIT_LOGIN", Rate { count: 30, per: Duration::from_secs(60) })?,
+            rate_limit_routes: env
+                .get("RATE_LIMIT_ROUTES")
+                .map_or(Ok(Vec::new()), |raw| parse_route_limits(&raw))
+                .map_err(|m| err("RATE_LIMIT_ROUTES", m))?,
             trusted_proxies,
             cookie_secure: env.bool_or("COOKIE_SECURE", true)?,
             admin_email,
             admin_password: admin_password.map(Secret::new),
             metrics_token: env.get("METRICS_TOKEN").filter(|t| !t.is_empty()).map(Secret::new),
             log_format,
+            web_dir: env.get("TRADESAGE_WEB_DIR").map(PathBuf::from),
         })
     }
 }
@@ -252,8 +272,13 @@ impl Env<'_> {
         self.get(name).map_or(Ok(default), |raw| parse_duration(&raw).map_err(|m| err(name, m)))
     }
 
-    fn rate_or(&self, name: &'static str, default: Rate) -> Result<Rate, ConfigError> {
-        self.get(name).map_or(Ok(default), |raw| parse_rate(&raw).map_err(|m| err(name, m)))
+    /// A rate, or `None` for `off`.
+    fn rate_or(&self, name: &'static str, default: Rate) -> Result<Option<Rate>, ConfigError> {
+        match self.get(name).as_deref() {
+            None => Ok(Some(default)),
+            Some("off") => Ok(None),
+            Some(raw) => parse_rate(raw).map(Some).map_err(|m| err(name, m)),
+        }
     }
 
     fn bool_or(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
@@ -278,62 +303,6 @@ fn positive(variable: &'static str, value: Duration) -> Result<Duration, ConfigE
     }
 }
 
-/// Parses `90s`, `15m`, `24h`, `30d` (and `500ms`).
-pub fn parse_duration(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (digits, unit) = raw.split_at(split);
-    let value: u64 = digits.parse().map_err(|_| format!("`{raw}` is not a duration like 90s, 15m, 24h or 30d"))?;
-    let seconds = match unit {
-        "ms" => return Ok(Duration::from_millis(value)),
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(format!("`{raw}` is not a duration like 90s, 15m, 24h or 30d")),
-    };
-    value.checked_mul(seconds).map(Duration::from_secs).ok_or_else(|| format!("`{raw}` is too long"))
-}
-
-/// Parses `N/s`, `N/min`, `N/h`.
-pub fn parse_rate(raw: &str) -> Result<Rate, String> {
-    let bad = || format!("`{raw}` is not a rate like 600/min, 10/s or 1000/h");
-    let (count, unit) = raw.split_once('/').ok_or_else(bad)?;
-    let count: u32 = count.trim().parse().map_err(|_| bad())?;
-    let per = match unit.trim() {
-        "s" | "sec" => Duration::from_secs(1),
-        "min" | "m" => Duration::from_secs(60),
-        "h" | "hour" => Duration::from_secs(3_600),
-        _ => return Err(bad()),
-    };
-    if count == 0 {
-        return Err(format!("`{raw}`: the count must be at least 1"));
-    }
-    Ok(Rate { count, per })
-}
-
-/// Parses `1m,5m,30m,24h,permanent`: durations, and `permanent` only as the last step.
-pub fn parse_ladder(raw: &str) -> Result<Vec<LadderStep>, String> {
-    let words: Vec<&str> = raw.split(',').map(str::trim).collect();
-    let mut ladder = Vec::with_capacity(words.len());
-    for (i, word) in words.iter().enumerate() {
-        if *word == "permanent" {
-            if i + 1 != words.len() {
-                return Err("`permanent` can only be the last step".into());
-            }
-            ladder.push(LadderStep::Permanent);
-        } else {
-            let duration = parse_duration(word)?;
-            let duration = chrono::Duration::from_std(duration).map_err(|_| format!("`{word}` is too long"))?;
-            ladder.push(LadderStep::For(duration));
-        }
-    }
-    if ladder.is_empty() {
-        return Err("needs at least one step".into());
-    }
-    Ok(ladder)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,7 +321,10 @@ mod tests {
         assert_eq!(c.refresh_ttl, Duration::from_secs(30 * 86_400));
         assert_eq!(c.lockout.ladder.len(), 5);
         assert!(c.database_url.is_none() && c.redis_url.is_none() && c.session_ip_binding);
-        assert_eq!(c.rate_limit_login, Rate { count: 30, per: Duration::from_secs(60) });
+        assert_eq!(c.rate_limit_login, Some(Rate { count: 30, per: Duration::from_secs(60) }));
+        assert!(c.rate_limit_routes.is_empty());
+        assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
+        assert_eq!(config(&[("AUDIT_RETENTION", "off")]).unwrap().audit_retention, None);
     }
 
     #[test]
@@ -369,11 +341,20 @@ mod tests {
             ("BCRYPT_ROUNDS", "99"),
             ("LOCKOUT_LADDER", "permanent,1m"),
             ("RATE_LIMIT_IP", "600 per minute"),
+            ("RATE_LIMIT_USER", "10000001/s"),
+            ("RATE_LIMIT_LOGIN", "0/min"),
+            ("RATE_LIMIT_ROUTES", "POST /api/v1/orders"),
+            ("RATE_LIMIT_ROUTES", "post /api/v1/orders=1/s"),
+            ("RATE_LIMIT_ROUTES", "POST api/v1/orders=1/s"),
+            ("RATE_LIMIT_ROUTES", "POST /api/v1/orders=many"),
+            ("RATE_LIMIT_ROUTES", "POST /a=1/s;POST /a=2/s"),
             ("SESSION_IP_BINDING", "loose"),
             ("DATABASE_URL", "mysql://x"),
             ("TRUSTED_PROXIES", "10.0.0.0/99"),
             ("COOKIE_SECURE", "maybe"),
             ("SESSION_ENCRYPTION_KEYS", "short"),
+            ("AUDIT_RETENTION", "a year"),
+            ("AUDIT_RETENTION", "0d"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{error}");
@@ -388,9 +369,24 @@ mod tests {
     }
 
     #[test]
-    fn durations_and_rates_take_their_units() {
-        assert_eq!(parse_duration("30d").unwrap(), Duration::from_secs(30 * 86_400));
-        assert_eq!(parse_rate("10/s").unwrap().per, Duration::from_secs(1));
-        assert_eq!(parse_rate("1000/h").unwrap().count, 1000);
+    fn ipv4_mapped_proxy_ranges_are_ipv4_ranges() {
+        let c = config(&[("TRUSTED_PROXIES", "::ffff:10.0.0.0/104, ::ffff:192.0.2.1, 2001:db8::/32")]).unwrap();
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"]);
+    }
+
+    #[test]
+    fn off_switches_a_limit_off_and_route_limits_are_read() {
+        let c = config(&[
+            ("RATE_LIMIT_IP", "off"),
+            ("RATE_LIMIT_USER", "10000000/min"),
+            ("RATE_LIMIT_ROUTES", " POST /api/v1/orders=10/s; POST /api/v1/auth/refresh=60/min ;"),
+        ])
+        .unwrap();
+        assert_eq!(c.rate_limit_ip, None);
+        assert_eq!(c.rate_limit_user, Some(Rate { count: 10_000_000, per: Duration::from_secs(60) }));
+        let routes: Vec<(&str, &str, u32)> =
+            c.rate_limit_routes.iter().map(|r| (r.method.as_str(), r.path.as_str(), r.rate.count)).collect();
+        assert_eq!(routes, [("POST", "/api/v1/orders", 10), ("POST", "/api/v1/auth/refresh", 60)]);
     }
 }
