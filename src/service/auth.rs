@@ -158,7 +158,6 @@ impl Core {
     }
 
     async fn login_failed(&self, reason: &str, tenant_id: Option<Uuid>, user_id: Option<Uuid>, meta: &RequestMeta) {
-        self.metrics.logins.with_label_values(&[reason]).inc();
         self.audit
             .record(AuditRecord {
                 event: AuditKind::Login,
@@ -171,7 +170,24 @@ impl Core {
             .await;
     }
 
+    /// Signs in; every attempt that reaches here is counted in `tradesage_login_attempts_total`
+    /// by its outcome, refused input included.
     pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
+        let result = self.login_inner(input, meta).await;
+        let outcome = match &result {
+            Ok(_) => "success",
+            Err(ServiceError::InvalidCredentials) => "invalid_credentials",
+            Err(ServiceError::AccountLocked { .. }) => "locked",
+            Err(ServiceError::AccountDisabled) => "account_disabled",
+            Err(ServiceError::Validation(_)) => "invalid_request",
+            Err(ServiceError::Unavailable(_)) => "unavailable",
+            Err(_) => "error",
+        };
+        self.metrics.logins.with_label_values(&[outcome]).inc();
+        result
+    }
+
+    async fn login_inner(&self, input: LoginInput, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
         let email = Email::parse(&input.email)?;
         if input.password.is_empty() {
             return Err(ValidationError::new("password", "is required").into());
@@ -219,7 +235,6 @@ impl Core {
         let granted = scopes_for(&user.roles, tenant.is_platform());
         let scopes = narrow_scopes(&granted, input.scope.as_deref())?;
         let issued = self.open_session(user, tenant, &scopes, meta).await?;
-        self.metrics.logins.with_label_values(&["success"]).inc();
         self.audit
             .record(AuditRecord {
                 event: AuditKind::Login,
