@@ -8,6 +8,7 @@ pub mod extract;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod ops_views;
 pub mod orders;
 pub mod pagination;
 pub mod tenants;
@@ -53,6 +54,7 @@ fn api(core: AppState) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth)
         .route("/admin/actors", get(ops::actors))
+        .route("/admin/actors/history", get(ops::actors_history))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", post(users::change_password))
         .route("/admin/users", get(admin::list_users).post(admin::create_user))

@@ -14,6 +14,7 @@ mod health;
 mod keys;
 mod lockout;
 mod openapi;
+mod operators;
 mod orders;
 mod session_integrity;
 mod store_contract;
