@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::actors::{ActorContext, ActorSettings, ActorSystem};
@@ -45,6 +46,7 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
     };
     let actors = ActorSystem::start(ctx, tokens.clone(), settings).await?;
     let node = format!("{}-{}", hostname(), &actors.ctx.node_id.to_string()[..8]);
+    let cluster = crate::actors::cluster::ClusterView::new(actors.ctx.node_id, node.clone());
     let core = Arc::new(Core {
         passwords: Arc::new(PasswordHasher::new(config.bcrypt_rounds, config.bcrypt_workers)),
         audit: Audit::new(stores.db.clone()),
@@ -54,6 +56,7 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
         tokens,
         metrics,
         node,
+        cluster,
     });
     bootstrap(&core).await?;
     Ok(core)
@@ -145,10 +148,12 @@ impl Application {
                 }
             }
         });
+        let operators = crate::service::operators::start_background(&core);
         let app = crate::http::router(core.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %self.address(), database = core.stores.db.backend(), cache = crate::store::Cache::backend(core.stores.cache.as_ref()), "tradesage listening");
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
         key_watch.abort();
+        operators.iter().for_each(JoinHandle::abort);
         core.actors.shutdown().await;
         tracing::info!("tradesage stopped");
         served.context("serving HTTP")

@@ -33,6 +33,9 @@ pub struct Metrics {
     pub http_panics: IntCounter,
     pub logins: IntCounterVec,
     pub mfa_checks: IntCounterVec,
+    pub refreshes: IntCounterVec,
+    /// Active sessions of the whole cluster, counted in the database each minute.
+    pub sessions_active_total: IntGauge,
     pub token_validations: IntCounterVec,
     pub lockouts: IntCounterVec,
     pub refresh_reuse: IntCounterVec,
@@ -112,6 +115,12 @@ impl Metrics {
                 "Two-factor codes checked, by outcome: success, invalid, replayed, locked, expired (the pending \
                  sign-in was unknown, used or spent)",
                 &["outcome"],
+            ),
+            refreshes: counter(&r, "refreshes_total", "Refresh-token presentations by outcome", &["outcome"]),
+            sessions_active_total: single(
+                "sessions_active_total",
+                "Active sessions of the whole cluster, counted in the database once a minute; every node \
+                 reports the same number, so aggregate with max, not sum",
             ),
             token_validations: counter(
                 &r,
@@ -195,25 +204,68 @@ impl Metrics {
 /// Estimates a quantile (in the histogram's unit) from its buckets, interpolating linearly
 /// inside the bucket where the quantile falls.
 pub fn histogram_quantile(histogram: &Histogram, q: f64) -> f64 {
+    let (buckets, total) = histogram_buckets(histogram);
+    bucket_quantile(&buckets, total, q)
+}
+
+/// A histogram's finite buckets as (upper bound, cumulative count), and its sample count
+/// (the `+Inf` bucket).
+pub fn histogram_buckets(histogram: &Histogram) -> (Vec<(f64, u64)>, u64) {
     use prometheus::core::Metric;
     let proto = histogram.metric();
     let h = proto.get_histogram();
-    let total = h.get_sample_count();
+    let buckets = h.get_bucket().iter().map(|b| (b.upper_bound(), b.cumulative_count())).collect();
+    (buckets, h.get_sample_count())
+}
+
+/// The quantile `q` of `total` samples spread over cumulative `buckets` (upper bound, count),
+/// interpolating linearly inside the bucket where it falls; the highest finite bound when it
+/// falls beyond them, 0 without samples. Works as well on the difference of two readings of
+/// one histogram (the samples of an interval).
+pub fn bucket_quantile(buckets: &[(f64, u64)], total: u64, q: f64) -> f64 {
     if total == 0 {
         return 0.0;
     }
     let rank = q * total as f64;
     let mut lower_bound = 0.0;
     let mut lower_count = 0u64;
-    for bucket in h.get_bucket() {
-        let count = bucket.cumulative_count();
-        let upper = bucket.upper_bound();
+    for &(upper, count) in buckets {
         if count as f64 >= rank {
-            let in_bucket = (count - lower_count).max(1) as f64;
+            let in_bucket = count.saturating_sub(lower_count).max(1) as f64;
             return lower_bound + (upper - lower_bound) * ((rank - lower_count as f64) / in_bucket);
         }
         lower_bound = upper;
         lower_count = count;
     }
     lower_bound
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quantile_interpolates_inside_its_bucket() {
+        // 10 samples: 4 at or below 1, 6 more at or below 2.
+        let buckets = [(1.0, 4), (2.0, 10), (4.0, 10)];
+        assert_eq!(bucket_quantile(&buckets, 10, 0.5), 1.0 + (5.0 - 4.0) / 6.0);
+        assert_eq!(bucket_quantile(&buckets, 10, 0.2), 0.5);
+        assert_eq!(bucket_quantile(&buckets, 0, 0.99), 0.0);
+        // Samples beyond every finite bound: the highest bound.
+        assert_eq!(bucket_quantile(&[(1.0, 1)], 5, 0.99), 1.0);
+    }
+
+    #[test]
+    fn the_histogram_quantile_reads_the_registered_buckets() {
+        let metrics = Metrics::new();
+        let handle = metrics.actor_handle.with_label_values(&["session"]);
+        for _ in 0..99 {
+            handle.observe(0.000_010);
+        }
+        handle.observe(0.5);
+        let (buckets, total) = histogram_buckets(&handle);
+        assert_eq!(total, 100);
+        assert_eq!(histogram_quantile(&handle, 0.5), bucket_quantile(&buckets, total, 0.5));
+        assert!(histogram_quantile(&handle, 0.5) <= 0.000_016, "within the 10 µs sample's bucket");
+    }
 }

@@ -13,7 +13,9 @@
 //! that fails (its children failed too often) is replaced by the root, alone, while the other
 //! shards and their actors run on. A janitor that fails is replaced by the root too.
 
+pub mod cluster;
 pub mod directory;
+pub mod history;
 pub mod janitor;
 pub mod lockout;
 pub mod mfa_challenge;
@@ -31,6 +33,7 @@ use ractor::{Actor, ActorRef};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+pub use root::Escalations;
 use root::{Root, RootMsg};
 
 pub use directory::{ActorError, Directory, Reply, ShardRestart};
@@ -41,7 +44,7 @@ pub use session::{SessionKind, SessionMsg};
 
 use crate::auth::TokenIssuer;
 use crate::store::Cache;
-use crate::telemetry::histogram_quantile;
+use crate::telemetry::{histogram_buckets, histogram_quantile};
 
 /// The running actor system of one node.
 pub struct ActorSystem {
@@ -51,6 +54,8 @@ pub struct ActorSystem {
     pub challenges: Directory<ChallengeKind>,
     pub ctx: Arc<ActorContext>,
     root: ActorRef<RootMsg>,
+    /// When a child of the root last failed to it.
+    pub escalations: Arc<Escalations>,
     started: Instant,
     /// The passivation ticker and the cross-node listener, aborted at shutdown.
     background: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -71,7 +76,8 @@ impl ActorSystem {
         tokens: Arc<TokenIssuer>,
         settings: ActorSettings,
     ) -> Result<Arc<Self>, ActorError> {
-        let (root, _) = Actor::spawn(None, Root::new(ctx.metrics.clone()), ()).await?;
+        let escalations = Arc::new(Escalations::default());
+        let (root, _) = Actor::spawn(None, Root::new(ctx.metrics.clone(), escalations.clone()), ()).await?;
         let sessions =
             Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
@@ -105,6 +111,7 @@ impl ActorSystem {
             challenges,
             ctx,
             root,
+            escalations,
             started: Instant::now(),
             background: std::sync::Mutex::new(Vec::new()),
         });
@@ -206,6 +213,7 @@ impl ActorSystem {
             .into_iter()
             .map(|kind| {
                 let handle = m.actor_handle.with_label_values(&[kind]);
+                let (handle_buckets, handled) = histogram_buckets(&handle);
                 KindSnapshot {
                     kind: kind.to_owned(),
                     live: m.actor_live.with_label_values(&[kind]).get(),
@@ -216,6 +224,8 @@ impl ActorSystem {
                     mailbox_depth: m.actor_mailbox.with_label_values(&[kind]).get(),
                     handle_p50_ms: histogram_quantile(&handle, 0.5) * 1_000.0,
                     handle_p99_ms: histogram_quantile(&handle, 0.99) * 1_000.0,
+                    handled,
+                    handle_buckets,
                 }
             })
             .collect();
@@ -262,6 +272,13 @@ pub struct KindSnapshot {
     pub mailbox_depth: i64,
     pub handle_p50_ms: f64,
     pub handle_p99_ms: f64,
+    /// Messages handled since the node started (the handle-time histogram's count).
+    #[serde(default)]
+    pub handled: u64,
+    /// The handle-time histogram (seconds): finite upper bounds with cumulative counts, so
+    /// that a quantile of any interval is the quantile of two readings' difference.
+    #[serde(default)]
+    pub handle_buckets: Vec<(f64, u64)>,
 }
 
 /// One shard supervisor.

@@ -46,6 +46,29 @@ pub(super) enum RootMsg {
 /// (one-for-one: the others are untouched); logs anything else that stops, and keeps running.
 pub(super) struct Root {
     metrics: Arc<Metrics>,
+    escalations: Arc<Escalations>,
+}
+
+/// When a child of the root last failed to it, for the health check (a tree that escalated in
+/// the last minute is degraded) without scanning counters.
+#[derive(Debug, Default)]
+pub struct Escalations(std::sync::Mutex<Option<Instant>>);
+
+impl Escalations {
+    fn record(&self) {
+        match self.0.lock() {
+            Ok(mut last) => *last = Some(Instant::now()),
+            Err(poisoned) => *poisoned.into_inner() = Some(Instant::now()),
+        }
+    }
+
+    /// The moment of the latest escalation since the node started, if any.
+    pub fn last(&self) -> Option<Instant> {
+        match self.0.lock() {
+            Ok(last) => *last,
+            Err(poisoned) => *poisoned.into_inner(),
+        }
+    }
 }
 
 /// The running janitor and what it takes to start another.
@@ -64,8 +87,8 @@ pub(super) struct RootState {
 const JANITOR: &str = "janitor";
 
 impl Root {
-    pub(super) fn new(metrics: Arc<Metrics>) -> Self {
-        Self { metrics }
+    pub(super) fn new(metrics: Arc<Metrics>, escalations: Arc<Escalations>) -> Self {
+        Self { metrics, escalations }
     }
 
     async fn start_janitor(
@@ -169,6 +192,7 @@ impl Actor for Root {
                 let dead = cell.get_id();
                 if state.janitor.as_ref().is_some_and(|slot| slot.actor.get_id() == dead) {
                     self.metrics.root_escalations.with_label_values(&[JANITOR, JANITOR]).inc();
+                    self.escalations.record();
                     // One restart intensity for all the root's children, as in OTP: a janitor
                     // failing again and again also slows shard replacements, and vice versa.
                     let wait = Self::escalation_wait(state);
@@ -191,6 +215,7 @@ impl Actor for Root {
                 let kind = state.directories[directory].kind();
                 let name = format!("{kind}-shard-{index}");
                 self.metrics.root_escalations.with_label_values(&[&name, kind]).inc();
+                self.escalations.record();
                 // ractor killed the children without telling anyone: drop them from the
                 // directory now (their successors reload from the stores when next asked).
                 let purged = state.directories[directory].purge(index, &dead);

@@ -80,6 +80,28 @@ pub struct KeyRing {
     retired_grace: Duration,
     current: RwLock<Arc<KeySet>>,
     loaded_mtime: RwLock<Option<SystemTime>>,
+    /// Why the last reload failed (the key files changed on disk and do not load), until one
+    /// succeeds; meanwhile the last good keys stay in force.
+    reload_error: RwLock<Option<String>>,
+}
+
+/// A key that signs tokens, as the health check sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signer {
+    pub kid: String,
+    /// When it stops signing; `None`: not scheduled (key files sign until `keys rotate`).
+    pub retires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the key check of `/health/detailed` looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningStatus {
+    /// The keys that sign now, or will (a successor already published).
+    pub signers: Vec<Signer>,
+    /// Public keys in the JWKS.
+    pub verifying: usize,
+    /// Something wrong with the keys' source, while the ring keeps its last good keys.
+    pub problem: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +125,7 @@ impl KeyRing {
             retired_grace,
             current: RwLock::new(Arc::new(read_key_set(&paths, retired_grace)?)),
             loaded_mtime: RwLock::new(mtime(&paths.private)),
+            reload_error: RwLock::new(None),
             paths,
         };
         Ok(ring)
@@ -125,14 +148,41 @@ impl KeyRing {
         if now == before && !self.keys().has_expired_key(SystemTime::now()) {
             return Ok(false);
         }
-        let set = Arc::new(read_key_set(&self.paths, self.retired_grace)?);
+        let set = match read_key_set(&self.paths, self.retired_grace) {
+            Ok(set) => Arc::new(set),
+            Err(e) => {
+                if let Ok(mut guard) = self.reload_error.write() {
+                    *guard = Some(e.0.clone());
+                }
+                return Err(e);
+            }
+        };
         if let Ok(mut guard) = self.current.write() {
             *guard = set;
+        }
+        if let Ok(mut guard) = self.reload_error.write() {
+            *guard = None;
         }
         if let Ok(mut guard) = self.loaded_mtime.write() {
             *guard = now;
         }
         Ok(true)
+    }
+
+    /// What the health check needs: the keys that sign (and when they retire), how many
+    /// verify, and whether the keys' source has a problem. Key files have one signer that
+    /// never retires by itself (rotation is manual); a failed reload is the problem. Keys kept
+    /// in the database (API.md §5.4) change only this method.
+    pub fn signing_status(&self) -> SigningStatus {
+        let keys = self.keys();
+        let problem = self.reload_error.read().ok().and_then(|e| e.clone()).map(|e| {
+            format!("the key files changed on disk and do not load ({e}); still signing with the last good key")
+        });
+        SigningStatus {
+            signers: vec![Signer { kid: keys.signing_kid.clone(), retires_at: None }],
+            verifying: keys.verifying.len(),
+            problem,
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod mfa;
 pub mod middleware;
 pub mod openapi;
 pub mod ops;
+pub mod ops_views;
 pub mod orders;
 pub mod pagination;
 pub mod tenants;
@@ -60,6 +61,7 @@ fn api(core: AppState) -> Router<AppState> {
     Router::new()
         .nest("/auth", auth)
         .route("/admin/actors", get(ops::actors))
+        .route("/admin/actors/history", get(ops::actors_history))
         .route("/users/me", get(users::me).patch(users::update_me))
         .route("/users/me/password", post(users::change_password))
         .route("/users/me/mfa", delete(mfa::disable))

@@ -47,6 +47,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         auth::sessions,
         auth::end_session,
         ops::actors,
+        ops::actors_history,
         users::me,
         users::update_me,
         users::change_password,
@@ -73,7 +74,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         orders::cancel,
     ),
     components(
-        schemas(super::error::Problem),
+        schemas(super::error::Problem, super::ops_views::ActorsScope),
         responses(
             BadRequest,
             Unauthorized,
@@ -378,6 +379,8 @@ mod tests {
                 mailbox_depth: 0,
                 handle_p50_ms: 0.1,
                 handle_p99_ms: 0.2,
+                handled: 3,
+                handle_buckets: vec![(0.001, 3)],
             }],
             supervisors: vec![crate::actors::SupervisorSnapshot {
                 name: "session-shard-0".into(),
@@ -389,6 +392,30 @@ mod tests {
         };
         let value = serde_json::to_value(ActorsView::from(&actors)).unwrap();
         assert_fits(&doc, &schema_named("ActorsView"), &value, "ActorsView");
+        let cluster = crate::http::ops_views::ClusterActorsView { node: "n".into(), nodes: vec![(&actors).into()] };
+        let value = serde_json::to_value(&cluster).unwrap();
+        assert_fits(&doc, &schema_named("ClusterActorsView"), &value, "ClusterActorsView");
+        let point = crate::actors::history::Point {
+            t: now,
+            interval_s: 10.0,
+            live: 1,
+            activations: 2,
+            passivations: 0,
+            restarts: 0,
+            failures: 0,
+            mailbox_depth: 0,
+            p99_ms: None,
+        };
+        let series = crate::actors::cluster::NodeSeries {
+            node: "n".into(),
+            reporting: false,
+            last_report_at: now,
+            kinds: vec![crate::actors::history::KindSeries { kind: "session".into(), points: vec![point] }],
+        };
+        let history =
+            crate::http::ops_views::ActorsHistoryView { step_s: 10, minutes: 15, nodes: vec![(&series).into()] };
+        let value = serde_json::to_value(&history).unwrap();
+        assert_fits(&doc, &schema_named("ActorsHistoryView"), &value, "ActorsHistoryView");
         let jwk = json!({"kty": "EC", "crv": "P-256", "x": "x", "y": "y", "kid": "k", "alg": "ES256", "use": "sig"});
         assert_fits(&doc, &schema_named("Jwks"), &json!({ "keys": [jwk] }), "Jwks");
     }

@@ -1,23 +1,28 @@
-//! Operators' endpoints: `/health`, `/health/detailed`, `/metrics`, the JWKS document and the
-//! supervision tree (`/api/v1/admin/actors`).
-
-use std::time::Instant;
+//! Operators' endpoints: `/health`, `/health/detailed`, `/metrics`, the JWKS document, the
+//! supervision tree of this node or of the cluster (`/api/v1/admin/actors`) and its history.
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
+use super::auth::bad_query;
 use super::error::ApiError;
 use super::extract::{bearer, AppState};
 use super::openapi as doc;
+use super::ops_views::{
+    ActorsAnswer, ActorsHistoryView, ActorsScope, ClusterActorsView, DetailedHealth, NodeHistoryView, Status,
+};
+use super::pagination::ApiQuery;
+use super::views::ActorsView;
+use crate::actors::history::STEP;
 use crate::domain::Scope;
+use crate::service::operators::HISTORY_MINUTES;
 use crate::service::{Core, ServiceError};
 use crate::store::breaker::BreakerState;
-use crate::store::Cache;
 
 /// The answer of `/health`.
 #[derive(Serialize, ToSchema)]
@@ -37,44 +42,8 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The state of one dependency; the overall status is the worst of them.
-#[derive(Serialize, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ToSchema)]
-#[serde(rename_all = "snake_case")]
-enum Status {
-    Ok,
-    Degraded,
-    Down,
-}
-
-#[derive(Serialize, ToSchema)]
-struct Check {
-    status: Status,
-    latency_ms: f64,
-    /// `postgres` or `sqlite` for the database, `redis` or `memory` for the cache.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    backend: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
-}
-
-/// The answer of `/health/detailed`.
-// Fields in the order the `json!` map this replaced wrote them (alphabetical).
-#[derive(Serialize, ToSchema)]
-struct DetailedHealth {
-    checks: Checks,
-    /// The worst of the checks.
-    status: Status,
-}
-
-#[derive(Serialize, ToSchema)]
-struct Checks {
-    actors: Check,
-    cache: Check,
-    database: Check,
-    keys: Check,
-}
-
 /// Readiness: each dependency with its status, latency and backend; 503 when one is down.
+/// The rules of each check are in `service::health`.
 #[utoipa::path(
     get,
     path = "/health/detailed",
@@ -86,62 +55,14 @@ struct Checks {
     )
 )]
 pub async fn health_detailed(State(core): State<AppState>) -> Response {
-    let started = Instant::now();
-    let database = match core.stores.db.ping().await {
-        Ok(()) => {
-            Check { status: Status::Ok, latency_ms: ms(started), backend: Some(core.stores.db.backend()), detail: None }
-        }
-        Err(_) => Check {
-            status: Status::Down,
-            latency_ms: ms(started),
-            backend: Some(core.stores.db.backend()),
-            detail: Some("not answering".into()),
-        },
-    };
-    let started = Instant::now();
-    let cache = match core.stores.cache.ping().await {
-        // Without the cache everything goes on through the database: degraded, not down.
-        Ok(()) => Check {
-            status: Status::Ok,
-            latency_ms: ms(started),
-            backend: Some(core.stores.cache.backend()),
-            detail: None,
-        },
-        Err(_) => Check {
-            status: Status::Degraded,
-            latency_ms: ms(started),
-            backend: Some(core.stores.cache.backend()),
-            detail: Some("not answering; serving from the database".into()),
-        },
-    };
-    core.metrics.cache_circuit_open.set(i64::from(core.stores.cache.breaker_state() == BreakerState::Open));
-    let started = Instant::now();
-    let live = core.actors.sessions.live_count() + core.actors.lockouts.live_count();
-    let actors = Check {
-        status: Status::Ok,
-        latency_ms: ms(started),
-        backend: None,
-        detail: Some(format!("{live} live actors")),
-    };
-    let keys = core.tokens.key_ring().keys();
-    let keys = Check {
-        status: Status::Ok,
-        latency_ms: 0.0,
-        backend: None,
-        detail: Some(format!("{} verifying keys", keys.verifying.len())),
-    };
-    let worst = [database.status, cache.status, actors.status, keys.status].into_iter().max().unwrap_or(Status::Ok);
-    let code = if worst == Status::Down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
-    let body = DetailedHealth { checks: Checks { actors, cache, database, keys }, status: worst };
+    let body = DetailedHealth::from(&core.health().await);
+    let down = body.status == Status::Down;
+    let code = if down { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::OK };
     let mut response = (code, Json(body)).into_response();
-    if code == StatusCode::SERVICE_UNAVAILABLE {
+    if down {
         response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(5));
     }
     response
-}
-
-fn ms(started: Instant) -> f64 {
-    (started.elapsed().as_secs_f64() * 1_000_000.0).round() / 1_000.0
 }
 
 /// `METRICS_TOKEN` unset: open. Set: that bearer token, or an access token with `actors:read`.
@@ -191,24 +112,100 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
     Ok(response)
 }
 
-/// The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`).
+/// `?scope=`, kept as text so that a bad value answers 422 naming it.
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ActorsParams {
+    /// `node` (the default): this node's actor system. `cluster`: `{node, nodes}`, every live
+    /// node's — each node publishes its snapshot every 2 s; one not heard for 10 s is left out.
+    #[param(value_type = Option<ActorsScope>)]
+    scope: Option<String>,
+}
+
+/// The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`): this
+/// node's, or with `scope=cluster` every live node's.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/actors",
     operation_id = "admin_actors",
     tag = "ops",
     security(("bearer" = ["actors:read"])),
+    params(ActorsParams),
     responses(
-        (status = 200, description = "The actor system", body = super::views::ActorsView),
+        (status = 200, description = "The actor system of this node (`scope=node`) or of every live node \
+            (`scope=cluster`)", body = ActorsAnswer),
+        (status = 400, response = doc::BadRequest),
         (status = 401, response = doc::Unauthorized),
         (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::ValidationFailed),
         (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable),
     )
 )]
-pub async fn actors(State(core): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn actors(
+    State(core): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<ActorsParams>,
+) -> Result<Response, ApiError> {
     operator_allowed(&core, &headers).await?;
-    Ok(Json(super::views::ActorsView::from(&core.actors.snapshot(&core.node))).into_response())
+    let answer = match q.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None | Some("node") => ActorsAnswer::Node(ActorsView::from(&core.actors_here())),
+        Some("cluster") => ActorsAnswer::Cluster(ClusterActorsView {
+            node: core.node.clone(),
+            nodes: core.actors_cluster().iter().map(ActorsView::from).collect(),
+        }),
+        Some(_) => return Err(bad_query("scope", "must be `node` or `cluster`")),
+    };
+    Ok(Json(answer).into_response())
+}
+
+/// `?minutes=`, kept as text so that a bad value answers 422 naming it.
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryParams {
+    /// How far back, 1–15 minutes; 15 by default.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 15)]
+    minutes: Option<String>,
+}
+
+/// The actors' history per node and kind, one point each 10 s (scope `actors:read`, or
+/// `METRICS_TOKEN`). Each node answers from the reports it heard: a node that stopped
+/// reporting keeps its past points, marked `reporting: false`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/actors/history",
+    operation_id = "admin_actors_history",
+    tag = "ops",
+    security(("bearer" = ["actors:read"])),
+    params(HistoryParams),
+    responses(
+        (status = 200, description = "Points per node and kind, oldest first", body = ActorsHistoryView),
+        (status = 400, response = doc::BadRequest),
+        (status = 401, response = doc::Unauthorized),
+        (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::ValidationFailed),
+        (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable),
+    )
+)]
+pub async fn actors_history(
+    State(core): State<AppState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<HistoryParams>,
+) -> Result<Response, ApiError> {
+    operator_allowed(&core, &headers).await?;
+    let minutes = match q.minutes.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
+        None => HISTORY_MINUTES,
+        Some(raw) => raw
+            .parse::<u32>()
+            .ok()
+            .filter(|m| (1..=HISTORY_MINUTES).contains(m))
+            .ok_or_else(|| bad_query("minutes", "must be a whole number from 1 to 15"))?,
+    };
+    let nodes = core.actors_history(minutes);
+    let view =
+        ActorsHistoryView { step_s: STEP.as_secs(), minutes, nodes: nodes.iter().map(NodeHistoryView::from).collect() };
+    Ok(Json(view).into_response())
 }
 
 /// The public keys that verify access and refresh tokens (current and still-valid previous).

@@ -94,8 +94,8 @@ pub struct Listing<T: Serialize> {
 }
 
 /// The query parameters the API reads: the names a 422 can point at.
-const QUERY_FIELDS: [&str; 10] =
-    ["limit", "cursor", "tenant", "event", "user_id", "outcome", "ip", "since", "until", "status"];
+const QUERY_FIELDS: [&str; 12] =
+    ["limit", "cursor", "tenant", "event", "user_id", "outcome", "ip", "since", "until", "status", "scope", "minutes"];
 
 /// A query string; a malformed one answers 400 problem+json, and a parameter (name or value)
 /// with a control character 422 naming it.

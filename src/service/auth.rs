@@ -208,7 +208,6 @@ impl Core {
     }
 
     async fn login_failed(&self, reason: &str, tenant_id: Option<Uuid>, user_id: Option<Uuid>, meta: &RequestMeta) {
-        self.metrics.logins.with_label_values(&[reason]).inc();
         self.audit
             .record(AuditRecord {
                 event: AuditKind::Login,
@@ -239,7 +238,25 @@ impl Core {
             .await;
     }
 
+    /// Signs in; every attempt that reaches here is counted in `tradesage_login_attempts_total`
+    /// by its outcome, refused input included.
     pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome, ServiceError> {
+        let result = self.login_inner(input, meta).await;
+        let outcome = match &result {
+            Ok(LoginOutcome::SignedIn(_)) => "success",
+            Ok(LoginOutcome::MfaRequired(_)) => "mfa_required",
+            Err(ServiceError::InvalidCredentials) => "invalid_credentials",
+            Err(ServiceError::AccountLocked { .. }) => "locked",
+            Err(ServiceError::AccountDisabled) => "account_disabled",
+            Err(ServiceError::Validation(_)) => "invalid_request",
+            Err(ServiceError::Unavailable(_)) => "unavailable",
+            Err(_) => "error",
+        };
+        self.metrics.logins.with_label_values(&[outcome]).inc();
+        result
+    }
+
+    async fn login_inner(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutcome, ServiceError> {
         let email = Email::parse(&input.email)?;
         if input.password.is_empty() {
             return Err(ValidationError::new("password", "is required").into());
@@ -281,7 +298,6 @@ impl Core {
         let scopes = narrow_scopes(&granted, input.scope.as_deref())?;
         if user.mfa_enabled {
             let pending = self.begin_second_factor(&user, input.scope, input.delivery).await?;
-            self.metrics.logins.with_label_values(&["mfa_required"]).inc();
             return Ok(LoginOutcome::MfaRequired(pending));
         }
         let issued = self.open_session(user, tenant, &scopes, &[AuthMethod::Pwd], meta).await?;
@@ -289,9 +305,8 @@ impl Core {
         Ok(LoginOutcome::SignedIn(Box::new(issued)))
     }
 
-    /// Counts and audits a sign-in that opened a session.
+    /// Audits a sign-in that opened a session (after the password, or after the second step).
     pub(super) async fn signed_in(&self, issued: &IssuedTokens, meta: &RequestMeta) {
-        self.metrics.logins.with_label_values(&["success"]).inc();
         self.audit
             .record(AuditRecord {
                 event: AuditKind::Login,

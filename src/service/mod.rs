@@ -1,13 +1,15 @@
 //! The flows handlers call in one step: authentication (login, two-factor, refresh, logout,
-//! sessions), users, administration, tenants and orders. Here the actors, stores and crypto meet; HTTP
-//! does not.
+//! sessions), users, administration, tenants, orders, and the operators' health and actor
+//! views. Here the actors, stores and crypto meet; HTTP does not.
 
 pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod health;
 pub mod mfa;
 pub mod mfa_login;
+pub mod operators;
 pub mod orders;
 pub mod sessions;
 pub mod tenants;
@@ -19,6 +21,7 @@ use std::sync::Arc;
 pub use audit::{Audit, AuditKind, AuditRecord, Outcome};
 pub use error::ServiceError;
 
+use crate::actors::cluster::ClusterView;
 use crate::actors::ActorSystem;
 use crate::auth::{PasswordHasher, TokenIssuer};
 use crate::config::Config;
@@ -36,6 +39,8 @@ pub struct Core {
     pub audit: Audit,
     /// This node's name in the operators' view.
     pub node: String,
+    /// What this node heard of every node's actors (the cluster view and its history).
+    pub cluster: Arc<ClusterView>,
 }
 
 /// Who is asking, as far as the network tells.

@@ -128,7 +128,26 @@ impl Core {
     /// The seed's refresh steps 2–9 (step 1, extraction, is the handler's). Everything that
     /// can fail is done before the rotation, which is the last step: a failure never leaves a
     /// client whose token was spent without the new one (its retry would read as reuse).
+    ///
+    /// Every presentation is counted in `tradesage_refreshes_total` by its outcome.
     pub async fn refresh(&self, token: &str, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
+        let result = self.refresh_inner(token, meta).await;
+        let outcome = match &result {
+            Ok(_) => "rotated",
+            Err(ServiceError::TokenRotated) => "within_grace",
+            Err(ServiceError::TokenReused) => "reused",
+            Err(ServiceError::SessionRevoked) => "ended",
+            Err(ServiceError::TokenExpired) => "expired",
+            Err(ServiceError::SessionIpMismatch) => "ip_mismatch",
+            Err(ServiceError::TokenInvalid | ServiceError::TokenMissing) => "invalid",
+            Err(ServiceError::Unavailable(_)) => "unavailable",
+            Err(_) => "error",
+        };
+        self.metrics.refreshes.with_label_values(&[outcome]).inc();
+        result
+    }
+
+    async fn refresh_inner(&self, token: &str, meta: &RequestMeta) -> Result<IssuedTokens, ServiceError> {
         let claims = self.tokens.verify_refresh(token)?;
         let now = Utc::now();
         let state = self.snapshot(claims.session_id).await?.ok_or(ServiceError::TokenInvalid)?;

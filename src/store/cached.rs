@@ -201,6 +201,9 @@ impl Database for CachedDatabase {
     async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>> {
         self.inner.active_sessions_of(user_ref).await
     }
+    async fn count_active_sessions(&self, now: DateTime<Utc>) -> StoreResult<i64> {
+        self.inner.count_active_sessions(now).await
+    }
     async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
         self.inner.delete_expired_sessions(before, batch).await
     }

@@ -170,6 +170,9 @@ pub trait Database: MfaStore + Send + Sync + 'static {
     /// Only the stored version: what an activation checks a cached copy against.
     async fn session_version(&self, id: Uuid) -> StoreResult<Option<i64>>;
     async fn active_sessions_of(&self, user_ref: &str) -> StoreResult<Vec<SessionRow>>;
+    /// Sessions still active and not expired at `now`, across the cluster (the
+    /// `tradesage_sessions_active_total` gauge).
+    async fn count_active_sessions(&self, now: DateTime<Utc>) -> StoreResult<i64>;
     /// Deletes up to `batch` sessions that expired (or ended) before `before`.
     async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 

@@ -417,6 +417,11 @@ macro_rules! sql_database {
                     .fetch_all(&self.pool).await.map(|rows| rows.into_iter().map(SessionRow::from).collect()).map_err(db_error)
             }
 
+            async fn count_active_sessions(&self, now: DateTime<Utc>) -> StoreResult<i64> {
+                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM sessions WHERE is_active = $1 AND expires_at > $2")
+                    .bind(true).bind(now).fetch_one(&self.pool).await.map_err(db_error)
+            }
+
             async fn delete_expired_sessions(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
                 sqlx::query("DELETE FROM sessions WHERE id IN (SELECT id FROM sessions WHERE expires_at < $1 LIMIT $2)")
                     .bind(before).bind(batch)

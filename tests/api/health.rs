@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{base_vars, fresh_database, spawn_app_with, spawn_with_vars, Backend, TestApp, PASSWORD};
+use crate::helpers::{base_vars, code_of, fresh_database, spawn_app_with, spawn_with_vars, Backend, TestApp, PASSWORD};
 
 both!(health_answers_ok, |app: TestApp| async move {
     let response = app.client.get(app.url("/health")).send().await.unwrap();
@@ -219,3 +219,109 @@ async fn with_redis_down_everything_goes_on_through_postgres_and_health_says_deg
     assert_eq!(body["checks"]["cache"]["status"], "degraded");
     assert_eq!(body["checks"]["database"]["status"], "ok");
 }
+
+/// The value of one sample of the `/metrics` text (0 when absent).
+async fn sample(app: &TestApp, series: &str) -> f64 {
+    let text = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .find(|l| l.strip_prefix(series).is_some_and(|rest| rest.starts_with(' ')))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+both!(every_login_outcome_is_counted_bad_input_included, |app: TestApp| async move {
+    let login = |body: Value| app.post("/api/v1/auth/login", body);
+    let (email, _) = app.signed_in_user().await;
+    assert_eq!(login(json!({"email": email, "password": "wrong-password-1"})).await.status(), 401);
+    assert_eq!(login(json!({"email": "not an email", "password": PASSWORD})).await.status(), 422);
+    assert_eq!(login(json!({"email": email, "password": ""})).await.status(), 422);
+    let narrowed = json!({"email": email, "password": PASSWORD, "scope": "tenants:manage"});
+    assert_eq!(login(narrowed).await.status(), 422, "a scope beyond the roles'");
+    let outcome = |o: &str| format!("tradesage_login_attempts_total{{outcome=\"{o}\"}}");
+    assert_eq!(sample(&app, &outcome("success")).await, 1.0);
+    assert_eq!(sample(&app, &outcome("invalid_credentials")).await, 1.0);
+    assert_eq!(sample(&app, &outcome("invalid_request")).await, 3.0, "refused input is a login attempt too");
+});
+
+both!(every_refresh_outcome_is_counted, [("REFRESH_REUSE_GRACE", "300ms")], |app: TestApp| async move {
+    let (_, login) = app.signed_in_user().await;
+    let first = login["refresh_token"].as_str().unwrap().to_owned();
+    let rotated: Value = app.refresh_with(&first).await.json().await.unwrap();
+    assert_eq!(code_of(app.refresh_with(&first).await).await, "token_rotated");
+    let started = std::time::Instant::now();
+    let reused = loop {
+        let code = code_of(app.refresh_with(&first).await).await;
+        if code != "token_rotated" || started.elapsed() > std::time::Duration::from_secs(10) {
+            break code;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(reused, "token_reused");
+    // The reuse ended the session: its newest token finds it ended.
+    let newest = rotated["refresh_token"].as_str().unwrap();
+    assert_eq!(code_of(app.refresh_with(newest).await).await, "session_revoked");
+    assert_eq!(code_of(app.refresh_with("not-a-token").await).await, "token_invalid");
+    let outcome = |o: &str| format!("tradesage_refreshes_total{{outcome=\"{o}\"}}");
+    assert_eq!(sample(&app, &outcome("rotated")).await, 1.0);
+    assert!(sample(&app, &outcome("within_grace")).await >= 1.0);
+    assert_eq!(sample(&app, &outcome("reused")).await, 1.0);
+    assert_eq!(sample(&app, &outcome("ended")).await, 1.0);
+    assert_eq!(sample(&app, &outcome("invalid")).await, 1.0);
+});
+
+/// `/health/detailed` polled (up to `limit`) until `done` holds of its body; gives the last.
+async fn health_until(app: &TestApp, limit: std::time::Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let started = std::time::Instant::now();
+    loop {
+        let response = app.client.get(app.url("/health/detailed")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "degraded is no outage");
+        let body: Value = response.json().await.unwrap();
+        if done(&body) || started.elapsed() > limit {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+both!(the_actors_check_degrades_when_a_supervisor_escalated_to_the_root, |app: TestApp| async move {
+    let healthy = health_until(&app, std::time::Duration::ZERO, |_| true).await;
+    assert_eq!(healthy["checks"]["actors"]["status"], "ok");
+    // A failing janitor escalates to the root, which replaces it: still an escalation.
+    app.core.actors.inject_janitor_fault();
+    let body = health_until(&app, std::time::Duration::from_secs(5), |b| b["checks"]["actors"]["status"] != "ok").await;
+    assert_eq!(body["checks"]["actors"]["status"], "degraded", "{body}");
+    assert!(body["checks"]["actors"]["detail"].as_str().unwrap().contains("escalated"), "{body}");
+    assert_eq!(body["status"], "degraded");
+});
+
+both!(the_keys_check_degrades_while_the_key_files_do_not_load, |app: TestApp| async move {
+    let path = app.data_dir().join("jwt-private.pem");
+    let good = std::fs::read(&path).unwrap();
+    let healthy = health_until(&app, std::time::Duration::ZERO, |_| true).await;
+    assert_eq!(healthy["checks"]["keys"]["status"], "ok", "{healthy}");
+    std::fs::write(&path, b"not a key").unwrap();
+    // The key watcher looks every 5 s.
+    let limit = std::time::Duration::from_secs(15);
+    let body = health_until(&app, limit, |b| b["checks"]["keys"]["status"] != "ok").await;
+    assert_eq!(body["checks"]["keys"]["status"], "degraded", "{body}");
+    assert!(body["checks"]["keys"]["detail"].as_str().unwrap().contains("do not load"), "{body}");
+    // The last good key still signs meanwhile.
+    app.signed_in_user().await;
+    std::fs::write(&path, good).unwrap();
+    let body = health_until(&app, limit, |b| b["checks"]["keys"]["status"] == "ok").await;
+    assert_eq!(body["checks"]["keys"]["status"], "ok", "{body}");
+});
+
+both!(the_sessions_gauge_counts_active_sessions_in_the_database, |app: TestApp| async move {
+    let series = "tradesage_sessions_active_total";
+    assert!(app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap().contains(series));
+    let (_, first) = app.signed_in_user().await;
+    app.signed_in_user().await;
+    assert_eq!(app.core.refresh_sessions_gauge().await.unwrap(), 2);
+    assert_eq!(sample(&app, series).await, 2.0);
+    let logout = app.client.post(app.url("/api/v1/auth/logout")).bearer_auth(first["access_token"].as_str().unwrap());
+    assert_eq!(logout.send().await.unwrap().status(), 204);
+    assert_eq!(app.core.refresh_sessions_gauge().await.unwrap(), 1);
+    assert_eq!(sample(&app, series).await, 1.0);
+});

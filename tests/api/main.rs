@@ -20,6 +20,7 @@ mod limits;
 mod lockout;
 mod mfa;
 mod openapi;
+mod operations;
 mod operators;
 mod orders;
 mod session_integrity;

@@ -692,3 +692,28 @@ both!(answers_fit_their_documented_schemas, |app: TestApp| async move {
     let problem = assert_answer_fits(&doc, "post", "/api/v1/auth/register", invalid).await;
     assert!(problem["field"].is_string(), "{problem}");
 });
+
+// The operators' answers fit their schemas too: one node, the cluster, the history, a bad query.
+both!(
+    operator_answers_fit_their_documented_schemas,
+    [("METRICS_TOKEN", "openapi-operator-token")],
+    |app: TestApp| async move {
+        let doc = document(&app).await;
+        let token = "openapi-operator-token";
+        for query in ["", "?scope=node", "?scope=cluster"] {
+            let response = app.get_with(&format!("/api/v1/admin/actors{query}"), token).await;
+            assert_eq!(response.status(), 200, "{query}");
+            let body = assert_answer_fits(&doc, "get", "/api/v1/admin/actors", response).await;
+            assert_eq!(body["nodes"].is_array(), query.ends_with("cluster"), "{query}: {body}");
+        }
+        let history = app.get_with("/api/v1/admin/actors/history?minutes=5", token).await;
+        assert_eq!(history.status(), 200);
+        assert_answer_fits(&doc, "get", "/api/v1/admin/actors/history", history).await;
+        let bad = app.get_with("/api/v1/admin/actors/history?minutes=99", token).await;
+        assert_eq!(bad.status(), 422);
+        assert_answer_fits(&doc, "get", "/api/v1/admin/actors/history", bad).await;
+        let health = app.client.get(app.url("/health/detailed")).send().await.unwrap();
+        let body = assert_answer_fits(&doc, "get", "/health/detailed", health).await;
+        assert!(body["checks"]["keys"]["detail"].is_string(), "{body}");
+    }
+);

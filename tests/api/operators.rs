@@ -1,284 +1,172 @@
-//! What operators meet outside the API (API.md §5.1, issue 13): the data directory is the
-//! owner's only, `tradesage user unlock` is the way out of a permanent lockout,
-//! `tradesage health` probes `/health`, `RATE_LIMIT_ROUTES` is checked at start-up, and the
-//! release binary serves the web app from any working directory.
+//! The operators' actor views: this node's or the cluster's (`?scope=`), and the history per
+//! node and kind; with two nodes on one PostgreSQL + Redis, each sees the other, and a node
+//! that stops reporting leaves the live view after 10 s while its history stays.
 
-use std::collections::HashMap;
-use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use uuid::Uuid;
+use serde_json::Value;
 
 use crate::both;
-use crate::helpers::{base_vars, spawn_with_vars, Backend, TestApp, PASSWORD};
+use crate::helpers::{base_vars, fresh_database, spawn_with_vars, Backend, TestApp};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tradesage");
+const TOKEN: &str = "operators-metrics-token";
+const ACTORS: &str = "/api/v1/admin/actors";
+const HISTORY: &str = "/api/v1/admin/actors/history";
 
-fn temp_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("ts-ops-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+async fn get(app: &TestApp, path: &str) -> Value {
+    let response = app.get_with(path, TOKEN).await;
+    assert_eq!(response.status(), 200, "{path}");
+    response.json().await.unwrap()
 }
 
-/// The binary with exactly `vars` as its environment, started in `/tmp`.
-fn tradesage(vars: &HashMap<String, String>) -> Command {
-    let mut command = Command::new(BIN);
-    command.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).envs(vars).current_dir("/tmp");
-    command
+/// Polls `path` (up to `limit`) until `done` holds of its answer; gives the last answer.
+async fn poll(app: &TestApp, path: &str, limit: Duration, done: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let body = get(app, path).await;
+        if done(&body) || started.elapsed() > limit {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
-fn text(output: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+fn node_names(cluster: &Value) -> Vec<String> {
+    cluster["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap().to_owned()).collect()
 }
 
-// ---- the data directory -----------------------------------------------------------------------
-
-#[test]
-fn the_data_directory_is_created_for_its_owner_only_and_an_open_one_is_reported() {
-    let parent = temp_dir();
-    let data = parent.join("nested/data");
-    let mut vars = base_vars(Backend::Embedded);
-    vars.insert("TRADESAGE_DATA_DIR".into(), data.display().to_string());
-    let output = tradesage(&vars).arg("migrate").output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let mode = std::fs::metadata(&data).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode, 0o700, "a new data dir is the owner's only");
-    // One that others can read (made by hand, say) is left alone but reported.
-    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let output = tradesage(&vars).arg("migrate").output().unwrap();
-    assert!(output.status.success(), "{}", text(&output));
-    let said = text(&output);
-    assert!(said.contains("TRADESAGE_DATA_DIR") && said.contains("chmod 700"), "no warning: {said}");
+/// The history entry of `node`, if any.
+fn history_of<'a>(history: &'a Value, node: &str) -> Option<&'a Value> {
+    history["nodes"].as_array().unwrap().iter().find(|n| n["node"] == node)
 }
 
-// ---- user unlock ------------------------------------------------------------------------------
-
-/// Locks `email` for good with one wrong password (the tests' ladder is `permanent`).
-async fn lock_for_good(app: &TestApp, email: &str) {
-    app.register(email).await;
-    let wrong = app.post("/api/v1/auth/login", json!({"email": email, "password": "wrong-password-1"})).await;
-    assert_eq!(wrong.status(), 423);
-    let right = app.post("/api/v1/auth/login", json!({"email": email, "password": PASSWORD})).await;
-    assert_eq!(right.status(), 423, "locked even with the right password");
+/// The points of `kind` in a node's history entry.
+fn points<'a>(entry: &'a Value, kind: &str) -> Vec<&'a Value> {
+    entry["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["kind"] == kind)
+        .flat_map(|k| k["points"].as_array().unwrap())
+        .collect()
 }
 
-fn unlock(vars: &HashMap<String, String>, email: &str) -> Output {
-    tradesage(vars).args(["user", "unlock", "--email", email, "--tenant", "default"]).output().unwrap()
+async fn field_of_422(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 422);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "validation_failed");
+    body["field"].as_str().unwrap_or_default().to_owned()
 }
+
+both!(the_actor_view_answers_for_this_node_or_the_cluster, [("METRICS_TOKEN", TOKEN)], |app: TestApp| async move {
+    let node = get(&app, ACTORS).await;
+    assert_eq!(node["node"], app.core.node.as_str());
+    assert!(node["kinds"].is_array() && node["supervisors"].is_array());
+    assert_eq!(get(&app, &format!("{ACTORS}?scope=node")).await["node"], app.core.node.as_str());
+    let cluster = get(&app, &format!("{ACTORS}?scope=cluster")).await;
+    assert_eq!(cluster["node"], app.core.node.as_str());
+    assert_eq!(node_names(&cluster), [app.core.node.as_str()], "one node, in the single-node shape");
+    let kinds: Vec<&str> =
+        cluster["nodes"][0]["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"session") && kinds.contains(&"lockout"), "{kinds:?}");
+    assert!(cluster["nodes"][0]["kinds"][0]["handle_time_ms"]["p99"].is_number());
+    for bad in ["galaxy", "NODE", "node%00"] {
+        assert_eq!(field_of_422(app.get_with(&format!("{ACTORS}?scope={bad}"), TOKEN).await).await, "scope");
+    }
+    let anonymous = app.new_client().get(app.url(&format!("{ACTORS}?scope=cluster"))).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let (_, viewer) = app.signed_in_user().await;
+    let viewer = viewer["access_token"].as_str().unwrap();
+    assert_eq!(app.get_with(&format!("{ACTORS}?scope=cluster"), viewer).await.status(), 403);
+});
 
 both!(
-    user_unlock_lifts_a_permanent_lock_and_says_what_it_did,
-    [("LOCKOUT_THRESHOLD", "1"), ("LOCKOUT_LADDER", "permanent")],
+    the_history_has_a_point_per_kind_each_ten_seconds_with_deltas,
+    [("METRICS_TOKEN", TOKEN)],
     |app: TestApp| async move {
-        let email = format!("locked-{}@example.com", Uuid::new_v4().simple());
-        lock_for_good(&app, &email).await;
-        let vars = app.vars.clone();
-        let login = json!({"email": email, "password": PASSWORD});
-        let app = if app.backend == Backend::Embedded {
-            // The embedded cache lives in the server's process: unlock while it is stopped.
-            app.stop().await;
-            let output = unlock(&vars, &email);
-            assert!(output.status.success(), "{}", text(&output));
-            let said = String::from_utf8_lossy(&output.stdout).to_string();
-            assert!(said.contains("unlocked") && said.contains(&email) && said.contains("permanent"), "{said}");
-            spawn_with_vars(Backend::Embedded, vars.clone()).await
-        } else {
-            // With Redis the running server hears of it at once.
-            let output = unlock(&vars, &email);
-            assert!(output.status.success(), "{}", text(&output));
-            let said = String::from_utf8_lossy(&output.stdout).to_string();
-            assert!(said.contains("unlocked") && said.contains(&email) && said.contains("permanent"), "{said}");
-            app
-        };
-        let started = Instant::now();
-        loop {
-            let status = app.post("/api/v1/auth/login", login.clone()).await.status();
-            if status == 200 {
-                break;
-            }
-            assert_eq!(status, 423);
-            assert!(started.elapsed() < Duration::from_secs(5), "still locked after the unlock");
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        for bad in ["0", "16", "-1", "abc", "1.5"] {
+            let response = app.get_with(&format!("{HISTORY}?minutes={bad}"), TOKEN).await;
+            assert_eq!(field_of_422(response).await, "minutes", "minutes={bad}");
         }
-        // Unlocking what is not locked says so, and an unknown tenant is an error.
-        let again = unlock(&vars, &email);
-        assert!(again.status.success());
-        assert!(String::from_utf8_lossy(&again.stdout).contains("was not locked"), "{}", text(&again));
-        let nowhere =
-            tradesage(&vars).args(["user", "unlock", "--email", &email, "--tenant", "nowhere"]).output().unwrap();
-        assert!(!nowhere.status.success());
-        assert!(text(&nowhere).contains("nowhere"), "{}", text(&nowhere));
+        let (_, viewer) = app.signed_in_user().await;
+        assert_eq!(app.get_with(HISTORY, viewer["access_token"].as_str().unwrap()).await.status(), 403);
+        assert_eq!(app.new_client().get(app.url(HISTORY)).send().await.unwrap().status(), 401);
+        let short = get(&app, &format!("{HISTORY}?minutes=1")).await;
+        assert_eq!((short["minutes"].as_u64(), short["step_s"].as_u64()), (Some(1), Some(10)));
+
+        // The node counts from its start: its first points hold the sign-in's activation.
+        let node = app.core.node.clone();
+        let has_points = |h: &Value| history_of(h, &node).is_some_and(|n| points(n, "session").len() >= 2);
+        let history = poll(&app, HISTORY, Duration::from_secs(40), has_points).await;
+        let entry = history_of(&history, &node).expect("this node is in its own history");
+        assert_eq!(entry["reporting"], true);
+        assert!(entry["last_report_at"].is_string());
+        let sessions = points(entry, "session");
+        assert!(sessions.len() >= 2, "{history}");
+        let activations: u64 = sessions.iter().map(|p| p["activations"].as_u64().unwrap()).sum();
+        assert_eq!(activations, 1, "deltas add up to the one session activated: {history}");
+        let times: Vec<i64> = sessions
+            .iter()
+            .map(|p| chrono::DateTime::parse_from_rfc3339(p["t"].as_str().unwrap()).unwrap().timestamp())
+            .collect();
+        assert!(times.iter().all(|t| t % 10 == 0), "points on 10 s steps: {times:?}");
+        assert!(times.windows(2).all(|w| w[1] - w[0] == 10), "one point each 10 s: {times:?}");
+        let handled = sessions.iter().find(|p| !p["p99_ms"].is_null()).expect("a step that handled messages");
+        assert!(handled["p99_ms"].as_f64().unwrap() > 0.0);
+        for field in ["live", "passivations", "restarts", "failures", "mailbox_depth", "interval_s"] {
+            assert!(sessions[0][field].is_number(), "{field}");
+        }
+        assert!(!points(entry, "lockout").is_empty(), "every kind has its points");
     }
 );
 
-// ---- tradesage health -------------------------------------------------------------------------
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_nodes_see_each_other_and_a_stopped_node_leaves_the_view_after_ten_seconds_but_keeps_its_history() {
+    let mut vars = base_vars(Backend::PostgresRedis);
+    vars.insert("DATABASE_URL".into(), fresh_database().await);
+    vars.insert("METRICS_TOKEN".into(), TOKEN.into());
+    let a = spawn_with_vars(Backend::PostgresRedis, vars.clone()).await;
+    let b = spawn_with_vars(Backend::PostgresRedis, vars).await;
+    let (name_a, name_b) = (a.core.node.clone(), b.core.node.clone());
+    let mut both_names = vec![name_a.clone(), name_b.clone()];
+    both_names.sort();
 
-fn health(vars: &HashMap<String, String>, url: Option<&str>) -> (Option<i32>, Duration) {
-    let mut command = tradesage(vars);
-    command.arg("health");
-    if let Some(url) = url {
-        command.args(["--url", url]);
-    }
-    let started = Instant::now();
-    let status = command.stdout(Stdio::null()).stderr(Stdio::null()).status().unwrap();
-    (status.code(), started.elapsed())
-}
+    // Each publishes every 2 s: within a few seconds each lists both.
+    let cluster = format!("{ACTORS}?scope=cluster");
+    let limit = Duration::from_secs(10);
+    assert_eq!(node_names(&poll(&a, &cluster, limit, |c| node_names(c).len() == 2).await), both_names);
+    let seen_by_b = poll(&b, &cluster, limit, |c| node_names(c).len() == 2).await;
+    assert_eq!(node_names(&seen_by_b), both_names);
+    assert_eq!(seen_by_b["node"], name_b.as_str());
 
-/// A listener that answers every connection with `answer` (or, when `None`, never answers).
-async fn fake_server(answer: Option<&'static str>) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            let mut buffer = [0u8; 1024];
-            let _ = stream.read(&mut buffer).await;
-            match answer {
-                Some(answer) => {
-                    let _ = stream.write_all(answer.as_bytes()).await;
-                }
-                None => held.push(stream),
-            }
-        }
-    });
-    port
-}
+    // Sessions on either node count in one cluster-wide gauge.
+    a.signed_in_user().await;
+    b.signed_in_user().await;
+    assert_eq!(a.core.refresh_sessions_gauge().await.unwrap(), 2);
+    assert_eq!(b.core.refresh_sessions_gauge().await.unwrap(), 2);
 
-both!(tradesage_health_exits_0_only_when_health_answers_200, |app: TestApp| async move {
-    let vars: HashMap<String, String> = HashMap::new();
-    let (code, _) = health(&vars, Some(&app.base));
-    assert_eq!(code, Some(0), "a base URL");
-    let (code, _) = health(&vars, Some(&app.url("/health")));
-    assert_eq!(code, Some(0), "the /health URL");
-    let bound = HashMap::from([("TRADESAGE_BIND".to_owned(), app.address.to_string())]);
-    assert_eq!(health(&bound, None).0, Some(0), "by default, the server TRADESAGE_BIND names");
+    // A hears B's history.
+    let b_has_points = |h: &Value| history_of(h, &name_b).is_some_and(|n| !points(n, "session").is_empty());
+    let history = poll(&a, HISTORY, Duration::from_secs(40), b_has_points).await;
+    let entry = history_of(&history, &name_b).unwrap_or_else(|| panic!("A has no history of B: {history}"));
+    assert_eq!(entry["reporting"], true);
+    let b_points = points(entry, "session").len();
+    assert!(b_points >= 1, "{history}");
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let (code, took) = health(&vars, Some(&format!("http://127.0.0.1:{closed}")));
-    assert!(code.is_some_and(|c| c != 0), "nothing listening: {code:?}");
-    assert!(took < Duration::from_secs(10), "{took:?}");
-    let unavailable = fake_server(Some("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n")).await;
-    let (code, _) = health(&vars, Some(&format!("http://127.0.0.1:{unavailable}")));
-    assert!(code.is_some_and(|c| c != 0), "503: {code:?}");
-    let silent = fake_server(None).await;
-    let (code, took) = health(&vars, Some(&format!("http://127.0.0.1:{silent}")));
-    assert!(code.is_some_and(|c| c != 0), "no answer: {code:?}");
-    assert!(took < Duration::from_secs(10), "the probe times out quickly: {took:?}");
-    let (code, _) = health(&vars, Some("ftp://example.com"));
-    assert!(code.is_some_and(|c| c != 0), "a URL it cannot probe");
-});
+    // B stops. A still lists it at first (heard within 10 s), then drops it.
+    b.stop().await;
+    let stopped = Instant::now();
+    assert!(node_names(&get(&a, &cluster).await).contains(&name_b), "B was heard less than 10 s ago");
+    let gone = poll(&a, &cluster, Duration::from_secs(25), |c| !node_names(c).contains(&name_b)).await;
+    assert_eq!(node_names(&gone), [name_a.as_str()], "B left A's live view");
+    let after = stopped.elapsed();
+    assert!(after >= Duration::from_secs(7), "B left after {after:?}, before 10 s without a report");
 
-// ---- RATE_LIMIT_ROUTES at start-up ------------------------------------------------------------
-
-/// Runs `command` to its end, killing it (and failing) if it is still running after `limit`.
-fn exits_within(command: &mut Command, limit: Duration) -> Output {
-    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > limit {
-            child.kill().ok();
-            panic!("still running after {limit:?}: {}", text(&child.wait_with_output().unwrap()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child.wait_with_output().unwrap()
-}
-
-#[test]
-fn a_bad_route_limit_stops_start_up_with_exit_code_2_naming_the_variable() {
-    let dir = temp_dir();
-    for value in [
-        "POST /api/v1/orders",
-        "POST /api/v1/orders=lots",
-        "FETCH /api/v1/orders=1/s",
-        "POST api/v1/orders=1/s",
-        "POST /api/v1/nothing-here=1/s",
-        "POST /api/v1/orders=1/s;POST /api/v1/orders=2/s",
-    ] {
-        let mut vars = base_vars(Backend::Embedded);
-        vars.insert("TRADESAGE_DATA_DIR".into(), dir.display().to_string());
-        vars.insert("RATE_LIMIT_ROUTES".into(), value.into());
-        let output = exits_within(tradesage(&vars).arg("serve"), Duration::from_secs(20));
-        assert_eq!(output.status.code(), Some(2), "{value}: {}", text(&output));
-        let said = String::from_utf8_lossy(&output.stderr).to_string();
-        assert_eq!(said.trim().lines().count(), 1, "{said}");
-        assert!(said.contains("RATE_LIMIT_ROUTES"), "{said}");
-    }
-}
-
-// ---- the web app ------------------------------------------------------------------------------
-
-/// `web/dist/index.html` as built, if the web app has been built.
-fn built_index() -> Option<String> {
-    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/web/dist/index.html")).ok()
-}
-
-async fn serve_binary(vars: &mut HashMap<String, String>) -> (std::process::Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    vars.insert("TRADESAGE_BIND".into(), format!("127.0.0.1:{port}"));
-    let child = tradesage(vars).arg("serve").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{base}/health")).await.map(|r| r.status() != 200).unwrap_or(true) {
-        assert!(started.elapsed() < Duration::from_secs(20), "no /health");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (child, base)
-}
-
-#[tokio::test]
-async fn the_binary_serves_the_web_app_whatever_its_working_directory() {
-    let mut vars = base_vars(Backend::Embedded);
-    let (mut child, base) = serve_binary(&mut vars).await;
-    let index = reqwest::get(format!("{base}/")).await.unwrap();
-    let deep = reqwest::get(format!("{base}/admin/users")).await.unwrap();
-    match built_index() {
-        Some(built) => {
-            for (what, response) in [("/", index), ("a client-side route", deep)] {
-                assert_eq!(response.status(), 200, "{what}");
-                let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
-                assert!(content_type.starts_with("text/html"), "{what}: {content_type}");
-                assert_eq!(response.headers()["cache-control"], "no-cache", "{what}");
-                assert_eq!(response.text().await.unwrap(), built, "{what}");
-            }
-            // A hashed asset is served with its type and cached for good.
-            let asset = built.split("src=\"/").nth(1).and_then(|rest| rest.split('"').next()).expect("a script");
-            let response = reqwest::get(format!("{base}/{asset}")).await.unwrap();
-            assert_eq!(response.status(), 200, "{asset}");
-            assert!(response.headers()["content-type"].to_str().unwrap().contains("javascript"), "{asset}");
-            assert!(response.headers()["cache-control"].to_str().unwrap().contains("immutable"), "{asset}");
-            let missing = reqwest::get(format!("{base}/assets/nothing-here.js")).await.unwrap();
-            assert_eq!(missing.status(), 404, "a missing asset is not the index page");
-        }
-        None => {
-            // Built before the web app: `/` says how to get it rather than a bare 404.
-            assert_eq!(index.status(), 404);
-            assert!(index.text().await.unwrap().contains("web app"));
-        }
-    }
-    child.kill().ok();
-    child.wait().ok();
-}
-
-#[tokio::test]
-async fn tradesage_web_dir_serves_a_folder_instead() {
-    let folder = temp_dir();
-    std::fs::write(folder.join("index.html"), "<!doctype html><p>from the folder</p>").unwrap();
-    std::fs::write(folder.join("app.css"), "p { color: teal }").unwrap();
-    let mut vars = base_vars(Backend::Embedded);
-    vars.insert("TRADESAGE_WEB_DIR".into(), folder.display().to_string());
-    let (mut child, base) = serve_binary(&mut vars).await;
-    for path in ["/", "/some/client/route"] {
-        let response = reqwest::get(format!("{base}{path}")).await.unwrap();
-        assert_eq!(response.status(), 200, "{path}");
-        assert!(response.text().await.unwrap().contains("from the folder"), "{path}");
-    }
-    let css = reqwest::get(format!("{base}/app.css")).await.unwrap();
-    assert!(css.headers()["content-type"].to_str().unwrap().starts_with("text/css"));
-    child.kill().ok();
-    child.wait().ok();
+    // Its history stays, marked as not reporting.
+    let history = get(&a, HISTORY).await;
+    let entry = history_of(&history, &name_b).unwrap_or_else(|| panic!("B's history is gone: {history}"));
+    assert_eq!(entry["reporting"], false);
+    assert!(entry["last_report_at"].is_string());
+    assert!(points(entry, "session").len() >= b_points, "B's past points stay");
+    assert_eq!(history_of(&history, &name_a).unwrap()["reporting"], true);
 }

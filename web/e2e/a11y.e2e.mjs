@@ -89,6 +89,7 @@ const STATES = {
     { name: 'new user, errors', control: 'user-create-toggle', then: (page) => id(page, 'user-create-submit').click() },
   ],
   '/admin/tenants': [{ name: 'rename', control: 'tenant-rename' }],
+  '/operator': [{ name: 'a chart as a table', control: 'chart-live-table-toggle' }],
 };
 
 /** The roles, in sweep order; `userId` is filled in by the fixtures. */

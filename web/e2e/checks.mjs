@@ -142,8 +142,9 @@ export async function tabTo(page, locator, max = 15) {
  */
 export async function keyboardProblems(page) {
   const total = await page.evaluate(() => {
+    // A disclosure's summary is a control too (it takes focus and toggles its details).
     const SELECTOR =
-      'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+      'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), details > summary:first-of-type, [tabindex]:not([tabindex="-1"])';
     document.activeElement?.blur?.();
     let n = 0;
     for (const el of document.querySelectorAll(SELECTOR)) {

@@ -41,6 +41,40 @@ const audit = [];
 const failures = new Map(); // tenant|email -> { count, lockedUntil }
 const actorStats = { session: { activations: 0, passivations: 0 }, lockout: { activations: 0, passivations: 0 } };
 
+/** The single-node actor view of the mock "node". */
+function mockActors() {
+  const live = [...sessions.values()].filter((s) => !s.ended).length;
+  const rnd = () => Math.round(Math.random() * 100) / 100;
+  return {
+    node: 'mock@127.0.0.1',
+    uptime_s: Math.floor((Date.now() - started) / 1000),
+    kinds: [
+      {
+        kind: 'session',
+        live,
+        ...actorStats.session,
+        restarts: 0,
+        failures: 0,
+        mailbox_depth: 0,
+        handle_time_ms: { p50: 0.12 + rnd() / 10, p99: 1.5 + rnd() },
+      },
+      {
+        kind: 'lockout',
+        live: [...failures.values()].filter((f) => f.lockedUntil > Date.now()).length,
+        ...actorStats.lockout,
+        restarts: 0,
+        failures: 0,
+        mailbox_depth: 0,
+        handle_time_ms: { p50: 0.08, p99: 0.9 },
+      },
+    ],
+    supervisors: [
+      { name: 'session-shard-0', kind: 'session', children: live, restarts: 0, failures: 0 },
+      { name: 'lockout-shard-0', kind: 'lockout', children: 0, restarts: 0, failures: 0 },
+    ],
+  };
+}
+
 function addTenant(slug, name, allow) {
   const t = { id: randomUUID(), slug, name, allow_self_signup: allow, created_at: now() };
   tenants.set(t.id, t);
@@ -434,35 +468,37 @@ async function api(req, res, url, body) {
   }
   if (path === '/admin/actors' && M === 'GET') {
     need(ctx, 'actors:read');
-    const live = [...sessions.values()].filter((s) => !s.ended).length;
-    const rnd = () => Math.round(Math.random() * 100) / 100;
+    const view = mockActors();
+    if (url.searchParams.get('scope') === 'cluster') return send(res, 200, { node: view.node, nodes: [view] });
+    return send(res, 200, view);
+  }
+  if (path === '/admin/actors/history' && M === 'GET') {
+    need(ctx, 'actors:read');
+    const minutes = Number(url.searchParams.get('minutes') ?? 15);
+    const end = Math.floor(Date.now() / 10_000) * 10;
+    const steps = Math.min(minutes * 6, Math.floor((Date.now() - started) / 10_000));
+    const points = (kind) =>
+      Array.from({ length: steps }, (_, i) => ({
+        t: new Date((end - (steps - 1 - i) * 10) * 1000).toISOString(),
+        interval_s: 10,
+        live: kind === 'session' ? [...sessions.values()].filter((s) => !s.ended).length : 0,
+        activations: Math.round(Math.random() * 3),
+        passivations: Math.round(Math.random() * 2),
+        restarts: 0,
+        failures: 0,
+        mailbox_depth: 0,
+        p99_ms: 1 + Math.random(),
+      }));
     return send(res, 200, {
-      node: 'mock@127.0.0.1',
-      uptime_s: Math.floor((Date.now() - started) / 1000),
-      kinds: [
+      step_s: 10,
+      minutes,
+      nodes: [
         {
-          kind: 'session',
-          live,
-          ...actorStats.session,
-          restarts: 0,
-          failures: 0,
-          mailbox_depth: 0,
-          handle_time_ms: { p50: 0.12 + rnd() / 10, p99: 1.5 + rnd() },
+          node: 'mock@127.0.0.1',
+          reporting: true,
+          last_report_at: now(),
+          kinds: ['session', 'lockout'].map((kind) => ({ kind, points: points(kind) })),
         },
-        {
-          kind: 'lockout',
-          live: [...failures.values()].filter((f) => f.lockedUntil > Date.now()).length,
-          ...actorStats.lockout,
-          restarts: 0,
-          failures: 0,
-          mailbox_depth: 0,
-          handle_time_ms: { p50: 0.08, p99: 0.9 },
-        },
-      ],
-      supervisors: [
-        { name: 'root', kind: 'one_for_one', children: 2, restarts: 0, failures: 0 },
-        { name: 'sessions', kind: 'session', children: live, restarts: 0, failures: 0 },
-        { name: 'lockouts', kind: 'lockout', children: 0, restarts: 0, failures: 0 },
       ],
     });
   }

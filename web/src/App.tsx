@@ -1,9 +1,10 @@
 /** The app: auth state, the router, and the pages of the route table (routes.ts). */
-import type { ComponentType } from 'react';
+import { lazy, Suspense, type ComponentType } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { AuthProvider } from './auth/AuthContext';
 import { GuestOnly, RequireAuth, RequireScopes } from './auth/guards';
 import { Layout } from './components/Layout';
+import { Loading } from './components/ui';
 import { AdminLayout } from './pages/admin/AdminLayout';
 import { AuditPage } from './pages/admin/AuditPage';
 import { LockoutsPage } from './pages/admin/LockoutsPage';
@@ -12,7 +13,6 @@ import { UserDetailPage } from './pages/admin/UserDetailPage';
 import { UsersPage } from './pages/admin/UsersPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { NotFoundPage } from './pages/NotFoundPage';
-import { OperatorPage } from './pages/OperatorPage';
 import { OrdersPage } from './pages/OrdersPage';
 import { ProfilePage } from './pages/ProfilePage';
 import { RegisterPage } from './pages/RegisterPage';
@@ -20,6 +20,9 @@ import { SecurityPage } from './pages/SecurityPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { SignInPage } from './pages/SignInPage';
 import { LAYOUTS, ROUTES, type AppRoute, type PageRouteId } from './routes';
+
+/** Loaded when first opened: its charting library is for operators only. */
+const OperatorPage = lazy(() => import('./pages/OperatorPage').then((m) => ({ default: m.OperatorPage })));
 
 /** The page of every route (a redirect route has none); the compiler keeps it complete. */
 const PAGES: Record<PageRouteId, ComponentType> = {
@@ -44,7 +47,11 @@ const LAYOUT_PAGES: Record<keyof typeof LAYOUTS, ComponentType> = { admin: Admin
 function element(route: AppRoute) {
   if (route.redirect) return <Navigate to={route.redirect} replace />;
   const Page = PAGES[route.id as PageRouteId];
-  const page = <Page />;
+  const page = (
+    <Suspense fallback={<Loading />}>
+      <Page />
+    </Suspense>
+  );
   if (route.access === 'guest') return <GuestOnly>{page}</GuestOnly>;
   return route.scopes?.length ? <RequireScopes scopes={route.scopes}>{page}</RequireScopes> : page;
 }

@@ -28,8 +28,32 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`). */
+        /**
+         * The supervision tree of the actor system (scope `actors:read`, or `METRICS_TOKEN`): this
+         *     node's, or with `scope=cluster` every live node's.
+         */
         get: operations["admin_actors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/actors/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The actors' history per node and kind, one point each 10 s (scope `actors:read`, or
+         *     `METRICS_TOKEN`). Each node answers from the reports it heard: a node that stopped
+         *     reporting keeps its past points, marked `reporting: false`.
+         */
+        get: operations["admin_actors_history"];
         put?: never;
         post?: never;
         delete?: never;
@@ -45,7 +69,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The tenant's audit events, newest first (scope `audit:read`). */
+        /**
+         * The tenant's audit events, newest first, filtered by name, user, outcome, client address
+         *     and time (scope `audit:read`).
+         */
         get: operations["admin_audit"];
         put?: never;
         post?: never;
@@ -355,7 +382,10 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Cancels an open order (scope `orders:write`; the owner or an admin). */
+        /**
+         * Cancels an open order (scope `orders:write`; someone else's order also needs
+         *     `orders:manage`, which admins hold).
+         */
         delete: operations["cancel_order"];
         options?: never;
         head?: never;
@@ -537,7 +567,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: each dependency with its status, latency and backend; 503 when one is down. */
+        /**
+         * Readiness: each dependency with its status, latency and backend; 503 when one is down.
+         *     The rules of each check are in `service::health`.
+         */
         get: operations["health_detailed"];
         put?: never;
         post?: never;
@@ -606,6 +639,67 @@ export interface components {
             /** Format: int64 */
             restarts: number;
         };
+        /**
+         * @description The answer of `GET /api/v1/admin/actors`: one node's actor system (`scope=node`), or every
+         *     live node's (`scope=cluster`).
+         */
+        ActorsAnswer: components["schemas"]["ActorsView"] | components["schemas"]["ClusterActorsView"];
+        /** @description The actors' recent past, per node and kind, as the answering node heard it. */
+        ActorsHistoryView: {
+            /**
+             * Format: int32
+             * @description The minutes covered.
+             */
+            minutes: number;
+            /** @description Every node heard in the last 15 minutes, by name, reporting or not. */
+            nodes: components["schemas"]["NodeHistoryView"][];
+            /**
+             * Format: int64
+             * @description Seconds between points (10).
+             */
+            step_s: number;
+        };
+        /**
+         * @description One step (10 s) of one kind on one node. Counters (`activations`, `passivations`,
+         *     `restarts`, `failures`) are deltas over the interval, not totals since the node started
+         *     (divide by `interval_s` for a rate); gauges (`live`, `mailbox_depth`) are their value at
+         *     the end of the interval.
+         */
+        ActorsPoint: {
+            /** Format: int64 */
+            activations: number;
+            /** Format: int64 */
+            failures: number;
+            /**
+             * Format: double
+             * @description Seconds the deltas cover: about 10, more after a gap in the node's reports.
+             */
+            interval_s: number;
+            /** Format: int64 */
+            live: number;
+            /** Format: int64 */
+            mailbox_depth: number;
+            /**
+             * Format: double
+             * @description The 99th percentile of the handle time of the messages handled in this interval (not
+             *     since start), in ms; null when none was.
+             */
+            p99_ms?: number | null;
+            /** Format: int64 */
+            passivations: number;
+            /** Format: int64 */
+            restarts: number;
+            /**
+             * Format: date-time
+             * @description The end of the step (a multiple of 10 s).
+             */
+            t: string;
+        };
+        /**
+         * @description Which actor systems `GET /api/v1/admin/actors` shows.
+         * @enum {string}
+         */
+        ActorsScope: "node" | "cluster";
         /** @description The actor system's supervision tree on one node. */
         ActorsView: {
             kinds: components["schemas"]["ActorKind"][];
@@ -640,19 +734,40 @@ export interface components {
             /** Format: uuid */
             user_id?: string | null;
         };
+        /** @description One check of `/health/detailed`. */
         Check: {
             /** @description `postgres` or `sqlite` for the database, `redis` or `memory` for the cache. */
             backend?: string | null;
+            /**
+             * @description What was found: why the check is not `ok`, and a figure or two (live actors, verifying
+             *     keys).
+             */
             detail?: string | null;
             /** Format: double */
             latency_ms: number;
             status: components["schemas"]["Status"];
         };
+        /**
+         * @description The checks. `actors` is degraded for a minute after a supervisor escalated a failure to the
+         *     root, or while 1,000 or more messages wait for the actors of one kind; `keys` is degraded
+         *     when no key signs, when the only signing key retires within an hour, or when the key files
+         *     changed on disk and do not load.
+         */
         Checks: {
             actors: components["schemas"]["Check"];
             cache: components["schemas"]["Check"];
             database: components["schemas"]["Check"];
             keys: components["schemas"]["Check"];
+        };
+        /**
+         * @description Every live node's actor system: each node publishes its snapshot every 2 s; a node not
+         *     heard for 10 s is left out.
+         */
+        ClusterActorsView: {
+            /** @description The node that answered (its own entry is fresh, the others' at most 2 s old). */
+            node: string;
+            /** @description One entry per live node, by name, in the shape of the single-node answer. */
+            nodes: components["schemas"]["ActorsView"][];
         };
         /** @description A current code, or an unused recovery code */
         CodeBody: {
@@ -723,6 +838,12 @@ export interface components {
         /** @description A JSON Web Key Set (RFC 7517), as `/.well-known/jwks.json` serves it. */
         Jwks: {
             keys: components["schemas"]["Jwk"][];
+        };
+        /** @description One kind's points on one node, oldest first. */
+        KindHistoryView: {
+            /** @example session */
+            kind: string;
+            points: components["schemas"]["ActorsPoint"][];
         };
         /** @description The shape of every list answer. */
         Listing_AuditEvent: {
@@ -1005,6 +1126,21 @@ export interface components {
              */
             password: string;
             roles: components["schemas"]["Role"][];
+        };
+        /** @description One node's points. */
+        NodeHistoryView: {
+            kinds: components["schemas"]["KindHistoryView"][];
+            /**
+             * Format: date-time
+             * @description When its latest report was taken.
+             */
+            last_report_at: string;
+            node: string;
+            /**
+             * @description False once the node has not been heard for 10 s (stopped, or cut off): its past
+             *     points stay until they are 15 minutes old.
+             */
+            reporting: boolean;
         };
         Order: {
             /** Format: date-time */
@@ -1502,24 +1638,61 @@ export interface operations {
     };
     admin_actors: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `node` (the default): this node's actor system. `cluster`: `{node, nodes}`, every live
+                 *     node's — each node publishes its snapshot every 2 s; one not heard for 10 s is left out.
+                 */
+                scope?: components["schemas"]["ActorsScope"];
+            };
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
-            /** @description The actor system */
+            /** @description The actor system of this node (`scope=node`) or of every live node (`scope=cluster`) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ActorsView"];
+                    "application/json": components["schemas"]["ActorsAnswer"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_actors_history: {
+        parameters: {
+            query?: {
+                /** @description How far back, 1–15 minutes; 15 by default. */
+                minutes?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Points per node and kind, oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActorsHistoryView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            422: components["responses"]["ValidationFailed"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -1529,10 +1702,30 @@ export interface operations {
             query?: {
                 /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
                 tenant?: string;
-                /** @description Only events of this name (at most 64 characters), e.g. `login_failed`. */
+                /** @description Only events of this name (at most 64 characters), e.g. `login` or `token_reuse_detected`. */
                 event?: string;
                 /** @description Only events about this user. */
                 user_id?: string;
+                /**
+                 * @description `success`, or `failure`: every outcome that is not a success (a wrong password, a
+                 *     lock, a session ended for token reuse).
+                 */
+                outcome?: string;
+                /**
+                 * @description Only events from this client address (IPv4-mapped IPv6 is matched as IPv4).
+                 * @example 203.0.113.7
+                 */
+                ip?: string;
+                /**
+                 * @description Only events at or after this time (RFC 3339).
+                 * @example 2025-01-31T00:00:00Z
+                 */
+                since?: string;
+                /**
+                 * @description Only events at or before this time (RFC 3339).
+                 * @example 2025-02-01T00:00:00Z
+                 */
+                until?: string;
                 /** @description Page size, 1–200; 50 by default. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
