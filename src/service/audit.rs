@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use super::RequestMeta;
@@ -97,10 +98,23 @@ impl Outcome {
     }
 }
 
-/// Records audit events.
+/// Records audit events. Rows go through one writer task that commits whatever has queued up
+/// meanwhile in one transaction (group commit): under load a commit, and its fsync, is shared
+/// by many requests, yet each request still waits until its own row is stored, so an
+/// acknowledged request never loses its audit row.
 #[derive(Clone)]
 pub struct Audit {
     db: Arc<dyn Database>,
+    queue: mpsc::Sender<Pending>,
+}
+
+/// The most rows one commit takes; more wait for the next.
+const MAX_BATCH: usize = 256;
+
+/// A row waiting for the writer, and who to tell once it is stored (or given up on).
+struct Pending {
+    event: AuditEvent,
+    stored: oneshot::Sender<()>,
 }
 
 /// One event to record.
@@ -117,8 +131,11 @@ pub struct AuditRecord<'a> {
 }
 
 impl Audit {
+    /// Starts the writer task (so this needs a Tokio runtime); it ends with the last clone.
     pub fn new(db: Arc<dyn Database>) -> Self {
-        Self { db }
+        let (queue, pending) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(write_batches(db.clone(), pending));
+        Self { db, queue }
     }
 
     /// Logs and stores `record`. A failed store write is logged, never returned: the request
@@ -147,7 +164,41 @@ impl Audit {
             detail = %event.detail,
             "audit"
         );
-        if let Err(e) = self.db.insert_audit(&event).await {
+        let (stored, done) = oneshot::channel();
+        match self.queue.send(Pending { event, stored }).await {
+            // Told either way: stored, or given up on and logged by the writer.
+            Ok(()) => {
+                let _ = done.await;
+            }
+            // The writer is gone (shutting down): store it here.
+            Err(mpsc::error::SendError(pending)) => store(&*self.db, std::slice::from_ref(&pending.event)).await,
+        }
+    }
+}
+
+/// The writer: takes every row that has queued up (up to [`MAX_BATCH`]), commits them
+/// together, then releases their requests.
+async fn write_batches(db: Arc<dyn Database>, mut queue: mpsc::Receiver<Pending>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (events, waiting): (Vec<AuditEvent>, Vec<oneshot::Sender<()>>) =
+            batch.drain(..).map(|pending| (pending.event, pending.stored)).unzip();
+        store(&*db, &events).await;
+        for request in waiting {
+            let _ = request.send(());
+        }
+    }
+}
+
+/// Stores `events` in one commit. Should that fail, each is tried alone, so one row the
+/// database refuses cannot take its batch-mates down with it; a row that still fails is
+/// logged, never returned: the request it describes has already happened.
+async fn store(db: &dyn Database, events: &[AuditEvent]) {
+    if events.len() > 1 && db.insert_audit(events).await.is_ok() {
+        return;
+    }
+    for event in events {
+        if let Err(e) = db.insert_audit(std::slice::from_ref(event)).await {
             tracing::error!(error = %e, event = %event.event, "audit row could not be stored");
         }
     }

@@ -224,8 +224,8 @@ impl Database for CachedDatabase {
         self.inner.delete_stale_lockouts(before, batch).await
     }
 
-    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.inner.insert_audit(event).await
+    async fn insert_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        self.inner.insert_audit(events).await
     }
     async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
         self.inner.delete_audit_before(before, batch).await

@@ -13,6 +13,7 @@ pub mod ratelimit;
 pub mod redis;
 pub mod sql;
 mod sql_error;
+mod sql_records;
 
 use std::sync::Arc;
 
@@ -183,7 +184,9 @@ pub trait Database: MfaStore + Send + Sync + 'static {
     async fn current_lockouts(&self, tenant_id: Option<Uuid>, now: DateTime<Utc>) -> StoreResult<Vec<LockoutRow>>;
     async fn delete_stale_lockouts(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
 
-    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    /// Stores `events` in one transaction: the audit writer's group commit, so a burst of
+    /// requests costs one commit (one fsync) instead of one each.
+    async fn insert_audit(&self, events: &[AuditEvent]) -> StoreResult<()>;
     /// Deletes up to `batch` audit events older than `before` (`AUDIT_RETENTION`).
     async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64>;
     /// Tenant `None` lists every tenant's events (platform operators only).

@@ -7,17 +7,16 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use rust_decimal::Decimal;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
 use super::sql_error::db_error;
+use super::sql_records::*;
 use super::{
     AuditEvent, AuditFilter, Database, LockoutRow, OutcomeFilter, Page, SessionRow, StoreError, StoreResult, UserLock,
 };
-use crate::domain::role::parse_roles;
-use crate::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User, UserChanges};
+use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
 static PG_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -118,179 +117,6 @@ impl SqliteStore {
             .await
             .map_err(db_error)?;
         Ok(Self { pool, user_locks: UserStripes::new() })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct TenantRecord {
-    id: Uuid,
-    slug: String,
-    name: String,
-    allow_self_signup: bool,
-    require_mfa: bool,
-    is_active: bool,
-    created_at: DateTime<Utc>,
-}
-
-impl From<TenantRecord> for Tenant {
-    fn from(r: TenantRecord) -> Self {
-        Tenant {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            allow_self_signup: r.allow_self_signup,
-            require_mfa: r.require_mfa,
-            is_active: r.is_active,
-            created_at: r.created_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct UserRecord {
-    id: Uuid,
-    tenant_id: Uuid,
-    email: String,
-    display_name: String,
-    password_hash: String,
-    roles: String,
-    is_active: bool,
-    mfa_enabled: bool,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl TryFrom<UserRecord> for User {
-    type Error = StoreError;
-    fn try_from(r: UserRecord) -> Result<Self, StoreError> {
-        let names: Vec<&str> = r.roles.split(',').filter(|s| !s.is_empty()).collect();
-        let roles = parse_roles(&names).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?;
-        Ok(User {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            email: r.email,
-            display_name: r.display_name,
-            password_hash: r.password_hash,
-            roles,
-            is_active: r.is_active,
-            mfa_enabled: r.mfa_enabled,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
-}
-
-fn roles_column(roles: &[Role]) -> String {
-    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(",")
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRecord {
-    id: Uuid,
-    user_ref: String,
-    state: String,
-    version: i64,
-    expires_at: DateTime<Utc>,
-    is_active: bool,
-    created_at: DateTime<Utc>,
-}
-
-impl From<SessionRecord> for SessionRow {
-    fn from(r: SessionRecord) -> Self {
-        SessionRow {
-            id: r.id,
-            user_ref: r.user_ref,
-            state: r.state,
-            version: r.version,
-            expires_at: r.expires_at,
-            is_active: r.is_active,
-            created_at: r.created_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct LockoutRecord {
-    key: String,
-    tenant_id: Uuid,
-    state: String,
-    version: i64,
-    lock_ends_at: Option<DateTime<Utc>>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<LockoutRecord> for LockoutRow {
-    fn from(r: LockoutRecord) -> Self {
-        LockoutRow {
-            key: r.key,
-            tenant_id: r.tenant_id,
-            state: r.state,
-            version: r.version,
-            lock_ends_at: r.lock_ends_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct AuditRecord {
-    id: Uuid,
-    at: DateTime<Utc>,
-    tenant_id: Option<Uuid>,
-    user_id: Option<Uuid>,
-    event: String,
-    outcome: String,
-    ip: Option<String>,
-    user_agent: Option<String>,
-    request_id: Option<String>,
-    detail: String,
-}
-
-impl From<AuditRecord> for AuditEvent {
-    fn from(r: AuditRecord) -> Self {
-        AuditEvent {
-            id: r.id,
-            at: r.at,
-            tenant_id: r.tenant_id,
-            user_id: r.user_id,
-            event: r.event,
-            outcome: r.outcome,
-            ip: r.ip,
-            user_agent: r.user_agent,
-            request_id: r.request_id,
-            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
-        }
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct OrderRecord {
-    id: Uuid,
-    tenant_id: Uuid,
-    user_id: Uuid,
-    symbol: String,
-    side: String,
-    quantity: String,
-    limit_price: String,
-    status: String,
-    created_at: DateTime<Utc>,
-}
-
-impl TryFrom<OrderRecord> for Order {
-    type Error = StoreError;
-    fn try_from(r: OrderRecord) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("order {}: bad {what}", r.id));
-        Ok(Order {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            user_id: r.user_id,
-            side: OrderSide::parse(&r.side).map_err(|_| corrupt("side"))?,
-            quantity: Decimal::from_str(&r.quantity).map_err(|_| corrupt("quantity"))?,
-            limit_price: Decimal::from_str(&r.limit_price).map_err(|_| corrupt("limit_price"))?,
-            status: OrderStatus::parse(&r.status).map_err(|_| corrupt("status"))?,
-            symbol: r.symbol,
-            created_at: r.created_at,
-        })
     }
 }
 
@@ -466,11 +292,15 @@ macro_rules! sql_database {
                     .execute(&self.pool).await.map(|r| r.rows_affected()).map_err(db_error)
             }
 
-            async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-                sqlx::query("INSERT INTO audit_events (id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(e.id).bind(e.at).bind(e.tenant_id).bind(e.user_id).bind(&e.event).bind(&e.outcome)
-                    .bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(e.detail.to_string())
-                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
+            async fn insert_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+                let mut transaction = self.pool.begin().await.map_err(db_error)?;
+                for e in events {
+                    sqlx::query("INSERT INTO audit_events (id, at, tenant_id, user_id, event, outcome, ip, user_agent, request_id, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                        .bind(e.id).bind(e.at).bind(e.tenant_id).bind(e.user_id).bind(&e.event).bind(&e.outcome)
+                        .bind(&e.ip).bind(&e.user_agent).bind(&e.request_id).bind(e.detail.to_string())
+                        .execute(&mut *transaction).await.map_err(db_error)?;
+                }
+                transaction.commit().await.map_err(db_error)
             }
 
             async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {

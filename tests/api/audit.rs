@@ -43,7 +43,7 @@ async fn stored(
         request_id: None,
         detail: json!({}),
     };
-    app.core.stores.db.insert_audit(&row).await.unwrap();
+    app.core.stores.db.insert_audit(std::slice::from_ref(&row)).await.unwrap();
     row.id
 }
 

@@ -174,7 +174,7 @@ async fn database_contract(db: Arc<dyn Database>) {
             request_id: None,
             detail: serde_json::json!({"n": 1}),
         };
-        db.insert_audit(&e).await.unwrap();
+        db.insert_audit(std::slice::from_ref(&e)).await.unwrap();
     }
     let logins = db
         .list_audit(
