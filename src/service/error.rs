@@ -10,7 +10,7 @@ use crate::domain::ValidationError;
 use crate::store::StoreError;
 
 /// An internal cause, kept with its own sources for the log.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+pub use crate::store::Cause;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {

@@ -37,14 +37,18 @@ pub enum StoreError {
     Invalid(String),
     /// The backend could not be reached or failed; the request may be retried later.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     /// The cache's circuit breaker is open: the call was not even tried.
     #[error("cache circuit open")]
     CircuitOpen,
     /// Stored data could not be read back (corrupt, or written by a newer version).
     #[error("corrupt stored data: {0}")]
-    Corrupt(String),
+    Corrupt(#[source] Cause),
 }
+
+/// What lies beneath a store error: the driver's own error where there is one (kept, so its
+/// whole chain reaches the log), else a sentence.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

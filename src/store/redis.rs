@@ -83,14 +83,14 @@ pub struct RedisCache {
 }
 
 fn unavailable(error: fred::error::Error) -> StoreError {
-    StoreError::Unavailable(format!("redis: {error}"))
+    StoreError::Unavailable(Box::new(error))
 }
 
 impl RedisCache {
     /// Connects a pool and a subscriber. Start-up waits up to 3 s for Redis; past that the
     /// clients keep reconnecting in the background and the circuit breaker covers the gap.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
-        let config = Config::from_url(url).map_err(|e| StoreError::Unavailable(format!("REDIS_URL: {e}")))?;
+        let config = Config::from_url(url).map_err(|e| StoreError::Unavailable(format!("REDIS_URL: {e}").into()))?;
         let mut builder = Builder::from_config(config);
         builder
             .with_connection_config(|c| {

@@ -81,7 +81,7 @@ impl PostgresStore {
     /// time out after 5 s so a stuck query cannot hold a connection forever.
     pub fn connect(url: &str) -> StoreResult<Self> {
         let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("DATABASE_URL: {e}")))?
+            .map_err(|e| StoreError::Unavailable(format!("DATABASE_URL: {e}").into()))?
             .options([("statement_timeout", "5000")]);
         let pool = PgPoolOptions::new()
             .max_connections(32)
@@ -101,7 +101,7 @@ impl SqliteStore {
     pub async fn open(path: &std::path::Path) -> StoreResult<Self> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display())))?;
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", parent.display()).into()))?;
         }
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -132,7 +132,7 @@ macro_rules! sql_database {
             }
 
             async fn migrate(&self) -> StoreResult<()> {
-                $migrator.run(&self.pool).await.map_err(|e| StoreError::Unavailable(format!("migrations: {e}")))
+                $migrator.run(&self.pool).await.map_err(|e| StoreError::Unavailable(Box::new(e)))
             }
 
             async fn ping(&self) -> StoreResult<()> {

@@ -10,13 +10,11 @@ use super::StoreError;
 /// Maps an `sqlx` error to the store's error.
 pub fn db_error(error: sqlx::Error) -> StoreError {
     match &error {
-        sqlx::Error::Database(db) => {
-            classify(db.as_ref()).unwrap_or_else(|| StoreError::Unavailable(error.to_string()))
-        }
+        sqlx::Error::Database(db) => classify(db.as_ref()).unwrap_or_else(|| StoreError::Unavailable(Box::new(error))),
         // A value this program could not encode for the engine: the value is at fault.
         sqlx::Error::Encode(_) => StoreError::Invalid(error.to_string()),
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(error.to_string()),
-        _ => StoreError::Unavailable(error.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(Box::new(error)),
+        _ => StoreError::Unavailable(Box::new(error)),
     }
 }
 

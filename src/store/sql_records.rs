@@ -54,7 +54,7 @@ impl TryFrom<UserRecord> for User {
     type Error = StoreError;
     fn try_from(r: UserRecord) -> Result<Self, StoreError> {
         let names: Vec<&str> = r.roles.split(',').filter(|s| !s.is_empty()).collect();
-        let roles = parse_roles(&names).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id)))?;
+        let roles = parse_roles(&names).map_err(|e| StoreError::Corrupt(format!("user {}: {e}", r.id).into()))?;
         Ok(User {
             id: r.id,
             tenant_id: r.tenant_id,
@@ -169,7 +169,7 @@ pub(super) struct OrderRecord {
 impl TryFrom<OrderRecord> for Order {
     type Error = StoreError;
     fn try_from(r: OrderRecord) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("order {}: bad {what}", r.id));
+        let corrupt = |what: &str| StoreError::Corrupt(format!("order {}: bad {what}", r.id).into());
         Ok(Order {
             id: r.id,
             tenant_id: r.tenant_id,
