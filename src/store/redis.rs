@@ -2,6 +2,11 @@
 //! (compare-and-set on a version, the rate-limit bucket), and one pub/sub channel for
 //! cross-node events.
 //! Every key and the channel carry the configured prefix.
+//!
+//! One server, Sentinel or Cluster (`store::redis_url`): each script reads and writes the one
+//! key it is given, so on a Cluster it runs on that key's node and no keys need a shared hash
+//! tag (a script that touched several keys would have to give them one, `{…}`). Classic
+//! pub/sub reaches every node of a Cluster.
 
 use std::time::Duration;
 
