@@ -238,6 +238,11 @@ impl<K: VirtualKind> Directory<K> {
         self.shared.live.get(key).map(|slot| slot.actor.clone())
     }
 
+    /// Every live actor of this kind on this node.
+    pub fn live_actors(&self) -> Vec<ActorRef<Msg<K>>> {
+        self.shared.live.iter().map(|slot| slot.actor.clone()).collect()
+    }
+
     pub fn live_count(&self) -> usize {
         self.shared.live.len()
     }

@@ -21,6 +21,7 @@ pub mod lockout;
 pub mod mfa_challenge;
 pub mod mfa_state;
 pub mod persist;
+mod resync;
 mod root;
 pub mod session;
 mod shard;
@@ -144,11 +145,20 @@ impl ActorSystem {
             loop {
                 let message = match events.recv().await {
                     Ok(message) => message,
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        // Events were lost: no copy here can be trusted to be current.
+                        let Some(system) = system.upgrade() else { break };
+                        system.resync();
+                        continue;
+                    }
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                 };
                 let Some(system) = system.upgrade() else { break };
                 let Some(event) = crate::store::cache::ChangeEvent::parse(&message) else { continue };
+                if event.kind == crate::store::cache::RESYNC {
+                    system.resync();
+                    continue;
+                }
                 if event.node_id == node_id {
                     continue;
                 }

@@ -11,8 +11,10 @@ use ipnet::IpNet;
 
 use crate::domain::lockout::LockoutPolicy;
 
+mod scale;
 mod values;
 
+pub use scale::{ScaleOut, REDIS_SCHEMES};
 use values::ipv4_mapped_as_ipv4;
 pub use values::{parse_duration, parse_ladder, parse_rate, parse_route_limits, Rate, RouteLimit};
 
@@ -95,6 +97,8 @@ pub struct Config {
     /// `TRADESAGE_WEB_DIR`: a folder to serve the web app from instead of the one built into
     /// the binary (development).
     pub web_dir: Option<PathBuf>,
+    /// A read replica and the database's circuit breaker (`config::scale`).
+    pub scale_out: ScaleOut,
 }
 
 impl Config {
@@ -143,10 +147,9 @@ impl Config {
         }
         let redis_url = env.get("REDIS_URL");
         if let Some(url) = &redis_url {
-            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
-                return Err(err("REDIS_URL", "must start with redis:// or rediss://"));
-            }
+            scale::check_redis_url(url)?;
         }
+        let scale_out = scale::scale_out(&env, database_url.as_deref())?;
         let session_encryption_keys = match env.get("SESSION_ENCRYPTION_KEYS") {
             None => None,
             Some(raw) => {
@@ -242,6 +245,7 @@ impl Config {
             metrics_token: env.get("METRICS_TOKEN").filter(|t| !t.is_empty()).map(Secret::new),
             log_format,
             web_dir: env.get("TRADESAGE_WEB_DIR").map(PathBuf::from),
+            scale_out,
         })
     }
 }

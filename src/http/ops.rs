@@ -22,7 +22,6 @@ use crate::actors::history::STEP;
 use crate::domain::Scope;
 use crate::service::operators::HISTORY_MINUTES;
 use crate::service::{Core, ServiceError};
-use crate::store::breaker::BreakerState;
 
 /// The answer of `/health`.
 #[derive(Serialize, ToSchema)]
@@ -104,7 +103,7 @@ pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result
         operator_allowed(&core, &headers).await?;
     }
     core.metrics.bcrypt_queue.set(core.passwords.queue_depth());
-    core.metrics.cache_circuit_open.set(i64::from(core.stores.cache.breaker_state() == BreakerState::Open));
+    core.export_circuits();
     let mut response = core.metrics.render().into_response();
     response
         .headers_mut()

@@ -100,7 +100,7 @@ impl Core {
         page: Page,
     ) -> Result<(Vec<User>, Tenant), ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
-        let users = self.stores.db.list_users(tenant.id, page).await?;
+        let users = self.stores.read.list_users(tenant.id, page).await?;
         Ok((users, tenant))
     }
 
@@ -316,7 +316,7 @@ impl Core {
     ) -> Result<Vec<(Option<Uuid>, LockoutState)>, ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
         let now = Utc::now();
-        let rows = self.stores.db.current_lockouts(Some(tenant.id), now).await?;
+        let rows = self.stores.read.current_lockouts(Some(tenant.id), now).await?;
         let mut items = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(state) = self.actors.lockouts.call(&row.key, LockoutMsg::Snapshot).await? else { continue };
@@ -338,6 +338,6 @@ impl Core {
         page: Page,
     ) -> Result<Vec<AuditEvent>, ServiceError> {
         let tenant = self.acting_tenant(claims, tenant).await?;
-        Ok(self.stores.db.list_audit(Some(tenant.id), &filter, page).await?)
+        Ok(self.stores.read.list_audit(Some(tenant.id), &filter, page).await?)
     }
 }

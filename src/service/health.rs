@@ -1,7 +1,9 @@
 //! Readiness (`/health/detailed`): each dependency's state, and the rules that make a check
 //! `degraded` or `down`. The overall status is the worst check; `down` answers 503.
 //!
-//! - `database`: down when it does not answer (nothing durable can be acknowledged).
+//! - `database`: down when it does not answer or its circuit breaker is open (nothing durable
+//!   can be acknowledged); degraded when only the read replica fails. The detail names each
+//!   breaker's state (`service::circuits`).
 //! - `cache`: degraded when it does not answer (everything goes on through the database).
 //! - `actors`: degraded when a supervisor escalated a failure to the root in the last
 //!   [`ESCALATION_WINDOW`] (a minute), or when the mailboxes of a kind back up: at least
@@ -16,7 +18,6 @@ use chrono::{DateTime, Utc};
 
 use super::Core;
 use crate::auth::keys::SigningStatus;
-use crate::store::breaker::BreakerState;
 use crate::store::Cache;
 
 /// A supervisor escalation keeps the `actors` check degraded this long.
@@ -72,17 +73,7 @@ fn ms(started: Instant) -> f64 {
 impl Core {
     /// Runs every check of `/health/detailed`.
     pub async fn health(&self) -> HealthReport {
-        let started = Instant::now();
-        let db_backend = Some(self.stores.db.backend());
-        let database = match self.stores.db.ping().await {
-            Ok(()) => Check { status: CheckStatus::Ok, latency_ms: ms(started), backend: db_backend, detail: None },
-            Err(_) => Check {
-                status: CheckStatus::Down,
-                latency_ms: ms(started),
-                backend: db_backend,
-                detail: Some("not answering".into()),
-            },
-        };
+        let database = self.database_check().await;
         let started = Instant::now();
         let cache_backend = Some(self.stores.cache.backend());
         let cache = match self.stores.cache.ping().await {
@@ -94,7 +85,7 @@ impl Core {
                 detail: Some("not answering; serving from the database".into()),
             },
         };
-        self.metrics.cache_circuit_open.set(i64::from(self.stores.cache.breaker_state() == BreakerState::Open));
+        self.export_circuits();
         let started = Instant::now();
         let snapshot = self.actors.snapshot(&self.node);
         let live = snapshot.kinds.iter().map(|k| k.live.max(0) as u64).sum();

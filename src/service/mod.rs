@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod audit;
 pub mod auth;
+pub mod circuits;
 pub mod error;
 pub mod health;
 pub mod mfa;

@@ -40,7 +40,7 @@ impl Core {
     /// `tradesage_sessions_active_total`. Every node counts the same rows, so every node
     /// reports the same number: dashboards aggregate it with `max`, not `sum`.
     pub async fn refresh_sessions_gauge(&self) -> Result<i64, ServiceError> {
-        let count = self.stores.db.count_active_sessions(Utc::now()).await?;
+        let count = self.stores.read.count_active_sessions(Utc::now()).await?;
         self.metrics.sessions_active_total.set(count);
         Ok(count)
     }

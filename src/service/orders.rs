@@ -28,7 +28,7 @@ impl Core {
         page: Page,
     ) -> Result<Vec<Order>, ServiceError> {
         let status = status.map(str::trim).filter(|s| !s.is_empty()).map(OrderStatus::parse).transpose()?;
-        Ok(self.stores.db.list_orders(claims.tenant_id, status, page).await?)
+        Ok(self.stores.read.list_orders(claims.tenant_id, status, page).await?)
     }
 
     /// `POST /orders`: an open order of the caller.

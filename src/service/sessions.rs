@@ -301,7 +301,8 @@ impl Core {
 
     /// Active sessions of a user, from their actors.
     pub async fn sessions_of(&self, user_id: Uuid) -> Result<Vec<SessionState>, ServiceError> {
-        let rows = self.stores.db.active_sessions_of(&user_ref(user_id)).await?;
+        // A list: from the read replica when there is one (each state then from its actor).
+        let rows = self.stores.read.active_sessions_of(&user_ref(user_id)).await?;
         let now = Utc::now();
         let mut sessions = Vec::with_capacity(rows.len());
         for row in rows {

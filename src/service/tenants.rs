@@ -64,7 +64,7 @@ impl Core {
 
     /// `GET /tenants`: every tenant, newest first.
     pub async fn list_tenants(&self, page: Page) -> Result<Vec<Tenant>, ServiceError> {
-        Ok(self.stores.db.list_tenants(page).await?)
+        Ok(self.stores.read.list_tenants(page).await?)
     }
 
     /// `POST /tenants`; a slug in use answers 409.

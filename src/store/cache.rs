@@ -95,7 +95,17 @@ pub struct ChangeEvent {
     pub version: i64,
 }
 
+/// The kind of the event that says events may have been lost (Redis failed over, a node
+/// could not publish, a subscriber reconnected): every node drops every copy it holds, which
+/// reloads from the database when next used.
+pub const RESYNC: &str = "resync";
+
 impl ChangeEvent {
+    /// A [`RESYNC`] event (from no node in particular, so no node skips it as its own).
+    pub fn resync() -> Self {
+        ChangeEvent { node_id: Uuid::nil(), kind: RESYNC.to_owned(), id: Uuid::nil().to_string(), version: 0 }
+    }
+
     pub fn render(&self) -> String {
         format!("{} {} {} {}", self.node_id, self.kind, self.id, self.version)
     }

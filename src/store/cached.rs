@@ -90,6 +90,7 @@ impl CachedDatabase {
                 self.generation.fetch_add(1, Ordering::SeqCst);
                 self.tenants.remove(&id);
             }
+            super::cache::RESYNC => self.clear(),
             _ => {}
         }
     }

@@ -7,10 +7,12 @@
 pub mod breaker;
 pub mod cache;
 pub mod cached;
+pub mod guarded_db;
 pub mod memory;
 pub mod mfa;
 pub mod ratelimit;
 pub mod redis;
+pub mod redis_url;
 pub mod sql;
 mod sql_error;
 mod sql_records;
@@ -38,8 +40,8 @@ pub enum StoreError {
     /// The backend could not be reached or failed; the request may be retried later.
     #[error("store unavailable: {0}")]
     Unavailable(#[source] Cause),
-    /// The cache's circuit breaker is open: the call was not even tried.
-    #[error("cache circuit open")]
+    /// A circuit breaker (the cache's or the database's) is open: the call was not even tried.
+    #[error("circuit open")]
     CircuitOpen,
     /// Stored data could not be read back (corrupt, or written by a newer version).
     #[error("corrupt stored data: {0}")]
@@ -212,9 +214,16 @@ pub trait Database: MfaStore + Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Stores {
     pub db: Arc<dyn Database>,
+    /// For list queries (admin lists, audit, session lists, counts): the `DATABASE_READ_URL`
+    /// replica behind its own breaker, or `db` itself without one. Writes, activations and
+    /// whatever a write decides on (the session cap, ending a user's sessions) use `db`.
+    pub read: Arc<dyn Database>,
     pub cache: Arc<breaker::GuardedCache>,
     /// Rate limits over the cache, leased so that a request rarely waits for Redis.
     pub limits: Arc<ratelimit::RateLimiter>,
+    /// The database's circuit breakers by pool (`database`, and `database_read` with a
+    /// replica), for health and metrics.
+    pub db_breakers: Vec<(&'static str, Arc<breaker::CircuitBreaker>)>,
 }
 
 /// SHA-256 pseudonym (hex) under a purpose label, for clear lookup columns.
@@ -234,6 +243,25 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
         None => Arc::new(sql::SqliteStore::open(&config.data_dir.join("tradesage.db")).await?),
     };
     db.migrate().await?;
+    let guard = guarded_db::GuardSettings {
+        breaker: breaker::BreakerSettings {
+            failures: config.scale_out.db_breaker_failures,
+            open_for: config.scale_out.db_breaker_open,
+        },
+        call_timeout: config.scale_out.db_call_timeout,
+    };
+    let guarded = guarded_db::GuardedDatabase::new(db, guard);
+    let mut db_breakers = vec![("database", guarded.breaker())];
+    let db: Arc<dyn Database> = guarded;
+    let read: Option<Arc<dyn Database>> = match &config.scale_out.database_read_url {
+        // Not migrated: a replica follows the primary's schema.
+        Some(url) => {
+            let replica = guarded_db::GuardedDatabase::new(Arc::new(sql::PostgresStore::connect(url.expose())?), guard);
+            db_breakers.push(("database_read", replica.breaker()));
+            Some(replica)
+        }
+        None => None,
+    };
     let cache: Arc<dyn Cache> = match &config.redis_url {
         Some(url) => Arc::new(redis::RedisCache::connect(url.expose(), &config.redis_prefix).await?),
         None => Arc::new(memory::MemoryCache::new()),
@@ -242,5 +270,6 @@ pub async fn open(config: &crate::config::Config) -> StoreResult<Stores> {
     let limits = Arc::new(ratelimit::RateLimiter::new(cache.clone()));
     tokio::spawn(ratelimit::refund_ticker(Arc::downgrade(&limits)));
     let db: Arc<dyn Database> = cached::CachedDatabase::new(db, cache.clone());
-    Ok(Stores { db, cache, limits })
+    let read = read.unwrap_or_else(|| db.clone());
+    Ok(Stores { db, read, cache, limits, db_breakers })
 }

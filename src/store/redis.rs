@@ -2,6 +2,11 @@
 //! (compare-and-set on a version, the rate-limit bucket), and one pub/sub channel for
 //! cross-node events.
 //! Every key and the channel carry the configured prefix.
+//!
+//! One server, Sentinel or Cluster (`store::redis_url`): each script reads and writes the one
+//! key it is given, so on a Cluster it runs on that key's node and no keys need a shared hash
+//! tag (a script that touched several keys would have to give them one, `{…}`). Classic
+//! pub/sub reaches every node of a Cluster.
 
 use std::time::Duration;
 
@@ -11,7 +16,7 @@ use fred::prelude::*;
 use fred::types::scripts::Script;
 use tokio::sync::broadcast;
 
-use super::cache::{Cache, Grant, RateDecision};
+use super::cache::{Cache, ChangeEvent, Grant, RateDecision};
 use super::{StoreError, StoreResult};
 
 /// SET unless the stored value carries a higher version. Values are `<version>:<payload>`.
@@ -90,7 +95,8 @@ impl RedisCache {
     /// Connects a pool and a subscriber. Start-up waits up to 3 s for Redis; past that the
     /// clients keep reconnecting in the background and the circuit breaker covers the gap.
     pub async fn connect(url: &str, prefix: &str) -> StoreResult<Self> {
-        let config = Config::from_url(url).map_err(|e| StoreError::Unavailable(format!("REDIS_URL: {e}").into()))?;
+        let config = super::redis_url::fred_config(url)
+            .map_err(|e| StoreError::Unavailable(format!("REDIS_URL: {e}").into()))?;
         let mut builder = Builder::from_config(config);
         builder
             .with_connection_config(|c| {
@@ -118,10 +124,10 @@ impl RedisCache {
         }
         let channel = format!("{prefix}events");
         let (events, _) = broadcast::channel(4096);
-        subscriber.manage_subscriptions();
         if let Err(e) = subscriber.subscribe(channel.clone()).await {
             tracing::warn!(error = %e, "redis subscribe failed; it is retried on reconnect");
         }
+        tokio::spawn(resubscribe(subscriber.clone(), channel.clone(), events.clone()));
         let mut messages = subscriber.message_rx();
         let forward = events.clone();
         tokio::spawn(async move {
@@ -159,6 +165,26 @@ impl RedisCache {
         const CLEAR: &str = "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) n = n + 1 end return n";
         let pattern = format!("{}*", self.prefix);
         self.pool.next().eval::<u64, _, _, _>(CLEAR, Vec::<String>::new(), vec![pattern]).await.map_err(unavailable)
+    }
+}
+
+/// On every reconnection of the subscriber (a failover, a restarted Redis, a cluster node
+/// that moved): subscribes again, then tells this node's listeners that events may have been
+/// lost meanwhile ([`ChangeEvent::resync`]) — once at once and once a second later, for
+/// anything published while the subscription was being made.
+async fn resubscribe(subscriber: SubscriberClient, channel: String, events: broadcast::Sender<String>) {
+    let mut reconnects = subscriber.reconnect_rx();
+    loop {
+        match reconnects.recv().await {
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+        if let Err(e) = subscriber.subscribe(channel.clone()).await {
+            tracing::warn!(error = %e, "redis subscribe after a reconnection failed; retried on the next");
+        }
+        let _ = events.send(ChangeEvent::resync().render());
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let _ = events.send(ChangeEvent::resync().render());
     }
 }
 
