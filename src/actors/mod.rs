@@ -22,6 +22,7 @@ pub mod mfa_challenge;
 pub mod mfa_state;
 pub mod persist;
 mod root;
+pub mod sealed;
 pub mod session;
 mod shard;
 
