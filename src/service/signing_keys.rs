@@ -36,6 +36,11 @@ pub const KIND: &str = "signing_key";
 /// Under 5 s, so a node that missed the event of a `keys rotate` still follows within 5 s.
 pub const CHECK_EVERY: Duration = Duration::from_secs(4);
 
+/// How far a key that signs at once is published (and, when no key signed, activated) in the
+/// past: a node whose clock lags this much behind still finds it published, rather than a
+/// token of a key it does not know yet.
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::seconds(60);
+
 /// When keys change, from the configuration.
 #[derive(Debug, Clone, Copy)]
 pub struct Schedule {
@@ -100,7 +105,7 @@ pub fn plan_due(
     }
     let Some(current) = signer(rows, now) else {
         let mut key = if rows.is_empty() { first.clone() } else { fresh.clone() };
-        (key.created_at, key.publish_at, key.activates_at) = (now, now, now);
+        (key.created_at, key.publish_at, key.activates_at) = (now, now - CLOCK_SLACK, now - CLOCK_SLACK);
         changes.insert.push(key);
         return changes;
     };
@@ -117,7 +122,8 @@ pub fn plan_due(
     changes
 }
 
-/// `keys rotate`: `fresh` signs from `now`; every key still signing or waiting to retires now.
+/// `keys rotate`: `fresh` signs from `now` (published a little earlier, [`CLOCK_SLACK`]);
+/// every key still signing or waiting to sign retires now.
 /// A key that signed stays published for the grace; one that never signed (a successor not
 /// active yet) leaves JWKS at once.
 pub fn plan_rotate_now(
@@ -137,7 +143,7 @@ pub fn plan_rotate_now(
         changes.update.push(retiring);
     }
     let mut key = fresh.clone();
-    (key.created_at, key.publish_at, key.activates_at) = (now, now, now);
+    (key.created_at, key.publish_at, key.activates_at) = (now, now - CLOCK_SLACK, now);
     changes.insert.push(key);
     changes
 }
@@ -354,4 +360,74 @@ fn watch_files(core: Arc<Core>) -> JoinHandle<()> {
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(kid: &str, activates: i64, retires: Option<i64>, t0: DateTime<Utc>) -> SigningKeyRow {
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        SigningKeyRow {
+            kid: kid.into(),
+            public_pem: String::new(),
+            private_sealed: String::new(),
+            created_at: at(activates),
+            publish_at: at(activates),
+            activates_at: at(activates),
+            retires_at: retires.map(at),
+            expires_at: retires.map(|r| at(r + 100)),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn a_rotation_publishes_the_successor_prepublish_before_the_period_ends_and_retires_the_key_then() {
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        let schedule = Schedule {
+            rotation: Some(Duration::from_secs(1_000)),
+            prepublish: Duration::from_secs(100),
+            grace: Duration::from_secs(50),
+        };
+        let (first, fresh) = (row("first", 0, None, t0), row("fresh", 0, None, t0));
+        let empty = plan_due(&[], at(5), &schedule, &first, &fresh);
+        assert_eq!(empty.insert[0].kid, "first", "an empty table takes the first key");
+        assert!(empty.insert[0].activates_at < at(5), "signing at once, even on a lagging clock");
+        let current = row("current", 0, None, t0);
+        assert!(plan_due(std::slice::from_ref(&current), at(899), &schedule, &first, &fresh).is_empty());
+        let due = plan_due(std::slice::from_ref(&current), at(900), &schedule, &first, &fresh);
+        let (successor, retiring) = (&due.insert[0], &due.update[0]);
+        assert_eq!(
+            (successor.kid.as_str(), successor.publish_at, successor.activates_at),
+            ("fresh", at(900), at(1_000))
+        );
+        assert_eq!((retiring.retires_at, retiring.expires_at, retiring.version), (Some(at(1_000)), Some(at(1_050)), 2));
+        // Overdue (the cluster was down): the successor is still published a full prepublish ahead.
+        let late = plan_due(std::slice::from_ref(&current), at(5_000), &schedule, &first, &fresh);
+        assert_eq!(late.insert[0].activates_at, at(5_100));
+        // A successor already waiting: nothing to do, on any node.
+        let rows = [retiring.clone(), successor.clone()];
+        assert!(
+            !change_due(&rows, at(950), &schedule) && plan_due(&rows, at(950), &schedule, &first, &fresh).is_empty()
+        );
+        let off = Schedule { rotation: None, ..schedule };
+        assert!(!change_due(std::slice::from_ref(&current), at(99_999), &off));
+    }
+
+    #[test]
+    fn keys_rotate_signs_at_once_and_retires_the_signing_key_and_a_waiting_successor() {
+        let t0 = Utc::now();
+        let at = |s: i64| t0 + chrono::Duration::seconds(s);
+        let schedule = Schedule {
+            rotation: Some(Duration::from_secs(1_000)),
+            prepublish: Duration::from_secs(100),
+            grace: Duration::from_secs(50),
+        };
+        let rows = [row("old", -500, Some(-400), t0), row("current", 0, Some(100), t0), row("waiting", 100, None, t0)];
+        let changes = plan_rotate_now(&rows, at(10), &schedule, &row("new", 0, None, t0));
+        assert_eq!(changes.insert[0].activates_at, at(10));
+        let updates: Vec<_> = changes.update.iter().map(|r| (r.kid.as_str(), r.retires_at, r.expires_at)).collect();
+        assert_eq!(updates, [("current", Some(at(10)), Some(at(60))), ("waiting", Some(at(10)), Some(at(10)))]);
+    }
 }
