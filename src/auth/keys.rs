@@ -156,6 +156,9 @@ pub struct KeyRing {
     /// Something wrong with the keys' source (key files that do not load, a database that does
     /// not answer, a rotation overdue), until it is cleared; meanwhile the ring keeps its keys.
     problem: RwLock<Option<String>>,
+    /// Woken when a token names a `kid` the ring does not know: with keys in the database, it
+    /// may be a key another node just made, so the ring's keeper looks sooner.
+    unknown_kid: tokio::sync::Notify,
 }
 
 /// A key that signs tokens, as the health check sees it.
@@ -229,6 +232,7 @@ impl KeyRing {
             keys: RwLock::new(Arc::new(keys)),
             current: RwLock::new(Arc::new(set)),
             problem: RwLock::new(None),
+            unknown_kid: tokio::sync::Notify::new(),
         })
     }
 
@@ -268,6 +272,18 @@ impl KeyRing {
         write(&self.keys, Arc::new(keys));
         write(&self.current, Arc::new(set));
         Ok(())
+    }
+
+    /// A token named a `kid` not in the ring (see [`KeyRing::unknown_kid`]).
+    pub fn note_unknown_kid(&self) {
+        if self.is_database() {
+            self.unknown_kid.notify_one();
+        }
+    }
+
+    /// Resolves after a token named a `kid` not in the ring.
+    pub async fn unknown_kid(&self) {
+        self.unknown_kid.notified().await;
     }
 
     /// Records (or, with `None`, clears) a problem of the keys' source, for the health check.

@@ -9,7 +9,8 @@
 //! the stored keys ([`plan_due`], [`plan_rotate_now`]), so the decision is made on what is
 //! stored, not on what a node believed. A node that changed the keys says so on the events
 //! channel; every node also re-reads them every [`CHECK_EVERY`], so a lost event delays a
-//! node by at most that. Keys switch by the clock (`activates_at`, `retires_at`), not by the
+//! node by at most that — and at once (at most once a second) when a token names a `kid` it
+//! does not know, so another node's new key is learnt from its first token. Keys switch by the clock (`activates_at`, `retires_at`), not by the
 //! message: every node changes key at the same moment.
 
 use std::sync::Arc;
@@ -40,6 +41,9 @@ pub const CHECK_EVERY: Duration = Duration::from_secs(4);
 /// past: a node whose clock lags this much behind still finds it published, rather than a
 /// token of a key it does not know yet.
 const CLOCK_SLACK: chrono::Duration = chrono::Duration::seconds(60);
+
+/// After a check for a token of an unknown `kid`, the next such check waits this long.
+const UNKNOWN_KID_PAUSE: Duration = Duration::from_secs(1);
 
 /// When keys change, from the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -327,10 +331,11 @@ pub fn start(core: &Arc<Core>) -> Vec<JoinHandle<()>> {
         let mut tick = tokio::time::interval(CHECK_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = wake.notified() => {}
-            }
+            let unknown_kid = tokio::select! {
+                _ = tick.tick() => false,
+                () = wake.notified() => false,
+                () = core.tokens.key_ring().unknown_kid() => true,
+            };
             match check(&core, &seen).await {
                 Ok(rows) => seen = rows,
                 Err(e) => {
@@ -339,6 +344,10 @@ pub fn start(core: &Arc<Core>) -> Vec<JoinHandle<()>> {
                     // Re-install whatever is read next time, clearing the problem.
                     seen.clear();
                 }
+            }
+            if unknown_kid {
+                // Anyone can send a token with a made-up kid: at most one such check a second.
+                tokio::time::sleep(UNKNOWN_KID_PAUSE).await;
             }
         }
     });

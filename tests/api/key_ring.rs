@@ -268,3 +268,68 @@ both!(
         app.stop().await;
     }
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_that_missed_the_event_learns_a_new_key_from_its_first_token() {
+    let vars = cluster_vars().await;
+    let a = spawn_with_vars(Backend::PostgresRedis, vars.clone()).await;
+    let b = spawn_with_vars(Backend::PostgresRedis, vars).await;
+    // A rotation whose event is lost: announced on a cache no node listens to…
+    let silent = tradesage::store::memory::MemoryCache::new();
+    let config = config_of(&a);
+    let new = rotate_now(a.core.stores.db.as_ref(), &silent, &a.core.actors.ctx.cipher, &config).await.unwrap();
+    // …that node a has read (as at its next check), node b not yet.
+    tradesage::service::signing_keys::check(&a.core, &[]).await.unwrap();
+    let (_, login) = a.signed_in_user().await;
+    assert_eq!(kid_of(&login["access_token"]), new);
+    let access = login["access_token"].as_str().unwrap();
+    let started = Instant::now();
+    while b.get_with("/api/v1/users/me", access).await.status() != 200 {
+        // Node b's own check comes within 4 s; the unknown kid makes it look at once.
+        assert!(started.elapsed() < Duration::from_millis(1_500), "node b still refuses the new key's token");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    a.stop().await;
+    b.stop().await;
+}
+
+/// `/health/detailed` polled (up to 10 s) until its `keys` check is `status` with a detail
+/// that contains `detail`.
+async fn keys_check_until(app: &TestApp, status: &str, detail: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let body: Value = app.client.get(app.url("/health/detailed")).send().await.unwrap().json().await.unwrap();
+        let check = &body["checks"]["keys"];
+        if check["status"] == status && check["detail"].as_str().is_some_and(|d| d.contains(detail)) {
+            return body["checks"]["keys"].clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+both!(
+    the_keys_check_degrades_when_the_signing_key_retires_soon_and_its_successor_does_not_unseal,
+    |app: TestApp| async move {
+        keys_check_until(&app, "ok", "1 verifying keys").await;
+        // A successor to sign in 30 min, when the signing key retires.
+        let now = Utc::now();
+        let schedule = Schedule {
+            rotation: Some(Duration::from_secs(1)),
+            prepublish: Duration::from_secs(1_800),
+            grace: Duration::from_secs(600),
+        };
+        let fresh = row_for(&new_key().unwrap(), &app.core.actors.ctx.cipher, now);
+        let plan = |rows: &[SigningKeyRow]| plan_due(rows, now, &schedule, &fresh, &fresh);
+        app.core.stores.db.change_signing_keys(&plan).await.unwrap();
+        // The node reads it at its next check: a successor ready, all well.
+        keys_check_until(&app, "ok", "2 verifying keys").await;
+        // The successor's private half is damaged behind the server's back.
+        let damage = "UPDATE signing_keys SET private_sealed = $1, version = version + 1 \
+                  WHERE kid = (SELECT kid FROM signing_keys ORDER BY activates_at DESC LIMIT 1) AND $2 IS NOT NULL";
+        crate::helpers::raw_sql(&app, damage, "not-a-fernet-token", uuid::Uuid::nil()).await;
+        let check = keys_check_until(&app, "degraded", "no successor").await;
+        let detail = check["detail"].as_str().unwrap();
+        assert!(detail.contains("no successor is ready") && detail.contains("does not unseal"), "{detail}");
+    }
+);
