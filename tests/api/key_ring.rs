@@ -244,8 +244,12 @@ both!(
         }
         let gauge = "tradesage_sealed_records_stale{family=\"sessions\"}";
         until_sample(&app, gauge, |v| v >= 1.0).await;
+        let sessions = &tradesage::actors::sealed::FAMILIES[0];
+        let before = db.sealed_batch(sessions, None, 10).await.unwrap();
         // Batches of 2, so that paging is exercised, while the server runs.
         let counts = reseal(db, app.core.stores.cache.as_ref(), cipher, 2).await.unwrap();
+        // Every write was a compare-and-set: a writer holding an older version loses.
+        assert!(!db.replace_sealed(sessions, &before[0], "stale").await.unwrap());
         for count in &counts {
             assert_eq!((count.unreadable, count.contended), (0, 0), "{count:?}");
             if stale[count.family] > 0 {
