@@ -4,7 +4,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::Utc;
@@ -25,8 +24,12 @@ pub async fn build_core(config: Config) -> anyhow::Result<Arc<Core>> {
     crate::auth::files::create_private_dir(&config.data_dir)
         .with_context(|| format!("TRADESAGE_DATA_DIR {}", config.data_dir.display()))?;
     let stores = crate::store::open(&config).await.context("opening the stores")?;
-    let keys = Arc::new(KeyRing::load(&config)?);
     let cipher = Arc::new(StateCipher::load(&config)?);
+    // Key files rule when configured; otherwise the keys live in the database (API.md §5.4).
+    let keys = Arc::new(match config.jwt_private_key_path {
+        Some(_) => KeyRing::load(&config)?,
+        None => crate::service::signing_keys::load_ring(stores.db.as_ref(), &cipher, &config).await?,
+    });
     let metrics = Metrics::new();
     let tokens = Arc::new(TokenIssuer::new(keys, config.access_ttl));
     let ctx = Arc::new(ActorContext {
@@ -132,27 +135,12 @@ impl Application {
     /// state is already persisted write-through) and the function returns.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let core = self.core.clone();
-        let keys_core = core.clone();
-        let key_watch = tokio::spawn(async move {
-            let mut interval = tokio::time::interval(Duration::from_secs(5));
-            loop {
-                interval.tick().await;
-                // Every tick, not only when the files change: a retired key leaves once its grace
-                // has passed.
-                match keys_core.tokens.key_ring().refresh() {
-                    Ok(true) => tracing::info!("JWT keys changed (a rotation, or a retired key left)"),
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "JWT keys changed on disk but could not be loaded; keeping the old ones")
-                    }
-                }
-            }
-        });
+        let key_tasks = crate::service::signing_keys::start(&core);
         let operators = crate::service::operators::start_background(&core);
         let app = crate::http::router(core.clone()).into_make_service_with_connect_info::<SocketAddr>();
         tracing::info!(address = %self.address(), database = core.stores.db.backend(), cache = crate::store::Cache::backend(core.stores.cache.as_ref()), "tradesage listening");
         let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
-        key_watch.abort();
+        key_tasks.iter().for_each(JoinHandle::abort);
         operators.iter().for_each(JoinHandle::abort);
         core.actors.shutdown().await;
         tracing::info!("tradesage stopped");

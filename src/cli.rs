@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `keygen`, `user create`, `user unlock`,
-//! `keys rotate`, `health`.
+//! `keys rotate`, `keys reseal`, `health`.
 //! Configuration comes from the environment (and `.env`); a bad value exits with code 2 and
 //! one line naming the variable.
 
@@ -81,8 +81,14 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum KeysCommand {
-    /// Retire the current signing key (its tokens keep verifying until they expire) and make a new one.
+    /// Retire the current signing key (its tokens keep verifying until they expire) and make a
+    /// new one that signs at once. Without JWT_PRIVATE_KEY_PATH the keys are in the database and
+    /// every node follows within 5 s; with it, the key files are rotated.
     Rotate,
+    /// Re-encrypt every sealed record (sessions, lockouts, two-factor state, signing keys) with
+    /// the first of SESSION_ENCRYPTION_KEYS, while the server runs; prints counts per family.
+    /// Afterwards the older keys can be removed.
+    Reseal,
 }
 
 pub fn main() -> ExitCode {
@@ -137,15 +143,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Keys { command: KeysCommand::Rotate } => {
-            let paths = crate::auth::keys::KeyPaths::from_config(&config);
-            if !paths.private.exists() {
-                anyhow::bail!("no signing key at {}; start the server once or run keygen", paths.private.display());
-            }
-            let kid = crate::auth::keys::rotate(&paths)?;
-            println!("new signing key {kid}; the previous key verifies until its tokens expire");
-            Ok(())
-        }
+        Command::Keys { command: KeysCommand::Rotate } => rotate_keys(config).await,
+        Command::Keys { command: KeysCommand::Reseal } => reseal(config).await,
         Command::User { command: UserCommand::Create { email, role, tenant } } => {
             create_user(config, email, role, tenant).await
         }
@@ -157,6 +156,45 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// `keys rotate`: the key files when configured, else the keys in the database.
+async fn rotate_keys(config: Config) -> anyhow::Result<()> {
+    if config.jwt_private_key_path.is_some() {
+        let paths = crate::auth::keys::KeyPaths::from_config(&config);
+        let kid = crate::auth::keys::rotate(&paths)?;
+        println!("new signing key {kid}; the previous key verifies until its tokens expire");
+        return Ok(());
+    }
+    crate::auth::files::create_private_dir(&config.data_dir)?;
+    let stores = crate::store::open(&config).await?;
+    let cipher = crate::auth::StateCipher::load(&config)?;
+    let kid =
+        crate::service::signing_keys::rotate_now(stores.db.as_ref(), stores.cache.as_ref(), &cipher, &config).await?;
+    println!(
+        "new signing key {kid} signs now (every node within {} s); the previous keys verify until their tokens expire",
+        crate::service::signing_keys::CHECK_EVERY.as_secs()
+    );
+    Ok(())
+}
+
+/// `keys reseal`: every sealed record under the first session encryption key.
+async fn reseal(config: Config) -> anyhow::Result<()> {
+    crate::auth::files::create_private_dir(&config.data_dir)?;
+    let stores = crate::store::open(&config).await?;
+    let cipher = crate::auth::StateCipher::load(&config)?;
+    let batch = crate::actors::sealed::BATCH;
+    let counts = crate::actors::sealed::reseal(stores.db.as_ref(), stores.cache.as_ref(), &cipher, batch).await?;
+    println!("{:<16} {:>10} {:>10} {:>10} {:>10}", "family", "resealed", "current", "unreadable", "contended");
+    for c in &counts {
+        println!("{:<16} {:>10} {:>10} {:>10} {:>10}", c.family, c.resealed, c.current, c.unreadable, c.contended);
+    }
+    if counts.iter().any(|c| c.unreadable + c.contended > 0) {
+        println!("some records are not under the first key: keep the older keys (contended: run again)");
+    } else {
+        println!("every record is sealed under the first key; the older keys can be removed");
+    }
+    Ok(())
 }
 
 /// `http://<TRADESAGE_BIND>`, with an unspecified address probed on loopback.

@@ -61,6 +61,9 @@ pub struct Metrics {
     pub supervisor_failures: IntCounterVec,
     pub root_escalations: IntCounterVec,
     pub root_restarts: IntCounterVec,
+    /// Records still sealed under a session encryption key other than the first, by family
+    /// (counted by the janitor): all zero means the older keys can go.
+    pub sealed_stale: IntGaugeVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -200,6 +203,14 @@ impl Metrics {
                 "root_restarts_total",
                 "Failed shard supervisors and janitors replaced by the root",
                 &["supervisor", "kind"],
+            ),
+            sealed_stale: gauge(
+                &r,
+                "sealed_records_stale",
+                "Records sealed under a SESSION_ENCRYPTION_KEYS key other than the first (or under none of them), by \
+                 family, counted by the janitor while more than one key is configured; 0 in every family: the older \
+                 keys can go (after `tradesage keys reseal`)",
+                &["family"],
             ),
             registry: r,
         })

@@ -1,6 +1,7 @@
 //! The janitor: at an interval, removes expired sessions, stale lockout rows, expired pending
-//! two-factor sign-ins and audit events older than `AUDIT_RETENTION` in batches, trims the
-//! verified-token cache and the in-process cache, and counts what it removed. A supervised
+//! two-factor sign-ins, audit events older than `AUDIT_RETENTION` and signing keys that left
+//! JWKS in batches, trims the verified-token cache and the in-process cache, and counts what it
+//! removed — and the records still sealed under an older session encryption key. A supervised
 //! actor: a sweep that fails is logged and the next one runs; a janitor that panics is
 //! replaced by the root (`super::Root`).
 
@@ -83,6 +84,16 @@ impl Janitor {
             None => 0,
         };
         let mfa_challenges = in_batches(ctx, "mfa_challenges", || db.delete_expired_mfa_challenges(now, BATCH)).await?;
+        let signing_keys = db.delete_expired_signing_keys(now).await?;
+        ctx.metrics.janitor_removed.with_label_values(&["signing_keys"]).inc_by(signing_keys);
+        match super::sealed::count_stale(db.as_ref(), &ctx.cipher).await {
+            Ok(counts) => {
+                for (family, stale) in counts {
+                    ctx.metrics.sealed_stale.with_label_values(&[family]).set(stale as i64);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not count the records sealed under older keys"),
+        }
         let verified_tokens = tokens.purge_expired(now);
         let report = SweepReport { sessions, lockouts, mfa_challenges, audit_events, verified_tokens };
         ctx.stores.cache.sweep().await;

@@ -23,6 +23,7 @@ pub mod mfa_state;
 pub mod persist;
 mod resync;
 mod root;
+pub mod sealed;
 pub mod session;
 mod shard;
 

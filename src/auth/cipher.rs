@@ -11,6 +11,10 @@ use crate::config::Config;
 /// Encrypts and decrypts session and lockout state.
 pub struct StateCipher {
     keys: MultiFernet,
+    /// The key that encrypts, alone: what tells a record sealed under an older key.
+    first: Fernet,
+    /// How many keys are configured (more than one while a key change is under way).
+    count: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -28,10 +32,10 @@ impl StateCipher {
             .iter()
             .map(|k| Fernet::new(k).ok_or_else(|| CipherError::Keys("a key is not a Fernet key".into())))
             .collect::<Result<Vec<_>, _>>()?;
-        if fernets.is_empty() {
+        let Some(first) = fernets.first().cloned() else {
             return Err(CipherError::Keys("no key given".into()));
-        }
-        Ok(Self { keys: MultiFernet::new(fernets) })
+        };
+        Ok(Self { count: fernets.len(), first, keys: MultiFernet::new(fernets) })
     }
 
     /// Keys from `SESSION_ENCRYPTION_KEYS`, else from `<data_dir>/session-keys` (created 0600 with
@@ -50,6 +54,26 @@ impl StateCipher {
 
     pub fn decrypt(&self, token: &str) -> Result<Vec<u8>, CipherError> {
         self.keys.decrypt(token).map_err(|_| CipherError::Undecryptable)
+    }
+
+    /// Whether `token` was sealed with the first key (the one that encrypts now).
+    pub fn is_current(&self, token: &str) -> bool {
+        self.first.decrypt(token).is_ok()
+    }
+
+    /// How many keys are configured: one means every readable record is sealed with it.
+    pub fn key_count(&self) -> usize {
+        self.count
+    }
+
+    /// `token` sealed again with the first key; `None` when it already is. Fails when no
+    /// configured key opens it.
+    pub fn reseal(&self, token: &str) -> Result<Option<String>, CipherError> {
+        if self.is_current(token) {
+            return Ok(None);
+        }
+        let plain = zeroize::Zeroizing::new(self.decrypt(token)?);
+        Ok(Some(self.encrypt(&plain)))
     }
 }
 
@@ -79,5 +103,10 @@ mod tests {
         let only_new = StateCipher::from_keys(&[new]).unwrap();
         assert_eq!(only_new.decrypt(&sealed_after).unwrap(), b"state");
         assert!(only_new.decrypt(&sealed_before).is_err());
+        assert!(!after.is_current(&sealed_before) && after.is_current(&sealed_after));
+        let resealed = after.reseal(&sealed_before).unwrap().unwrap();
+        assert_eq!(only_new.decrypt(&resealed).unwrap(), b"state");
+        assert_eq!(after.reseal(&resealed).unwrap(), None, "already under the first key");
+        assert!(only_new.reseal(&sealed_before).is_err());
     }
 }

@@ -1,24 +1,25 @@
-//! The ES256 key ring: the signing key, the public keys that still verify (current and retired
-//! ones whose tokens may still be alive), their RFC 7638 `kid`s and the JWKS document.
+//! The ES256 key ring: every key with the times it is in force, the set in force now (the
+//! signing key, the public keys that verify and the JWKS document) and their RFC 7638 `kid`s.
 //!
-//! On disk: the private key (PKCS#8 PEM, mode 0600) and public key at the configured paths or
-//! in the data dir; retired public keys in `<data_dir>/retired-keys/<kid>.pem`, whose file time
-//! is when they were retired. `keys rotate` retires the current key and writes a new pair; a
-//! running server notices within seconds, and drops a retired key from JWKS once the last
-//! token it signed has expired ([`KeyRing::refresh`], on the watcher's every tick).
+//! A key is published (in JWKS, verifying) from `publish_at` until `expires_at`, and signs from
+//! `activates_at` until `retires_at`; of the keys signing at a moment, the latest activated
+//! signs. The ring switches by the clock, so every node changes key at the same moment without
+//! a message. Its keys come from files ([`super::key_files`], when `JWT_PRIVATE_KEY_PATH` is
+//! set: rotation by hand, [`KeyRing::refresh`] on the watcher's tick) or from the database
+//! (`service::signing_keys`, which [`KeyRing::install`]s what it reads).
 
-use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{DecodingKey, EncodingKey};
-use p256::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey, LineEnding};
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use p256::{PublicKey, SecretKey};
 use serde_json::{json, Value};
 
-use super::files;
+pub use super::key_files::{generate_pair, rotate, KeyPaths};
 use crate::config::Config;
 
 /// A public key able to verify tokens.
@@ -27,20 +28,109 @@ pub struct VerifyingKey {
     pub decoding: DecodingKey,
     /// The JWK published in `/.well-known/jwks.json`.
     pub jwk: Value,
-    /// When a retired key stops verifying: the last token it signed has expired by then.
-    /// `None` for the signing key.
-    pub retires_at: Option<SystemTime>,
+    /// When it leaves JWKS: the last token it signed has expired by then. `None`: not
+    /// scheduled (it has not retired).
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// One key of the ring and when it is in force.
+#[derive(Clone)]
+pub struct RingKey {
+    pub kid: String,
+    /// The private half, for signing; `None` for a key kept only to verify (a retired key
+    /// file, or a stored key that does not unseal with this node's keys).
+    signing: Option<EncodingKey>,
+    decoding: DecodingKey,
+    jwk: Value,
+    pub publish_at: DateTime<Utc>,
+    pub activates_at: DateTime<Utc>,
+    pub retires_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl RingKey {
+    pub fn new(
+        public: PublicKey,
+        secret: Option<&SecretKey>,
+        publish_at: DateTime<Utc>,
+        activates_at: DateTime<Utc>,
+        retires_at: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<Self, KeyError> {
+        let (x, y) = coordinates(&public);
+        let kid = thumbprint(&public);
+        let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
+        let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig"});
+        let signing = match secret {
+            Some(secret) => {
+                let pkcs8 = secret.to_pkcs8_der().map_err(|e| KeyError(e.to_string()))?;
+                Some(EncodingKey::from_ec_der(pkcs8.as_bytes()))
+            }
+            None => None,
+        };
+        Ok(Self { kid, signing, decoding, jwk, publish_at, activates_at, retires_at, expires_at })
+    }
+
+    pub fn can_sign(&self) -> bool {
+        self.signing.is_some()
+    }
+
+    fn published(&self, now: DateTime<Utc>) -> bool {
+        self.publish_at <= now && self.expires_at.is_none_or(|at| at > now)
+    }
+
+    fn signs(&self, now: DateTime<Utc>) -> bool {
+        self.can_sign() && self.published(now) && self.activates_at <= now && self.retires_at.is_none_or(|at| at > now)
+    }
 }
 
 /// The keys in force at one moment.
 pub struct KeySet {
     pub signing_kid: String,
     pub signing: EncodingKey,
-    /// Current key first, then retired keys still within their grace.
+    /// The signing key first, then the other published keys, latest activated first.
     pub verifying: Vec<VerifyingKey>,
+    /// Whether the signing key is a stand-in: no key is scheduled to sign now, so the latest
+    /// published one still does (the health check says so).
+    pub stand_in: bool,
+    /// When this set stops being the one in force (a key publishes, activates, retires or
+    /// expires).
+    next_change: Option<DateTime<Utc>>,
 }
 
 impl KeySet {
+    /// The set in force at `now`; `None` when no published key can sign.
+    pub fn at(keys: &[RingKey], now: DateTime<Utc>) -> Option<Self> {
+        let latest = |a: &&RingKey, b: &&RingKey| a.activates_at.cmp(&b.activates_at);
+        let scheduled = keys.iter().filter(|k| k.signs(now)).max_by(latest);
+        let stand_in = scheduled.is_none();
+        let signer = scheduled.or_else(|| keys.iter().filter(|k| k.can_sign() && k.published(now)).max_by(latest))?;
+        let mut others: Vec<&RingKey> = keys.iter().filter(|k| k.published(now) && k.kid != signer.kid).collect();
+        others.sort_by(|a, b| latest(b, a));
+        let verifying = std::iter::once(signer)
+            .chain(others)
+            .map(|k| VerifyingKey {
+                kid: k.kid.clone(),
+                decoding: k.decoding.clone(),
+                jwk: k.jwk.clone(),
+                expires_at: k.expires_at,
+            })
+            .collect();
+        let next_change = keys
+            .iter()
+            .flat_map(|k| [Some(k.publish_at), Some(k.activates_at), k.retires_at, k.expires_at])
+            .flatten()
+            .filter(|at| *at > now)
+            .min();
+        Some(Self {
+            signing_kid: signer.kid.clone(),
+            signing: signer.signing.clone()?,
+            verifying,
+            stand_in,
+            next_change,
+        })
+    }
+
     pub fn find(&self, kid: &str) -> Option<&VerifyingKey> {
         self.verifying.iter().find(|k| k.kid == kid)
     }
@@ -48,48 +138,34 @@ impl KeySet {
     pub fn jwks(&self) -> Value {
         json!({ "keys": self.verifying.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>() })
     }
-
-    /// Whether a retired key here has outlived its grace (so the set must be rebuilt).
-    fn has_expired_key(&self, now: SystemTime) -> bool {
-        self.verifying.iter().any(|k| k.retires_at.is_some_and(|at| at <= now))
-    }
 }
 
-/// Where the key files are.
-#[derive(Debug, Clone)]
-pub struct KeyPaths {
-    pub private: PathBuf,
-    pub public: PathBuf,
-    pub retired_dir: PathBuf,
+/// Where the ring's keys come from.
+enum Source {
+    /// Key files, re-read when the private key file changes.
+    Files { paths: KeyPaths, retired_grace: Duration, loaded_mtime: RwLock<Option<SystemTime>> },
+    /// The database: the keys are installed by whoever reads them.
+    Database,
 }
 
-impl KeyPaths {
-    pub fn from_config(config: &Config) -> Self {
-        Self {
-            private: config.jwt_private_key_path.clone().unwrap_or_else(|| config.data_dir.join("jwt-private.pem")),
-            public: config.jwt_public_key_path.clone().unwrap_or_else(|| config.data_dir.join("jwt-public.pem")),
-            retired_dir: config.data_dir.join("retired-keys"),
-        }
-    }
-}
-
-/// Shared, hot-reloadable key set.
+/// Shared, hot-reloadable key ring.
 pub struct KeyRing {
-    paths: KeyPaths,
-    /// Retired keys verify for this long after retirement (the longest a token lives).
-    retired_grace: Duration,
+    source: Source,
+    keys: RwLock<Arc<Vec<RingKey>>>,
     current: RwLock<Arc<KeySet>>,
-    loaded_mtime: RwLock<Option<SystemTime>>,
-    /// Why the last reload failed (the key files changed on disk and do not load), until one
-    /// succeeds; meanwhile the last good keys stay in force.
-    reload_error: RwLock<Option<String>>,
+    /// Something wrong with the keys' source (key files that do not load, a database that does
+    /// not answer, a rotation overdue), until it is cleared; meanwhile the ring keeps its keys.
+    problem: RwLock<Option<String>>,
+    /// Woken when a token names a `kid` the ring does not know: with keys in the database, it
+    /// may be a key another node just made, so the ring's keeper looks sooner.
+    unknown_kid: tokio::sync::Notify,
 }
 
 /// A key that signs tokens, as the health check sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Signer {
     pub kid: String,
-    /// When it stops signing; `None`: not scheduled (key files sign until `keys rotate`).
+    /// When it stops signing; `None`: not scheduled.
     pub retires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
@@ -108,8 +184,26 @@ pub struct SigningStatus {
 #[error("JWT keys: {0}")]
 pub struct KeyError(pub String);
 
+/// A new P-256 key: its `kid` and both halves as PEM.
+pub struct NewKey {
+    pub kid: String,
+    pub secret: SecretKey,
+    /// PKCS#8 PEM, wiped from memory when dropped.
+    pub private_pem: zeroize::Zeroizing<String>,
+    pub public_pem: String,
+}
+
+/// Generates a key pair.
+pub fn new_key() -> Result<NewKey, KeyError> {
+    let secret = SecretKey::random(&mut rand::rngs::OsRng);
+    let private_pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
+    let public_key = secret.public_key();
+    let public_pem = public_key.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
+    Ok(NewKey { kid: thumbprint(&public_key), secret, private_pem, public_pem })
+}
+
 impl KeyRing {
-    /// Loads the keys; with no key at the default place, generates a pair there first.
+    /// Loads the key files; with no key at the default place, generates a pair there first.
     pub fn load(config: &Config) -> Result<Self, KeyError> {
         let paths = KeyPaths::from_config(config);
         let explicit = config.jwt_private_key_path.is_some();
@@ -121,145 +215,154 @@ impl KeyRing {
         }
         // A key signs access and refresh tokens: its tokens live as long as the longer of them.
         let retired_grace = config.refresh_ttl.max(config.access_ttl);
-        let ring = Self {
-            retired_grace,
-            current: RwLock::new(Arc::new(read_key_set(&paths, retired_grace)?)),
-            loaded_mtime: RwLock::new(mtime(&paths.private)),
-            reload_error: RwLock::new(None),
-            paths,
-        };
-        Ok(ring)
+        let keys = super::key_files::read_keys(&paths, retired_grace)?;
+        let loaded_mtime = RwLock::new(super::key_files::mtime(&paths.private));
+        Self::with_keys(Source::Files { paths, retired_grace, loaded_mtime }, keys)
     }
 
-    /// The keys now; cheap (an `Arc` clone), never held across an await by callers.
+    /// A ring of keys read from the database; [`KeyRing::install`] replaces them.
+    pub fn from_database(keys: Vec<RingKey>) -> Result<Self, KeyError> {
+        Self::with_keys(Source::Database, keys)
+    }
+
+    fn with_keys(source: Source, keys: Vec<RingKey>) -> Result<Self, KeyError> {
+        let set = KeySet::at(&keys, Utc::now()).ok_or_else(|| KeyError("no key can sign".into()))?;
+        Ok(Self {
+            source,
+            keys: RwLock::new(Arc::new(keys)),
+            current: RwLock::new(Arc::new(set)),
+            problem: RwLock::new(None),
+            unknown_kid: tokio::sync::Notify::new(),
+        })
+    }
+
+    /// Whether the keys come from the database (else from files).
+    pub fn is_database(&self) -> bool {
+        matches!(self.source, Source::Database)
+    }
+
+    /// The keys in force now; cheap (an `Arc` clone and a clock read), never held across an
+    /// await by callers. Rebuilt from the ring when a key's time has come.
     pub fn keys(&self) -> Arc<KeySet> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+        let set = read(&self.current);
+        let now = Utc::now();
+        if set.next_change.is_none_or(|at| at > now) {
+            return set;
+        }
+        match KeySet::at(&read(&self.keys), now) {
+            Some(next) => {
+                let next = Arc::new(next);
+                write(&self.current, next.clone());
+                next
+            }
+            // No key left that can sign: keep the last set (health says so) rather than fail.
+            None => set,
         }
     }
 
-    /// Re-reads the files when the private key changed on disk (`keys rotate`), and also when
-    /// a retired key has outlived its grace, so it leaves JWKS while the server runs. Cheap when
-    /// neither happened (a file time and a clock read). True when the keys in force changed.
+    /// Every key of the ring, whether in force or not.
+    pub fn ring(&self) -> Arc<Vec<RingKey>> {
+        read(&self.keys)
+    }
+
+    /// Replaces the ring's keys (read from the database). Refused, keeping the old keys, when
+    /// none of them can sign now.
+    pub fn install(&self, keys: Vec<RingKey>) -> Result<(), KeyError> {
+        let set = KeySet::at(&keys, Utc::now()).ok_or_else(|| KeyError("no stored key can sign".into()))?;
+        write(&self.keys, Arc::new(keys));
+        write(&self.current, Arc::new(set));
+        Ok(())
+    }
+
+    /// A token named a `kid` not in the ring (see [`KeyRing::unknown_kid`]).
+    pub fn note_unknown_kid(&self) {
+        if self.is_database() {
+            self.unknown_kid.notify_one();
+        }
+    }
+
+    /// Resolves after a token named a `kid` not in the ring.
+    pub async fn unknown_kid(&self) {
+        self.unknown_kid.notified().await;
+    }
+
+    /// Records (or, with `None`, clears) a problem of the keys' source, for the health check.
+    pub fn set_problem(&self, problem: Option<String>) {
+        if let Ok(mut guard) = self.problem.write() {
+            *guard = problem;
+        }
+    }
+
+    /// Key files: re-reads them when the private key changed on disk (`keys rotate`). Cheap
+    /// when it did not (a file time). True when the keys changed. Keys from the database are
+    /// refreshed by `service::signing_keys` instead (always false here).
     pub fn refresh(&self) -> Result<bool, KeyError> {
-        let now = mtime(&self.paths.private);
-        let before = self.loaded_mtime.read().map(|g| *g).unwrap_or(None);
-        if now == before && !self.keys().has_expired_key(SystemTime::now()) {
+        let Source::Files { paths, retired_grace, loaded_mtime } = &self.source else { return Ok(false) };
+        let now = super::key_files::mtime(&paths.private);
+        let before = loaded_mtime.read().map(|g| *g).unwrap_or(None);
+        if now == before {
+            // A retired key's grace may have passed meanwhile: the set follows the clock.
+            self.keys();
             return Ok(false);
         }
-        let set = match read_key_set(&self.paths, self.retired_grace) {
-            Ok(set) => Arc::new(set),
+        let keys = match super::key_files::read_keys(paths, *retired_grace) {
+            Ok(keys) => keys,
             Err(e) => {
-                if let Ok(mut guard) = self.reload_error.write() {
-                    *guard = Some(e.0.clone());
-                }
+                self.set_problem(Some(format!(
+                    "the key files changed on disk and do not load ({}); still signing with the last good key",
+                    e.0
+                )));
                 return Err(e);
             }
         };
-        if let Ok(mut guard) = self.current.write() {
-            *guard = set;
-        }
-        if let Ok(mut guard) = self.reload_error.write() {
-            *guard = None;
-        }
-        if let Ok(mut guard) = self.loaded_mtime.write() {
+        self.install(keys)?;
+        self.set_problem(None);
+        if let Ok(mut guard) = loaded_mtime.write() {
             *guard = now;
         }
         Ok(true)
     }
 
-    /// What the health check needs: the keys that sign (and when they retire), how many
-    /// verify, and whether the keys' source has a problem. Key files have one signer that
-    /// never retires by itself (rotation is manual); a failed reload is the problem. Keys kept
-    /// in the database (API.md §5.4) change only this method.
+    /// What the health check needs: the keys that sign now or will (and when they retire),
+    /// how many verify, and whether the keys' source has a problem.
     pub fn signing_status(&self) -> SigningStatus {
-        let keys = self.keys();
-        let problem = self.reload_error.read().ok().and_then(|e| e.clone()).map(|e| {
-            format!("the key files changed on disk and do not load ({e}); still signing with the last good key")
-        });
+        let set = self.keys();
+        let now = Utc::now();
+        let signers = read(&self.keys)
+            .iter()
+            .filter(|k| {
+                k.can_sign() && k.expires_at.is_none_or(|at| at > now) && k.retires_at.is_none_or(|at| at > now)
+            })
+            .map(|k| Signer { kid: k.kid.clone(), retires_at: k.retires_at })
+            .collect();
         SigningStatus {
-            signers: vec![Signer { kid: keys.signing_kid.clone(), retires_at: None }],
-            verifying: keys.verifying.len(),
-            problem,
+            signers,
+            verifying: set.verifying.len(),
+            problem: self.problem.read().ok().and_then(|p| p.clone()),
         }
     }
 }
 
-fn mtime(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// Generates a P-256 pair: the private key as PKCS#8 PEM (0600), the public key as SPKI PEM.
-pub fn generate_pair(private: &Path, public: &Path) -> Result<String, KeyError> {
-    let secret = SecretKey::random(&mut rand::rngs::OsRng);
-    let private_pem = secret.to_pkcs8_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
-    let public_key = secret.public_key();
-    let public_pem = public_key.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
-    files::write_private(private, private_pem.as_bytes())
-        .map_err(|e| KeyError(format!("{}: {e}", private.display())))?;
-    if let Some(parent) = public.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| KeyError(e.to_string()))?;
+fn read<T: Clone>(lock: &RwLock<T>) -> T {
+    match lock.read() {
+        Ok(guard) => guard.clone(),
+        Err(poisoned) => poisoned.into_inner().clone(),
     }
-    std::fs::write(public, public_pem.as_bytes()).map_err(|e| KeyError(format!("{}: {e}", public.display())))?;
-    Ok(thumbprint(&public_key))
 }
 
-/// Retires the current key (its public half stays valid for its tokens' lifetime) and writes
-/// a new pair in its place. Returns the new `kid`.
-pub fn rotate(paths: &KeyPaths) -> Result<String, KeyError> {
-    let old_private = files::read_private(&paths.private).map_err(KeyError)?;
-    let old_secret = parse_private(&old_private)?;
-    let old_public = old_secret.public_key();
-    let old_pem = old_public.to_public_key_pem(LineEnding::LF).map_err(|e| KeyError(e.to_string()))?;
-    std::fs::create_dir_all(&paths.retired_dir).map_err(|e| KeyError(e.to_string()))?;
-    let retired = paths.retired_dir.join(format!("{}.pem", thumbprint(&old_public)));
-    std::fs::write(&retired, old_pem.as_bytes()).map_err(|e| KeyError(format!("{}: {e}", retired.display())))?;
-    // Write the new pair beside the old one, then rename over it: a reader never sees half a key.
-    let tmp_private = paths.private.with_extension("new");
-    let tmp_public = paths.public.with_extension("new");
-    let kid = generate_pair(&tmp_private, &tmp_public)?;
-    std::fs::rename(&tmp_public, &paths.public).map_err(|e| KeyError(e.to_string()))?;
-    std::fs::rename(&tmp_private, &paths.private).map_err(|e| KeyError(e.to_string()))?;
-    Ok(kid)
+fn write<T>(lock: &RwLock<T>, value: T) {
+    match lock.write() {
+        Ok(mut guard) => *guard = value,
+        Err(poisoned) => *poisoned.into_inner() = value,
+    }
 }
 
-fn parse_private(pem: &[u8]) -> Result<SecretKey, KeyError> {
+/// A P-256 private key from PKCS#8 (or SEC1) PEM.
+pub fn parse_private(pem: &[u8]) -> Result<SecretKey, KeyError> {
     let text = std::str::from_utf8(pem).map_err(|_| KeyError("private key is not PEM text".into()))?;
     SecretKey::from_pkcs8_pem(text)
         .or_else(|_| SecretKey::from_sec1_pem(text))
         .map_err(|_| KeyError("private key is not a P-256 key in PKCS#8 (or SEC1) PEM".into()))
-}
-
-fn read_key_set(paths: &KeyPaths, retired_grace: Duration) -> Result<KeySet, KeyError> {
-    let private_pem = files::read_private(&paths.private).map_err(KeyError)?;
-    let secret = parse_private(&private_pem)?;
-    let public = secret.public_key();
-    if let Ok(text) = std::fs::read_to_string(&paths.public) {
-        let declared = PublicKey::from_public_key_pem(&text)
-            .map_err(|_| KeyError(format!("{} is not a P-256 public key PEM", paths.public.display())))?;
-        if declared != public {
-            return Err(KeyError(format!("{} does not match the private key", paths.public.display())));
-        }
-    }
-    let pkcs8 = secret.to_pkcs8_der().map_err(|e| KeyError(e.to_string()))?;
-    let signing = EncodingKey::from_ec_der(pkcs8.as_bytes());
-    let current = verifying_key(&public, None)?;
-    let signing_kid = current.kid.clone();
-    let mut verifying = vec![current];
-    if let Ok(entries) = std::fs::read_dir(&paths.retired_dir) {
-        let now = SystemTime::now();
-        for entry in entries.flatten() {
-            let retired_at = entry.metadata().and_then(|m| m.modified()).unwrap_or(now);
-            let retires_at = retired_at + retired_grace;
-            let Ok(text) = std::fs::read_to_string(entry.path()) else { continue };
-            let Ok(key) = PublicKey::from_public_key_pem(&text) else { continue };
-            if retires_at > now && key != public {
-                verifying.push(verifying_key(&key, Some(retires_at))?);
-            }
-        }
-    }
-    Ok(KeySet { signing_kid, signing, verifying })
 }
 
 fn coordinates(key: &PublicKey) -> (String, String) {
@@ -277,17 +380,10 @@ pub fn thumbprint(key: &PublicKey) -> String {
     URL_SAFE_NO_PAD.encode(super::sha256(canonical.as_bytes()))
 }
 
-fn verifying_key(key: &PublicKey, retires_at: Option<SystemTime>) -> Result<VerifyingKey, KeyError> {
-    let (x, y) = coordinates(key);
-    let kid = thumbprint(key);
-    let decoding = DecodingKey::from_ec_components(&x, &y).map_err(|e| KeyError(e.to_string()))?;
-    let jwk = json!({"kty": "EC", "crv": "P-256", "x": x, "y": y, "kid": kid, "alg": "ES256", "use": "sig"});
-    Ok(VerifyingKey { kid, decoding, jwk, retires_at })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Duration as Span;
 
     #[test]
     fn the_thumbprint_is_rfc_7638_over_the_rfc_7515_example_key() {
@@ -311,17 +407,80 @@ mod tests {
         let mode = std::fs::metadata(&paths.private).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let second = rotate(&paths).unwrap();
-        let set = read_key_set(&paths, Duration::from_secs(3600)).unwrap();
+        let keys = super::super::key_files::read_keys(&paths, Duration::from_secs(3600)).unwrap();
+        let set = KeySet::at(&keys, Utc::now()).unwrap();
         assert_eq!(set.signing_kid, second);
         assert!(set.find(&first).is_some() && set.find(&second).is_some());
-        let expired = read_key_set(&paths, Duration::ZERO).unwrap();
-        assert!(expired.find(&first).is_none());
-        assert!(set.find(&second).unwrap().retires_at.is_none(), "the signing key does not retire");
-        let retires_at = set.find(&first).unwrap().retires_at.unwrap();
-        assert!(!set.has_expired_key(retires_at - Duration::from_secs(1)));
-        assert!(set.has_expired_key(retires_at), "a retired key expires with its grace");
+        assert!(set.find(&second).unwrap().expires_at.is_none(), "the signing key does not retire");
+        let expires_at = set.find(&first).unwrap().expires_at.unwrap();
+        let later = KeySet::at(&keys, expires_at).unwrap();
+        assert!(later.find(&first).is_none(), "a retired key leaves with its grace");
+        assert_eq!(set.next_change, Some(expires_at));
         std::fs::set_permissions(&paths.private, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(read_key_set(&paths, Duration::ZERO).is_err());
+        assert!(super::super::key_files::read_keys(&paths, Duration::ZERO).is_err());
         std::fs::remove_dir_all(dir).ok();
+    }
+
+    fn key(publish: i64, activate: i64, retire: Option<i64>, expire: Option<i64>) -> RingKey {
+        key_from(DateTime::<Utc>::UNIX_EPOCH + Span::days(20_000), publish, activate, retire, expire, true)
+    }
+
+    fn key_from(
+        t0: DateTime<Utc>,
+        publish: i64,
+        activate: i64,
+        retire: Option<i64>,
+        expire: Option<i64>,
+        private: bool,
+    ) -> RingKey {
+        let at = |s: i64| t0 + Span::seconds(s);
+        let k = new_key().unwrap();
+        let secret = private.then_some(&k.secret);
+        RingKey::new(k.secret.public_key(), secret, at(publish), at(activate), retire.map(at), expire.map(at)).unwrap()
+    }
+
+    #[test]
+    fn the_signing_status_lists_the_keys_that_sign_now_or_will_and_their_retirement() {
+        let now = Utc::now();
+        let retiring = key_from(now, -100, -100, Some(1_200), Some(5_000), true);
+        let successor = key_from(now, -10, 1_200, None, None, true);
+        let ring = KeyRing::from_database(vec![retiring.clone(), successor.clone()]).unwrap();
+        let status = ring.signing_status();
+        let signers: Vec<_> = status.signers.iter().map(|s| (s.kid.as_str(), s.retires_at)).collect();
+        assert_eq!(signers, [(retiring.kid.as_str(), retiring.retires_at), (successor.kid.as_str(), None)]);
+        assert_eq!((status.verifying, status.problem), (2, None));
+        // A successor that cannot sign (its private half did not unseal) is no successor.
+        let unusable = key_from(now, -10, 1_200, None, None, false);
+        let ring = KeyRing::from_database(vec![retiring.clone(), unusable]).unwrap();
+        assert_eq!(ring.signing_status().signers.len(), 1);
+        // Every key retired: one still stands in, but none is a signer.
+        let retired = key_from(now, -100, -100, Some(-10), Some(5_000), true);
+        let ring = KeyRing::from_database(vec![retired]).unwrap();
+        assert!(ring.keys().stand_in && ring.signing_status().signers.is_empty());
+        ring.set_problem(Some("the signing keys could not be checked".into()));
+        assert!(ring.signing_status().problem.is_some());
+    }
+
+    #[test]
+    fn a_prepublished_key_verifies_before_it_signs_and_a_retired_one_until_it_expires() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + Span::days(20_000);
+        let at = |s: i64| t0 + Span::seconds(s);
+        let old = key(0, 0, Some(100), Some(200));
+        let new = key(40, 100, None, None);
+        let keys = vec![old.clone(), new.clone()];
+        let before = KeySet::at(&keys, at(10)).unwrap();
+        assert_eq!((before.signing_kid.as_str(), before.verifying.len()), (old.kid.as_str(), 1));
+        assert_eq!(before.next_change, Some(at(40)));
+        let published = KeySet::at(&keys, at(50)).unwrap();
+        assert_eq!(published.signing_kid, old.kid, "published, not signing yet");
+        assert!(published.find(&new.kid).is_some());
+        let switched = KeySet::at(&keys, at(100)).unwrap();
+        assert_eq!(switched.signing_kid, new.kid);
+        assert_eq!(switched.verifying[0].kid, new.kid, "the signing key comes first");
+        assert!(switched.find(&old.kid).is_some());
+        let gone = KeySet::at(&keys, at(200)).unwrap();
+        assert!(gone.find(&old.kid).is_none() && gone.next_change.is_none());
+        let alone = KeySet::at(std::slice::from_ref(&old), at(150)).unwrap();
+        assert!(alone.stand_in && alone.signing_kid == old.kid, "a retired key stands in rather than none");
     }
 }

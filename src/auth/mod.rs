@@ -3,6 +3,7 @@
 
 pub mod cipher;
 pub mod files;
+pub mod key_files;
 pub mod keys;
 pub mod passwords;
 pub mod tokens;

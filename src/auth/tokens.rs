@@ -205,7 +205,11 @@ impl TokenIssuer {
         }
         let kid = header.kid.ok_or(TokenError::Invalid)?;
         let keys = self.keys.keys();
-        let key = keys.find(&kid).ok_or(TokenError::Invalid)?;
+        let Some(key) = keys.find(&kid) else {
+            // Perhaps another node's new key, not read here yet: look sooner than the next check.
+            self.keys.note_unknown_kid();
+            return Err(TokenError::Invalid);
+        };
         jsonwebtoken::decode::<T>(token, &key.decoding, &self.validation).map(|data| data.claims).map_err(|e| {
             match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenError::Expired,

@@ -65,6 +65,11 @@ pub struct Config {
     pub redis_prefix: String,
     pub jwt_private_key_path: Option<PathBuf>,
     pub jwt_public_key_path: Option<PathBuf>,
+    /// `SIGNING_KEY_ROTATION`: how long a signing key kept in the database signs before its
+    /// successor takes over (`None`: `off`). Key files are rotated by hand.
+    pub signing_key_rotation: Option<Duration>,
+    /// `SIGNING_KEY_PREPUBLISH`: how long a new key is in JWKS before it signs.
+    pub signing_key_prepublish: Duration,
     /// Fernet keys: the first encrypts, all decrypt. Unset: generated into `data_dir`.
     pub session_encryption_keys: Option<Secret<Vec<String>>>,
     pub access_ttl: Duration,
@@ -196,6 +201,18 @@ impl Config {
             Some("pretty") => LogFormat::Pretty,
             Some(_) => return Err(err("LOG_FORMAT", "must be `json` or `pretty`")),
         };
+        let signing_key_rotation = match env.get("SIGNING_KEY_ROTATION").as_deref() {
+            Some("off") => None,
+            raw => Some(positive(
+                "SIGNING_KEY_ROTATION",
+                raw.map_or(Ok(Duration::from_secs(30 * 86_400)), parse_duration)
+                    .map_err(|m| err("SIGNING_KEY_ROTATION", m))?,
+            )?),
+        };
+        let signing_key_prepublish = env.duration_or("SIGNING_KEY_PREPUBLISH", Duration::from_secs(3_600))?;
+        if signing_key_rotation.is_some_and(|rotation| signing_key_prepublish >= rotation) {
+            return Err(err("SIGNING_KEY_PREPUBLISH", "must be shorter than SIGNING_KEY_ROTATION"));
+        }
         let default_workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
         Ok(Config {
             bind: env.parse_or("TRADESAGE_BIND", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
@@ -205,6 +222,8 @@ impl Config {
             redis_prefix: env.get("REDIS_KEY_PREFIX").unwrap_or_else(|| "tradesage:".into()),
             jwt_private_key_path: env.get("JWT_PRIVATE_KEY_PATH").map(PathBuf::from),
             jwt_public_key_path: env.get("JWT_PUBLIC_KEY_PATH").map(PathBuf::from),
+            signing_key_rotation,
+            signing_key_prepublish,
             session_encryption_keys,
             access_ttl,
             refresh_ttl,
@@ -329,6 +348,9 @@ mod tests {
         assert!(c.rate_limit_routes.is_empty());
         assert_eq!(c.audit_retention, Some(Duration::from_secs(365 * 86_400)));
         assert_eq!(config(&[("AUDIT_RETENTION", "off")]).unwrap().audit_retention, None);
+        assert_eq!(c.signing_key_rotation, Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(c.signing_key_prepublish, Duration::from_secs(3_600));
+        assert_eq!(config(&[("SIGNING_KEY_ROTATION", "off")]).unwrap().signing_key_rotation, None);
     }
 
     #[test]
@@ -359,6 +381,9 @@ mod tests {
             ("SESSION_ENCRYPTION_KEYS", "short"),
             ("AUDIT_RETENTION", "a year"),
             ("AUDIT_RETENTION", "0d"),
+            ("SIGNING_KEY_ROTATION", "monthly"),
+            ("SIGNING_KEY_ROTATION", "0s"),
+            ("SIGNING_KEY_PREPUBLISH", "31d"),
         ] {
             let error = config(&[(name, value)]).unwrap_err();
             assert_eq!(error.variable, name, "{error}");

@@ -13,6 +13,7 @@ pub mod mfa_login;
 pub mod operators;
 pub mod orders;
 pub mod sessions;
+pub mod signing_keys;
 pub mod tenants;
 pub mod users;
 

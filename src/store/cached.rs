@@ -72,6 +72,12 @@ impl CachedDatabase {
         db
     }
 
+    /// The wrapped database, for the parts of the store this cache has nothing to do with
+    /// (signing keys, sealed records), delegated in their own modules.
+    pub(super) fn inner(&self) -> &dyn Database {
+        self.inner.as_ref()
+    }
+
     fn clear(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.users.clear();

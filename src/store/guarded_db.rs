@@ -18,6 +18,8 @@ use uuid::Uuid;
 
 use super::breaker::{BreakerSettings, BreakerState, CircuitBreaker};
 use super::mfa::{MfaChallengeRow, MfaStore, MfaWrite};
+use super::sealed::{RecordId, SealedFamily, SealedRecord, SealedStore};
+use super::signing_keys::{KeyChanges, KeyPlan, SigningKeyRow, SigningKeyStore};
 use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult, UserLock};
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -175,8 +177,8 @@ impl Database for GuardedDatabase {
         self.guarded(self.inner.delete_stale_lockouts(before, batch)).await
     }
 
-    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()> {
-        self.guarded(self.inner.insert_audit(event)).await
+    async fn insert_audit(&self, events: &[AuditEvent]) -> StoreResult<()> {
+        self.guarded(self.inner.insert_audit(events)).await
     }
     async fn delete_audit_before(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
         self.guarded(self.inner.delete_audit_before(before, batch)).await
@@ -226,5 +228,36 @@ impl MfaStore for GuardedDatabase {
     }
     async fn delete_expired_mfa_challenges(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
         self.guarded(self.inner.delete_expired_mfa_challenges(before, batch)).await
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for GuardedDatabase {
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
+        self.guarded(self.inner.signing_keys()).await
+    }
+    async fn change_signing_keys(&self, plan: KeyPlan<'_>) -> StoreResult<KeyChanges> {
+        self.guarded(self.inner.change_signing_keys(plan)).await
+    }
+    async fn delete_expired_signing_keys(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.guarded(self.inner.delete_expired_signing_keys(before)).await
+    }
+}
+
+#[async_trait]
+impl SealedStore for GuardedDatabase {
+    async fn sealed_batch(
+        &self,
+        family: &SealedFamily,
+        after: Option<&RecordId>,
+        limit: i64,
+    ) -> StoreResult<Vec<SealedRecord>> {
+        self.guarded(self.inner.sealed_batch(family, after, limit)).await
+    }
+    async fn sealed_record(&self, family: &SealedFamily, id: &RecordId) -> StoreResult<Option<SealedRecord>> {
+        self.guarded(self.inner.sealed_record(family, id)).await
+    }
+    async fn replace_sealed(&self, family: &SealedFamily, record: &SealedRecord, sealed: &str) -> StoreResult<bool> {
+        self.guarded(self.inner.replace_sealed(family, record, sealed)).await
     }
 }

@@ -13,6 +13,8 @@ pub mod mfa;
 pub mod ratelimit;
 pub mod redis;
 pub mod redis_url;
+pub mod sealed;
+pub mod signing_keys;
 pub mod sql;
 mod sql_error;
 mod sql_records;
@@ -25,6 +27,8 @@ use uuid::Uuid;
 
 pub use cache::{Cache, Grant, RateDecision};
 pub use mfa::{MfaChallengeRow, MfaStore, MfaWrite};
+pub use sealed::SealedStore;
+pub use signing_keys::SigningKeyStore;
 
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -141,9 +145,10 @@ pub enum OutcomeFilter {
 }
 
 /// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`] (the two-factor
-/// part, [`MfaStore`], in [`mfa`]).
+/// part, [`MfaStore`], in [`mfa`]; signing keys, [`SigningKeyStore`], in [`signing_keys`];
+/// sealed records by family, [`SealedStore`], in [`sealed`]).
 #[async_trait]
-pub trait Database: MfaStore + Send + Sync + 'static {
+pub trait Database: MfaStore + SigningKeyStore + SealedStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; safe to run any number of times.

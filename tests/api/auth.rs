@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{code_of, TestApp, PASSWORD};
+use crate::helpers::{code_of, TestApp, KEY_FILES, PASSWORD};
 
 const SESSIONS: &str = "/api/v1/auth/sessions";
 
@@ -157,7 +157,7 @@ fn sign(claims: &Value, kid: Option<&str>, pem: &[u8]) -> String {
     jsonwebtoken::encode(&header, claims, &EncodingKey::from_ec_pem(pem).unwrap()).unwrap()
 }
 
-both!(the_jwt_attacks_of_rfc_8725_are_refused, |app: TestApp| async move {
+both!(the_jwt_attacks_of_rfc_8725_are_refused, [KEY_FILES], |app: TestApp| async move {
     let (_, login) = app.signed_in_user().await;
     let access = login["access_token"].as_str().unwrap().to_owned();
     let refresh = login["refresh_token"].as_str().unwrap().to_owned();

@@ -3,7 +3,9 @@
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{base_vars, code_of, fresh_database, spawn_app_with, spawn_with_vars, Backend, TestApp, PASSWORD};
+use crate::helpers::{
+    base_vars, code_of, fresh_database, spawn_app_with, spawn_with_vars, Backend, TestApp, KEY_FILES, PASSWORD,
+};
 
 both!(health_answers_ok, |app: TestApp| async move {
     let response = app.client.get(app.url("/health")).send().await.unwrap();
@@ -295,7 +297,7 @@ both!(the_actors_check_degrades_when_a_supervisor_escalated_to_the_root, |app: T
     assert_eq!(body["status"], "degraded");
 });
 
-both!(the_keys_check_degrades_while_the_key_files_do_not_load, |app: TestApp| async move {
+both!(the_keys_check_degrades_while_the_key_files_do_not_load, [KEY_FILES], |app: TestApp| async move {
     let path = app.data_dir().join("jwt-private.pem");
     let good = std::fs::read(&path).unwrap();
     let healthy = health_until(&app, std::time::Duration::ZERO, |_| true).await;

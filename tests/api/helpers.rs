@@ -18,6 +18,9 @@ use uuid::Uuid;
 pub const PG_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
 pub const PASSWORD: &str = "correct-horse-battery-9";
+/// Signing keys from files (`JWT_PRIVATE_KEY_PATH`) in the test's data directory, generated
+/// before the server starts, instead of the database: `both!(name, [KEY_FILES], …)`.
+pub const KEY_FILES: (&str, &str) = ("JWT_PRIVATE_KEY_PATH", "{data_dir}/jwt-private.pem");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -106,7 +109,12 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Tes
         vars.insert("DATABASE_URL".into(), fresh_database().await);
     }
     for (k, v) in overrides {
-        vars.insert(k.to_string(), v.to_string());
+        vars.insert(k.to_string(), v.replace("{data_dir}", &vars["TRADESAGE_DATA_DIR"]));
+    }
+    if let Some(private) = vars.get("JWT_PRIVATE_KEY_PATH").map(PathBuf::from) {
+        if !private.exists() {
+            tradesage::auth::keys::generate_pair(&private, &private.with_file_name("jwt-public.pem")).unwrap();
+        }
     }
     spawn_with_vars(backend, vars).await
 }

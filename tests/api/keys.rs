@@ -1,5 +1,6 @@
-//! Signing keys: rotation keeps old tokens verifying, JWKS lists the keys in force, and a
-//! private key that group or others can read is refused.
+//! Signing keys from files (`JWT_PRIVATE_KEY_PATH`): rotation keeps old tokens verifying, JWKS
+//! lists the keys in force, and a private key that group or others can read is refused. Keys
+//! in the database are the subject of `key_ring`.
 
 use serde_json::Value;
 use tradesage::app::Application;
@@ -7,9 +8,9 @@ use tradesage::auth::keys::{rotate, KeyPaths};
 use tradesage::config::Config;
 
 use crate::both;
-use crate::helpers::{base_vars, Backend, TestApp};
+use crate::helpers::{base_vars, Backend, TestApp, KEY_FILES};
 
-both!(after_keys_rotate_old_tokens_verify_and_new_ones_use_the_new_key, |app: TestApp| async move {
+both!(after_keys_rotate_old_tokens_verify_and_new_ones_use_the_new_key, [KEY_FILES], |app: TestApp| async move {
     let (_, before) = app.signed_in_user().await;
     let config = Config::from_lookup(|k| app.vars.get(k).cloned()).unwrap();
     let new_kid = rotate(&KeyPaths::from_config(&config)).unwrap();
@@ -37,6 +38,8 @@ async fn a_private_key_readable_by_others_is_refused_with_a_clear_message() {
     let key = dir.join("jwt-private.pem");
     tradesage::auth::keys::generate_pair(&key, &dir.join("jwt-public.pem")).unwrap();
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut vars = vars;
+    vars.insert("JWT_PRIVATE_KEY_PATH".into(), key.display().to_string());
     let config = Config::from_lookup(|k| vars.get(k).cloned()).unwrap();
     let error = Application::build(config).await.err().expect("start-up refused");
     let message = format!("{error:#}");
@@ -45,7 +48,7 @@ async fn a_private_key_readable_by_others_is_refused_with_a_clear_message() {
 
 both!(
     a_retired_key_leaves_jwks_once_its_grace_has_passed_while_the_server_runs,
-    [("ACCESS_TOKEN_TTL", "1s"), ("REFRESH_TOKEN_TTL", "8s")],
+    [KEY_FILES, ("ACCESS_TOKEN_TTL", "1s"), ("REFRESH_TOKEN_TTL", "8s")],
     |app: TestApp| async move {
         use std::time::{Duration, Instant};
         let jwks_kids = || async {

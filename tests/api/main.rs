@@ -15,6 +15,7 @@ mod forwarded;
 mod gateway;
 mod health;
 mod hostile;
+mod key_ring;
 mod keys;
 mod limits;
 mod lockout;
