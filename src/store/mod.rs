@@ -12,6 +12,7 @@ pub mod mfa;
 pub mod ratelimit;
 pub mod redis;
 pub mod sql;
+pub mod sql_api_keys;
 mod sql_error;
 
 use std::sync::Arc;
@@ -22,6 +23,7 @@ use uuid::Uuid;
 
 pub use cache::{Cache, Grant, RateDecision};
 pub use mfa::{MfaChallengeRow, MfaStore, MfaWrite};
+pub use sql_api_keys::{ApiKeyRow, ApiKeyStore};
 
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -134,9 +136,9 @@ pub enum OutcomeFilter {
 }
 
 /// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`] (the two-factor
-/// part, [`MfaStore`], in [`mfa`]).
+/// part, [`MfaStore`], in [`mfa`]; API keys, [`ApiKeyStore`], in [`sql_api_keys`]).
 #[async_trait]
-pub trait Database: MfaStore + Send + Sync + 'static {
+pub trait Database: MfaStore + ApiKeyStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; safe to run any number of times.
