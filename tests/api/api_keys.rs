@@ -411,3 +411,25 @@ async fn an_owner_disabled_on_one_node_is_refused_on_the_other_within_a_second()
     assert_eq!(disabled.status(), 200);
     refused_within_a_second(&b, &key, "owner disabled on A").await;
 }
+
+both!(
+    a_key_with_actors_read_reads_the_operators_views,
+    [
+        ("TRADESAGE_ADMIN_EMAIL", "root@example.com"),
+        ("TRADESAGE_ADMIN_PASSWORD", "correct-horse-battery-9"),
+        ("METRICS_TOKEN", "api-keys-operator-token"),
+    ],
+    |app: TestApp| async move {
+        let root = crate::admin::root(&app).await;
+        let monitor = create_key(&app, &root, json!({"name": "monitor", "scopes": ["actors:read"]})).await;
+        assert_eq!(monitor["scopes"], json!(["actors:read"]));
+        let monitor = key_of(&monitor);
+        assert_eq!(app.get_with("/api/v1/admin/actors", &monitor).await.status(), 200);
+        assert_eq!(app.get_with("/api/v1/admin/actors/history", &monitor).await.status(), 200);
+        assert_eq!(app.get_with("/metrics", &monitor).await.status(), 200);
+        let trader = member(&app, "default", &[Role::Trader]).await;
+        let trading = key_of(&create_key(&app, &trader, json!({"name": "bot"})).await);
+        expect_problem(app.get_with("/api/v1/admin/actors", &trading).await, 403, "forbidden").await;
+        expect_problem(app.get_with("/metrics", &format!("{trading}x")).await, 401, "token_invalid").await;
+    }
+);
