@@ -16,16 +16,20 @@ export function parseAllowedIps(text: string): string[] {
     .filter(Boolean);
 }
 
-/**
- * The expiry sent for a date picked in the form (`YYYY-MM-DD`): the end of that day in UTC.
- * Empty: never. `null` for a date that is not one or not after `now`.
- */
-export function expiryOf(date: string, now: Date = new Date()): string | undefined | null {
-  if (!date) return undefined;
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return null;
-  const end = new Date(`${date}T23:59:59Z`);
-  if (Number.isNaN(end.getTime()) || end.getTime() <= now.getTime()) return null;
-  return end.toISOString();
+/** The expiries the form offers, in days (empty: never). */
+export const EXPIRY_CHOICES = [
+  { value: '', label: 'Never' },
+  { value: '7', label: 'In 7 days' },
+  { value: '30', label: 'In 30 days' },
+  { value: '90', label: 'In 90 days' },
+  { value: '365', label: 'In a year' },
+] as const;
+
+/** The expiry sent for a choice of the form: `days` days after `now`; none for "never". */
+export function expiryOf(days: string, now: Date = new Date()): string | undefined {
+  const n = Number(days);
+  if (!days || !Number.isInteger(n) || n <= 0) return undefined;
+  return new Date(now.getTime() + n * 86_400_000).toISOString();
 }
 
 /** The scopes a new key asks for: none when all of the owner's are ticked (the default). */

@@ -7,8 +7,20 @@ import { createApiKey, listApiKeys, revokeApiKey, type ApiKey, type NewApiKey } 
 import { problemOf } from '../api/problem';
 import { useAuth } from '../auth/AuthContext';
 import { CopyButton } from '../components/CopyButton';
-import { Alert, Badge, Button, Card, Checkbox, Empty, Field, LiveMessage, Loading, PageHeader } from '../components/ui';
-import { activeCount, expiryOf, MAX_ACTIVE_KEYS, parseAllowedIps, scopesToSend } from '../lib/apiKeys';
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Checkbox,
+  Empty,
+  Field,
+  LiveMessage,
+  Loading,
+  PageHeader,
+  SelectField,
+} from '../components/ui';
+import { activeCount, EXPIRY_CHOICES, expiryOf, MAX_ACTIVE_KEYS, parseAllowedIps, scopesToSend } from '../lib/apiKeys';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { useAction, useNow, useQuery } from '../lib/hooks';
 
@@ -153,8 +165,6 @@ function NewKeyForm({
     const found: Record<string, string> = {};
     if (!name.trim()) found.name = 'Give the key a name.';
     if (ticked.length === 0) found.scopes = 'Tick at least one scope.';
-    const expires_at = expiryOf(expiry);
-    if (expires_at === null) found.expires_at = 'Pick a day from today on.';
     setErrors(found);
     if (Object.keys(found).length > 0) return;
     void action.run(
@@ -164,7 +174,7 @@ function NewKeyForm({
           name: name.trim(),
           scopes: scopesToSend(ticked, ownScopes),
           allowed_ips: parseAllowedIps(ips),
-          expires_at: expires_at ?? undefined,
+          expires_at: expiryOf(expiry),
         };
         onCreated(await createApiKey(api.http, body));
       },
@@ -228,15 +238,14 @@ function NewKeyForm({
           spellCheck={false}
           data-testid="api-key-ips-input"
         />
-        <Field
-          label="Expires (optional)"
-          type="date"
+        <SelectField
+          label="Expires"
           value={expiry}
           onChange={(e) => setExpiry(e.target.value)}
-          error={errors.expires_at}
-          hint="The key stops working at the end of this day (UTC). Empty: never."
+          options={[...EXPIRY_CHOICES]}
           data-testid="api-key-expiry-input"
         />
+        {errors.expires_at && <p className="text-xs text-rose-700">{errors.expires_at}</p>}
         <Button type="submit" loading={action.busy === 'create'} disabled={full} data-testid="api-key-submit">
           Create key
         </Button>
