@@ -5,7 +5,8 @@
 # serving web/dist; checks that the web app's API types (web/src/api/schema.d.ts) are those of
 # the server's /openapi.json, and runs the Playwright tests in Debian's headless Chromium against
 # the first: web/e2e/app.e2e.mjs (the user journeys), web/e2e/mfa.e2e.mjs (two-factor sign-in:
-# enrol, sign out, sign in with a code computed in Node), web/e2e/a11y.e2e.mjs (every route at
+# enrol, sign out, sign in with a code computed in Node), web/e2e/api_keys.e2e.mjs (an API key
+# made on its page, used by a program on /api/v1/orders, revoked, then refused with 401), web/e2e/a11y.e2e.mjs (every route at
 # 390 and 1280 px, signed out and as each role: no sideways scrolling, no axe-core WCAG 2.1 A/AA
 # violation, keyboard reach and focus) and web/e2e/cluster.e2e.mjs (the operator page with both
 # nodes and its charts; it stops the second node, so it runs last). The database and the Redis
@@ -169,7 +170,7 @@ set +e
   cd web
   TRADESAGE_URL="$url" CHROMIUM_PATH="$CHROMIUM" E2E_ACCESS_TTL_S=5 E2E_LOCKOUT_THRESHOLD=3 \
     E2E_NODE2_URL="$url2" E2E_NODE2_PID="$server2" \
-    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node --test --test-concurrency=1 e2e/app.e2e.mjs e2e/mfa.e2e.mjs \
+    timeout -k 10 "${E2E_TIMEOUT_S:-600}" node --test --test-concurrency=1 e2e/app.e2e.mjs e2e/mfa.e2e.mjs e2e/api_keys.e2e.mjs \
     e2e/a11y.e2e.mjs e2e/cluster.e2e.mjs
 )
 rc=$?

@@ -37,6 +37,8 @@ pub struct Metrics {
     /// Active sessions of the whole cluster, counted in the database each minute.
     pub sessions_active_total: IntGauge,
     pub token_validations: IntCounterVec,
+    /// Requests authenticated (or refused) by an API key, by outcome.
+    pub api_key_requests: IntCounterVec,
     pub lockouts: IntCounterVec,
     pub refresh_reuse: IntCounterVec,
     pub active_sessions: IntGauge,
@@ -133,6 +135,13 @@ impl Metrics {
                 &r,
                 "token_validations_total",
                 "Access-token validations by outcome",
+                &["outcome"],
+            ),
+            api_key_requests: counter(
+                &r,
+                "api_key_requests_total",
+                "Requests presenting an API key, by outcome: valid, invalid (unknown or malformed key, wrong \
+                 secret), revoked, expired, ip_not_allowed, owner_disabled, unavailable",
                 &["outcome"],
             ),
             lockouts: counter(&r, "lockouts_total", "Locks applied, by ladder step", &["step"]),

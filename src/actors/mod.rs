@@ -6,6 +6,7 @@
 //! Root ─┬─ session-shard-0..N ── SessionActor{id}
 //!       ├─ lockout-shard-0..N ── LockoutActor{key}
 //!       ├─ mfa_challenge-shard-0..N ── ChallengeActor{token hash}
+//!       ├─ api_key-shard-0..N ── ApiKeyActor{key id}
 //!       └─ janitor
 //! ```
 //!
@@ -13,6 +14,7 @@
 //! that fails (its children failed too often) is replaced by the root, alone, while the other
 //! shards and their actors run on. A janitor that fails is replaced by the root too.
 
+pub mod api_key;
 pub mod cluster;
 pub mod directory;
 pub mod history;
@@ -38,6 +40,7 @@ use uuid::Uuid;
 pub use root::Escalations;
 use root::{Root, RootMsg};
 
+pub use api_key::{ApiKeyKind, ApiKeyMsg, KeyGrant};
 pub use directory::{ActorError, Directory, Reply, ShardRestart};
 pub use lockout::{LockoutKind, LockoutMsg, Subject};
 pub use mfa_challenge::{ChallengeKind, ChallengeMsg};
@@ -54,6 +57,8 @@ pub struct ActorSystem {
     pub lockouts: Directory<LockoutKind>,
     /// Pending two-factor sign-ins.
     pub challenges: Directory<ChallengeKind>,
+    /// API keys in use.
+    pub api_keys: Directory<ApiKeyKind>,
     pub ctx: Arc<ActorContext>,
     root: ActorRef<RootMsg>,
     /// When a child of the root last failed to it.
@@ -89,7 +94,10 @@ impl ActorSystem {
         let challenges =
             Directory::start(ChallengeKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
-        for restarter in [sessions.restarter(), lockouts.restarter(), challenges.restarter()] {
+        let api_keys =
+            Directory::start(ApiKeyKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+                .await?;
+        for restarter in [sessions.restarter(), lockouts.restarter(), challenges.restarter(), api_keys.restarter()] {
             // A call, not a cast: the root knows the shards before any traffic can fail them.
             match root.call(|reply| RootMsg::Adopt(restarter, reply), Some(Duration::from_secs(5))).await {
                 Ok(CallResult::Success(())) => {}
@@ -111,6 +119,7 @@ impl ActorSystem {
             sessions,
             lockouts,
             challenges,
+            api_keys,
             ctx,
             root,
             escalations,
@@ -128,6 +137,7 @@ impl ActorSystem {
                 system.sessions.tick(idle).await;
                 system.lockouts.tick(idle).await;
                 system.challenges.tick(idle).await;
+                system.api_keys.tick(idle).await;
             }
         });
         let listener = Self::listen_for_changes(&system);
@@ -179,6 +189,11 @@ impl ActorSystem {
                             let _ = actor.send_message(ChallengeMsg::Invalidate(event.version));
                         }
                     }
+                    api_key::KIND => {
+                        if let Some(actor) = event.id.parse::<Uuid>().ok().and_then(|id| system.api_keys.live(&id)) {
+                            let _ = actor.send_message(ApiKeyMsg::Invalidate(event.version));
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -205,6 +220,7 @@ impl ActorSystem {
         self.sessions.stop_all(Duration::from_secs(5)).await;
         self.lockouts.stop_all(Duration::from_secs(5)).await;
         self.challenges.stop_all(Duration::from_secs(5)).await;
+        self.api_keys.stop_all(Duration::from_secs(5)).await;
         self.root.stop(Some("shutdown".into()));
     }
 
@@ -220,7 +236,7 @@ impl ActorSystem {
     /// What this node's actor system looks like now (the operators' view).
     pub fn snapshot(&self, node: &str) -> ActorsSnapshot {
         let m = &self.ctx.metrics;
-        let kinds = [session::KIND, lockout::KIND, mfa_challenge::KIND]
+        let kinds = [session::KIND, lockout::KIND, mfa_challenge::KIND, api_key::KIND]
             .into_iter()
             .map(|kind| {
                 let handle = m.actor_handle.with_label_values(&[kind]);
@@ -245,6 +261,7 @@ impl ActorSystem {
             (session::KIND, self.sessions.shard_refs()),
             (lockout::KIND, self.lockouts.shard_refs()),
             (mfa_challenge::KIND, self.challenges.shard_refs()),
+            (api_key::KIND, self.api_keys.shard_refs()),
         ];
         for (kind, shards) in directories {
             for (index, shard) in shards.iter().enumerate() {

@@ -60,6 +60,15 @@ pub const FAMILIES: &[SealedFamily] = &[
         version: "version",
         cache_kind: None,
     },
+    SealedFamily {
+        name: "api_keys",
+        table: "api_keys",
+        id: "id",
+        id_kind: IdKind::Uuid,
+        sealed: "state",
+        version: "version",
+        cache_kind: Some(super::api_key::KIND),
+    },
 ];
 
 /// Records read per statement.

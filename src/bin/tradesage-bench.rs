@@ -4,7 +4,7 @@
 //!
 //! - **bounds** ([`bounds`]): what this machine can do at most — one bcrypt verify at the
 //!   server's cost, one ES256 sign and verify — measured in-process, per core.
-//! - **load** ([`load`]): named HTTP workloads (`login`, `read`, `refresh`, `mixed`, `storm`)
+//! - **load** ([`load`]): named HTTP workloads (`login`, `read`, `key_read`, `refresh`, `mixed`, `storm`)
 //!   against a running server on loopback, each bounded in time and in request count, reported
 //!   as requests/s, latency percentiles and errors by status, and as a ratio to its bound.
 //! - **memory** ([`memory`]): the actor system built in-process on the configured stores,
@@ -35,6 +35,8 @@ pub static MALLOC_CONF: &[u8] =
 mod actors;
 #[path = "tradesage_bench/bounds.rs"]
 mod bounds;
+#[path = "tradesage_bench/keys.rs"]
+mod keys;
 #[path = "tradesage_bench/load.rs"]
 mod load;
 #[path = "tradesage_bench/memory.rs"]
@@ -69,8 +71,8 @@ struct Args {
     /// Concurrent login connections of the `storm` workload (besides `--concurrency` readers).
     #[arg(long, default_value_t = 8)]
     storm_logins: usize,
-    /// Comma-separated workloads: login, read, refresh, mixed, storm. Empty: none.
-    #[arg(long, default_value = "login,read,refresh,mixed,storm", value_delimiter = ',')]
+    /// Comma-separated workloads: login, read, key_read, refresh, mixed, storm. Empty: none.
+    #[arg(long, default_value = "login,read,key_read,refresh,mixed,storm", value_delimiter = ',')]
     workloads: Vec<String>,
     /// Upper bound of requests per worker and workload (the run also stops at `--duration`).
     #[arg(long, default_value_t = 2_000_000)]
@@ -172,7 +174,7 @@ fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let base = load::loopback_base(&args.url)?;
-    let known = ["login", "read", "refresh", "mixed", "storm"];
+    let known = ["login", "read", "key_read", "refresh", "mixed", "storm"];
     let workloads: Vec<String> = args.workloads.iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
     if let Some(unknown) = workloads.iter().find(|w| !known.contains(&w.as_str())) {
         bail!("--workloads: unknown workload `{unknown}` (known: {})", known.join(", "));

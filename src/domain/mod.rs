@@ -1,5 +1,6 @@
 //! Plain types of the business: no I/O here, only parsing and rules with their unit tests.
 
+pub mod api_key;
 pub mod challenge;
 pub mod email;
 pub mod lockout;
@@ -12,6 +13,7 @@ pub mod tenant;
 pub mod text;
 pub mod user;
 
+pub use api_key::{ApiKeyState, KeyVerdict};
 pub use email::Email;
 pub use lockout::{LockoutPolicy, LockoutState, LockoutVerdict};
 pub use mfa::MfaState;

@@ -32,6 +32,13 @@ pub struct TenantParam {
     tenant: Option<String>,
 }
 
+impl TenantParam {
+    /// The slug asked for, if any.
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+}
+
 /// `?tenant=<slug>` plus the paging parameters (documented by [`ListQuery`]).
 #[derive(Deserialize, Default, IntoParams)]
 #[into_params(parameter_in = Query)]

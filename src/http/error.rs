@@ -54,7 +54,7 @@ pub(crate) struct Problem<'a> {
     /// `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
     /// `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
     /// `conflict`, `rate_limited`, `payload_too_large`, `unavailable`, `mfa_invalid`,
-    /// `mfa_enrollment_required` (and `internal` for 500).
+    /// `mfa_enrollment_required`, `ip_not_allowed` (and `internal` for 500).
     #[schema(example = "validation_failed")]
     code: &'a str,
     /// The request field at fault (`validation_failed` answers of a field rule only).
@@ -119,6 +119,7 @@ impl ApiError {
                 S::MfaEnrollmentRequired => {
                     (StatusCode::FORBIDDEN, "mfa_enrollment_required", "Two-factor sign-in required", e.to_string())
                 }
+                S::IpNotAllowed => (StatusCode::FORBIDDEN, "ip_not_allowed", "Address not allowed", e.to_string()),
                 S::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail.clone()),
                 S::NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource".into()),
                 S::Conflict(detail) => (StatusCode::CONFLICT, "conflict", "Conflict", detail.clone()),

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::auth::AccessClaims;
+use crate::domain::api_key::looks_like_key;
 use crate::domain::text::{plain, Tabs};
 use crate::domain::{Scope, ValidationError};
 use crate::service::{Core, RequestMeta, ServiceError};
@@ -110,11 +111,20 @@ impl FromRequestParts<AppState> for AuthUser {
             return Ok(AuthUser(user.clone()));
         }
         let token = bearer(&parts.headers).ok_or(ServiceError::TokenMissing)?;
-        let claims = core.authenticate(token).await?;
+        // An API key (`tsk_…`) is limited on its own, at the per-user rate (API.md §5.3).
+        let (claims, limit_key, label) = if looks_like_key(token) {
+            let claims = core.authenticate_api_key(token, &request_meta(core, parts)).await?;
+            let key = format!("rl:key:{}", claims.session_id);
+            (claims, key, "api_key")
+        } else {
+            let claims = core.authenticate(token).await?;
+            let key = format!("rl:user:{}", claims.user_id);
+            (claims, key, "user")
+        };
         let limit = core.config.rate_limit_user;
-        let decision = core.stores.limits.check(&format!("rl:user:{}", claims.user_id), limit).await?;
+        let decision = core.stores.limits.check(&limit_key, limit).await?;
         if !decision.allowed {
-            core.metrics.rate_limited.with_label_values(&["user"]).inc();
+            core.metrics.rate_limited.with_label_values(&[label]).inc();
             return Err(ApiError::RateLimited(decision));
         }
         // Tenant `require_mfa`: until the caller enrols, only the routes that take it there.
@@ -179,7 +189,7 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 }
 
 /// The JSON fields the API reads, and whether each is free text (where a tab is text).
-const FIELDS: [(&str, Tabs); 22] = [
+const FIELDS: [(&str, Tabs); 25] = [
     ("email", Tabs::Refused),
     ("password", Tabs::Allowed),
     ("display_name", Tabs::Allowed),
@@ -202,6 +212,9 @@ const FIELDS: [(&str, Tabs); 22] = [
     ("cursor", Tabs::Refused),
     ("event", Tabs::Refused),
     ("user_id", Tabs::Refused),
+    ("scopes", Tabs::Refused),
+    ("allowed_ips", Tabs::Refused),
+    ("expires_at", Tabs::Refused),
 ];
 
 /// A field of [`FIELDS`] by name; any other is reported as the `body`.

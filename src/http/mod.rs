@@ -2,6 +2,7 @@
 //! resource) and the one problem+json error mapping.
 
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod extract;
@@ -68,6 +69,10 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/users/me/mfa/totp", post(mfa::enrol))
         .route("/users/me/mfa/totp/confirm", post(mfa::confirm))
         .route("/users/me/mfa/recovery-codes", post(mfa::renew_recovery_codes))
+        .route("/users/me/api-keys", get(api_keys::list).post(api_keys::create))
+        .route("/users/me/api-keys/{id}", delete(api_keys::revoke))
+        .route("/admin/users/{id}/api-keys", get(api_keys::admin_list))
+        .route("/admin/api-keys/{id}", delete(api_keys::admin_revoke))
         .route("/admin/users", get(admin::list_users).post(admin::create_user))
         .route("/admin/users/{id}", get(admin::get_user).patch(admin::update_user))
         .route("/admin/users/{id}/unlock", post(admin::unlock_user))
@@ -82,6 +87,7 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/orders/{id}", delete(orders::cancel))
         .fallback(route_not_found)
         .layer(axum::middleware::from_fn(middleware::plain_path))
+        .layer(axum::middleware::from_fn(api_keys::bar_keys))
         .layer(axum::middleware::from_fn_with_state(core, middleware::limit_ip))
 }
 

@@ -18,7 +18,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{Modify, OpenApi, ToResponse};
 
-use super::{admin, auth, mfa, ops, orders, tenants, users};
+use super::{admin, api_keys, auth, mfa, ops, orders, tenants, users};
 
 /// The content type of every error answer.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -55,6 +55,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
         mfa::confirm,
         mfa::disable,
         mfa::renew_recovery_codes,
+        api_keys::create,
+        api_keys::list,
+        api_keys::revoke,
+        api_keys::admin_list,
+        api_keys::admin_revoke,
         admin::list_users,
         admin::create_user,
         admin::get_user,
@@ -93,6 +98,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     tags(
         (name = "auth", description = "Register, sign in, refresh, sign out, own sessions"),
         (name = "users", description = "The caller's own account"),
+        (name = "api_keys", description = "The caller's API keys (`Authorization: Bearer tsk_…`)"),
         (name = "admin", description = "Tenant administration (role `admin`)"),
         (name = "tenants", description = "Tenant management (admins of tenant `platform`)"),
         (name = "orders", description = "The protected trading resource"),
@@ -115,8 +121,10 @@ impl Modify for SecuritySchemes {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some(
-                        "An ES256 access token (`token_type: access`); the scheme is matched \
-                         case-insensitively. The list of an operation's requirement names the scope it needs.",
+                        "An ES256 access token (`token_type: access`), or an API key (`tsk_…`: the owner \
+                         with the key's scopes that the owner still holds; refused on `/api/v1/auth/*`, the \
+                         password, two-factor and API-key routes); the scheme is matched case-insensitively. \
+                         The list of an operation's requirement names the scope it needs.",
                     ))
                     .build(),
             ),
@@ -211,14 +219,16 @@ problem_responses! {
     Unauthorized: 401, "token_missing", "Authentication required", "no token was presented",
         "Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, \
          `token_rotated`, `token_reused`, `session_revoked`, `session_ip_mismatch` or (a wrong or reused \
-         two-factor code) `mfa_invalid`.",
+         two-factor code) `mfa_invalid`. An API key that is unknown, revoked or expired, or whose owner \
+         is disabled, answers `token_invalid`.",
         headers(("WWW-Authenticate", false, "`Bearer error=\"invalid_token\", error_description=\"<code>\"`"));
     /// 403.
     Forbidden: 403, "forbidden", "Forbidden", "this needs the `users:manage` scope",
         "Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write \
          without a trusted `Origin` or `X-Requested-With`), `account_disabled`, or `mfa_enrollment_required` \
          (the tenant requires two-factor sign-in and the caller has not turned it on: only `GET /users/me`, \
-         the two-factor settings, refresh and logout are open until then).";
+         the two-factor settings, refresh and logout are open until then), or `ip_not_allowed` (an API key \
+         presented from an address outside its `allowed_ips`).";
     /// 404.
     NotFound: 404, "not_found", "Not found", "no such resource",
         "`not_found`: no such resource (or one the caller may not see).";

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::bad_query;
 use super::error::ApiError;
-use super::extract::{bearer, AppState};
+use super::extract::{bearer, AppState, Meta};
 use super::openapi as doc;
 use super::ops_views::{
     ActorsAnswer, ActorsHistoryView, ActorsScope, ClusterActorsView, DetailedHealth, NodeHistoryView, Status,
@@ -19,9 +19,10 @@ use super::ops_views::{
 use super::pagination::ApiQuery;
 use super::views::ActorsView;
 use crate::actors::history::STEP;
+use crate::domain::api_key::looks_like_key;
 use crate::domain::Scope;
 use crate::service::operators::HISTORY_MINUTES;
-use crate::service::{Core, ServiceError};
+use crate::service::{Core, RequestMeta, ServiceError};
 
 /// The answer of `/health`.
 #[derive(Serialize, ToSchema)]
@@ -65,7 +66,7 @@ pub async fn health_detailed(State(core): State<AppState>) -> Response {
 }
 
 /// `METRICS_TOKEN` unset: open. Set: that bearer token, or an access token with `actors:read`.
-async fn operator_allowed(core: &Core, headers: &HeaderMap) -> Result<(), ApiError> {
+async fn operator_allowed(core: &Core, headers: &HeaderMap, meta: &RequestMeta) -> Result<(), ApiError> {
     let token = bearer(headers);
     if let (Some(expected), Some(given)) = (&core.config.metrics_token, token) {
         if bool::from(expected.expose().as_bytes().ct_eq(given.as_bytes())) {
@@ -73,7 +74,12 @@ async fn operator_allowed(core: &Core, headers: &HeaderMap) -> Result<(), ApiErr
         }
     }
     let token = token.ok_or(ServiceError::TokenMissing)?;
-    let claims = core.authenticate(token).await?;
+    // An API key with `actors:read` will do too (a monitoring system's own key).
+    let claims = if looks_like_key(token) {
+        core.authenticate_api_key(token, meta).await?
+    } else {
+        core.authenticate(token).await?
+    };
     // The `require_mfa` rule, as the caller extractor applies it (no operator route is exempt).
     core.require_mfa_enrolment(&claims).await?;
     if claims.has_scope(Scope::ActorsRead.as_str()) {
@@ -98,9 +104,9 @@ async fn operator_allowed(core: &Core, headers: &HeaderMap) -> Result<(), ApiErr
         (status = 503, response = doc::Unavailable),
     )
 )]
-pub async fn metrics(State(core): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn metrics(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
     if core.config.metrics_token.is_some() {
-        operator_allowed(&core, &headers).await?;
+        operator_allowed(&core, &headers, &meta).await?;
     }
     core.metrics.bcrypt_queue.set(core.passwords.queue_depth());
     core.export_circuits();
@@ -143,10 +149,11 @@ pub struct ActorsParams {
 )]
 pub async fn actors(
     State(core): State<AppState>,
+    Meta(meta): Meta,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<ActorsParams>,
 ) -> Result<Response, ApiError> {
-    operator_allowed(&core, &headers).await?;
+    operator_allowed(&core, &headers, &meta).await?;
     let answer = match q.scope.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None | Some("node") => ActorsAnswer::Node(ActorsView::from(&core.actors_here())),
         Some("cluster") => ActorsAnswer::Cluster(ClusterActorsView {
@@ -189,10 +196,11 @@ pub struct HistoryParams {
 )]
 pub async fn actors_history(
     State(core): State<AppState>,
+    Meta(meta): Meta,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<HistoryParams>,
 ) -> Result<Response, ApiError> {
-    operator_allowed(&core, &headers).await?;
+    operator_allowed(&core, &headers, &meta).await?;
     let minutes = match q.minutes.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
         None => HISTORY_MINUTES,
         Some(raw) => raw

@@ -262,7 +262,7 @@ pub struct ActorsView {
     pub supervisors: Vec<SupervisorView>,
 }
 
-/// The actors of one kind (`session`, `lockout`, `mfa_challenge`).
+/// The actors of one kind (`session`, `lockout`, `mfa_challenge`, `api_key`).
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = ActorKind)]
 pub struct ActorKindView {

@@ -75,6 +75,13 @@ audit_kinds! {
     AdminMfaReset = "admin_mfa_reset",
     /// The second step of a sign-in; a failure's `detail.reason` says why.
     MfaVerify = "mfa_verify",
+    /// A user made an API key (`detail.key_id`, `name`, `scopes`, `allowed_ips`, `expires_at`).
+    ApiKeyCreated = "api_key_created",
+    /// An API key was revoked by its owner or an admin (`detail.key_id`, `detail.actor_id`).
+    ApiKeyRevoked = "api_key_revoked",
+    /// A known API key was refused (`detail.reason`: wrong_secret, revoked, expired,
+    /// ip_not_allowed, owner_disabled).
+    ApiKeyRefused = "api_key_refused",
 }
 
 /// How it went: the `outcome` of an audit row.

@@ -42,6 +42,9 @@ pub enum ServiceError {
     /// The tenant requires two-factor sign-in and the caller has not turned it on (403).
     #[error("this tenant requires two-factor sign-in: turn it on first")]
     MfaEnrollmentRequired,
+    /// An API key presented from an address outside its `allowed_ips` (403).
+    #[error("this API key may not be used from this address")]
+    IpNotAllowed,
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]

@@ -3,6 +3,7 @@
 //! views. Here the actors, stores and crypto meet; HTTP does not.
 
 pub mod admin;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod circuits;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::cache::{Cache, ChangeEvent};
 use super::mfa::{MfaChallengeRow, MfaStore, MfaWrite};
+use super::sql_api_keys::{ApiKeyRow, ApiKeyStore};
 use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreResult, UserLock};
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -285,5 +286,25 @@ impl MfaStore for CachedDatabase {
     }
     async fn delete_expired_mfa_challenges(&self, before: DateTime<Utc>, batch: i64) -> StoreResult<u64> {
         self.inner.delete_expired_mfa_challenges(before, batch).await
+    }
+}
+
+/// API keys are not cached here: their actors hold them.
+#[async_trait]
+impl ApiKeyStore for CachedDatabase {
+    async fn api_key(&self, id: Uuid) -> StoreResult<Option<ApiKeyRow>> {
+        self.inner.api_key(id).await
+    }
+    async fn api_key_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
+        self.inner.api_key_version(id).await
+    }
+    async fn save_api_key(&self, row: &ApiKeyRow, expected: i64) -> StoreResult<bool> {
+        self.inner.save_api_key(row, expected).await
+    }
+    async fn api_keys_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Vec<ApiKeyRow>> {
+        self.inner.api_keys_of(tenant_id, user_id).await
+    }
+    async fn count_active_api_keys(&self, tenant_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<i64> {
+        self.inner.count_active_api_keys(tenant_id, user_id, now).await
     }
 }

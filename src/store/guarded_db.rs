@@ -20,6 +20,7 @@ use super::breaker::{BreakerSettings, BreakerState, CircuitBreaker};
 use super::mfa::{MfaChallengeRow, MfaStore, MfaWrite};
 use super::sealed::{RecordId, SealedFamily, SealedRecord, SealedStore};
 use super::signing_keys::{KeyChanges, KeyPlan, SigningKeyRow, SigningKeyStore};
+use super::sql_api_keys::{ApiKeyRow, ApiKeyStore};
 use super::{AuditEvent, AuditFilter, Database, LockoutRow, Page, SessionRow, StoreError, StoreResult, UserLock};
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -259,5 +260,24 @@ impl SealedStore for GuardedDatabase {
     }
     async fn replace_sealed(&self, family: &SealedFamily, record: &SealedRecord, sealed: &str) -> StoreResult<bool> {
         self.guarded(self.inner.replace_sealed(family, record, sealed)).await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for GuardedDatabase {
+    async fn api_key(&self, id: Uuid) -> StoreResult<Option<ApiKeyRow>> {
+        self.guarded(self.inner.api_key(id)).await
+    }
+    async fn api_key_version(&self, id: Uuid) -> StoreResult<Option<i64>> {
+        self.guarded(self.inner.api_key_version(id)).await
+    }
+    async fn save_api_key(&self, row: &ApiKeyRow, expected: i64) -> StoreResult<bool> {
+        self.guarded(self.inner.save_api_key(row, expected)).await
+    }
+    async fn api_keys_of(&self, tenant_id: Uuid, user_id: Uuid) -> StoreResult<Vec<ApiKeyRow>> {
+        self.guarded(self.inner.api_keys_of(tenant_id, user_id)).await
+    }
+    async fn count_active_api_keys(&self, tenant_id: Uuid, user_id: Uuid, now: DateTime<Utc>) -> StoreResult<i64> {
+        self.guarded(self.inner.count_active_api_keys(tenant_id, user_id, now)).await
     }
 }

@@ -16,6 +16,7 @@ pub mod redis_url;
 pub mod sealed;
 pub mod signing_keys;
 pub mod sql;
+pub mod sql_api_keys;
 mod sql_error;
 mod sql_records;
 
@@ -29,6 +30,7 @@ pub use cache::{Cache, Grant, RateDecision};
 pub use mfa::{MfaChallengeRow, MfaStore, MfaWrite};
 pub use sealed::SealedStore;
 pub use signing_keys::SigningKeyStore;
+pub use sql_api_keys::{ApiKeyRow, ApiKeyStore};
 
 use crate::domain::{Order, OrderStatus, Tenant, User, UserChanges};
 
@@ -146,9 +148,10 @@ pub enum OutcomeFilter {
 
 /// The durable store. Implemented once for PostgreSQL and SQLite in [`sql`] (the two-factor
 /// part, [`MfaStore`], in [`mfa`]; signing keys, [`SigningKeyStore`], in [`signing_keys`];
-/// sealed records by family, [`SealedStore`], in [`sealed`]).
+/// sealed records by family, [`SealedStore`], in [`sealed`]; API keys, [`ApiKeyStore`], in
+/// [`sql_api_keys`]).
 #[async_trait]
-pub trait Database: MfaStore + SigningKeyStore + SealedStore + Send + Sync + 'static {
+pub trait Database: MfaStore + SigningKeyStore + SealedStore + ApiKeyStore + Send + Sync + 'static {
     /// `postgres` or `sqlite`.
     fn backend(&self) -> &'static str;
     /// Applies pending migrations; safe to run any number of times.

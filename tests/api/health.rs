@@ -148,7 +148,7 @@ both!(
             app.get_with("/api/v1/admin/actors", login["access_token"].as_str().unwrap()).await.json().await.unwrap();
         assert!(view["node"].is_string() && view["uptime_s"].is_u64());
         let kinds: Vec<&str> = view["kinds"].as_array().unwrap().iter().map(|k| k["kind"].as_str().unwrap()).collect();
-        assert_eq!(kinds, ["session", "lockout", "mfa_challenge"]);
+        assert_eq!(kinds, ["session", "lockout", "mfa_challenge", "api_key"]);
         let session = &view["kinds"][0];
         assert!(session["live"].as_i64().unwrap() >= 1);
         for field in ["activations", "passivations", "restarts", "failures", "mailbox_depth"] {

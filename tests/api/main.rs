@@ -7,6 +7,7 @@ mod helpers;
 mod account_integrity;
 mod actors;
 mod admin;
+mod api_keys;
 mod audit;
 mod auth;
 mod config;

@@ -84,6 +84,18 @@ const STATES = {
     },
   ],
   '/sessions': [{ name: 'sign out everywhere?', control: 'logout-all' }],
+  '/api-keys': [
+    { name: 'errors', control: 'api-key-submit' },
+    {
+      name: 'the new key, shown once',
+      control: 'api-key-name-input',
+      then: async (page) => {
+        await id(page, 'api-key-name-input').fill('a11y sweep');
+        await id(page, 'api-key-submit').click();
+        await id(page, 'api-key-value').waitFor();
+      },
+    },
+  ],
   '/orders': [{ name: 'errors', control: 'order-submit' }],
   '/admin/users': [
     { name: 'new user, errors', control: 'user-create-toggle', then: (page) => id(page, 'user-create-submit').click() },

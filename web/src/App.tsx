@@ -5,6 +5,7 @@ import { AuthProvider } from './auth/AuthContext';
 import { GuestOnly, RequireAuth, RequireScopes } from './auth/guards';
 import { Layout } from './components/Layout';
 import { Loading } from './components/ui';
+import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AdminLayout } from './pages/admin/AdminLayout';
 import { AuditPage } from './pages/admin/AuditPage';
 import { LockoutsPage } from './pages/admin/LockoutsPage';
@@ -32,6 +33,7 @@ const PAGES: Record<PageRouteId, ComponentType> = {
   sessions: SessionsPage,
   profile: ProfilePage,
   security: SecurityPage,
+  apiKeys: ApiKeysPage,
   orders: OrdersPage,
   operator: OperatorPage,
   adminUsers: UsersPage,

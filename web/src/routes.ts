@@ -34,6 +34,7 @@ export const ROUTES = [
   { id: 'sessions', path: '/sessions', access: 'user' },
   { id: 'profile', path: '/profile', access: 'user' },
   { id: 'security', path: '/security', access: 'user' },
+  { id: 'apiKeys', path: '/api-keys', access: 'user' },
   { id: 'orders', path: '/orders', access: 'user', scopes: [SCOPES.ordersRead] },
   { id: 'operator', path: '/operator', access: 'user', scopes: [SCOPES.actorsRead] },
   { id: 'admin', path: '/admin', access: 'user', layout: 'admin', redirect: 'users' },

@@ -584,6 +584,14 @@ pub async fn run(plan: Plan, workloads: Vec<String>, bounds: Option<Bounds>) -> 
     let read_bound = bounds.map(|b| ("es256_verify", b.verify_bound_per_s));
     let refresh_bound =
         bounds.map(|b| ("es256_refresh", b.cores as f64 / ((b.es256_verify_us + 2.0 * b.es256_sign_us) / 1e6)));
+    // One API key per worker for `key_read`, made before any workload is timed.
+    let mut keyed = Vec::new();
+    if workloads.iter().any(|w| w == "key_read") {
+        for (w, s) in sessions.iter().enumerate() {
+            let key = crate::keys::key_for(&client()?, &plan.base, &s.access, w).await?;
+            keyed.push(Session { access: key, ..s.clone() });
+        }
+    }
     let mut reports = Vec::new();
     for name in &workloads {
         let quiet = match plan.quiet {
@@ -628,6 +636,20 @@ pub async fn run(plan: Plan, workloads: Vec<String>, bounds: Option<Bounds>) -> 
                     sessions.push(session);
                 }
                 (format!("GET {path}"), path_note.clone(), total, Vec::new(), read_bound)
+            }
+            "key_read" => {
+                // The `read` workload with an API key per worker in place of its access token.
+                let handles: Vec<_> = keyed
+                    .iter()
+                    .cloned()
+                    .enumerate()
+                    .map(|(w, s)| tokio::spawn(read_worker(run.clone(), w, path, s)))
+                    .collect();
+                let mut total = Stats::new();
+                for handle in handles {
+                    total.merge(&handle.await.map_err(join_error)??.0);
+                }
+                (format!("GET {path} (Authorization: Bearer tsk_…)"), path_note.clone(), total, Vec::new(), read_bound)
             }
             "refresh" => {
                 let handles: Vec<_> = sessions

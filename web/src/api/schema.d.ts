@@ -62,6 +62,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes an API key of a user of the tenant (scope `users:manage`). */
+        delete: operations["admin_revoke_api_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/audit": {
         parameters: {
             query?: never;
@@ -153,6 +170,23 @@ export interface paths {
          *     ends the user's sessions. The tenant's last active admin cannot be demoted or disabled.
          */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/api/v1/admin/users/{id}/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user's API keys that are not revoked (scope `users:manage`; one page). */
+        get: operations["admin_user_api_keys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/admin/users/{id}/mfa": {
@@ -449,6 +483,41 @@ export interface paths {
         patch: operations["update_me"];
         trace?: never;
     };
+    "/api/v1/users/me/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's API keys that are not revoked, newest first (one page: `next_cursor` is null). */
+        get: operations["list_api_keys"];
+        put?: never;
+        /** Makes an API key for the caller; the answer is the only time the key is shown. */
+        post: operations["create_api_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revokes one of the caller's API keys: refused on every node within a second. */
+        delete: operations["revoke_api_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/mfa": {
         parameters: {
             query?: never;
@@ -621,7 +690,7 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description The actors of one kind (`session`, `lockout`, `mfa_challenge`). */
+        /** @description The actors of one kind (`session`, `lockout`, `mfa_challenge`, `api_key`). */
         ActorKind: {
             /** Format: int64 */
             activations: number;
@@ -707,6 +776,39 @@ export interface components {
             supervisors: components["schemas"]["Supervisor"][];
             /** Format: int64 */
             uptime_s: number;
+        };
+        /** @description An API key as its owner (or an admin) sees it; the key itself is never shown again. */
+        ApiKeyView: {
+            /**
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowed_ips: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * Format: date-time
+             * @description Written at most once a minute.
+             */
+            last_used_at?: string | null;
+            name: string;
+            /**
+             * @description What the key starts with (`tsk_` and its id), to recognise it.
+             * @example tsk_0192f0c4a1b27c3d9e8f001122334455
+             */
+            prefix: string;
+            /**
+             * @example [
+             *       "orders:read",
+             *       "orders:write"
+             *     ]
+             */
+            scopes: string[];
         };
         /** @description One line of the audit trail. */
         AuditEvent: {
@@ -844,6 +946,46 @@ export interface components {
             /** @example session */
             kind: string;
             points: components["schemas"]["ActorsPoint"][];
+        };
+        /** @description The shape of every list answer. */
+        Listing_ApiKeyView: {
+            items: {
+                /**
+                 * @example [
+                 *       "203.0.113.0/24"
+                 *     ]
+                 */
+                allowed_ips: string[];
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                expires_at?: string | null;
+                /** Format: uuid */
+                id: string;
+                /**
+                 * Format: date-time
+                 * @description Written at most once a minute.
+                 */
+                last_used_at?: string | null;
+                name: string;
+                /**
+                 * @description What the key starts with (`tsk_` and its id), to recognise it.
+                 * @example tsk_0192f0c4a1b27c3d9e8f001122334455
+                 */
+                prefix: string;
+                /**
+                 * @example [
+                 *       "orders:read",
+                 *       "orders:write"
+                 *     ]
+                 */
+                scopes: string[];
+            }[];
+            /**
+             * Format: uuid
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor?: string | null;
         };
         /** @description The shape of every list answer. */
         Listing_AuditEvent: {
@@ -1079,6 +1221,55 @@ export interface components {
             /** @description Opaque (not a JWT); single-use; spent by its fifth wrong code. */
             mfa_token: string;
         };
+        /** @description `POST /users/me/api-keys`. */
+        NewApiKeyBody: {
+            /**
+             * @description Networks the key may be used from: CIDRs or single addresses (at most 32); any when
+             *     left out or empty.
+             * @example [
+             *       "203.0.113.0/24"
+             *     ]
+             */
+            allowed_ips?: string[] | null;
+            /**
+             * Format: date-time
+             * @description When the key stops working (RFC 3339, in the future); never when left out.
+             */
+            expires_at?: string | null;
+            /**
+             * @description 1–100 characters, to tell keys apart.
+             * @example trading bot
+             */
+            name: string;
+            /**
+             * @description A subset of the caller's scopes; the caller's own when left out.
+             * @example [
+             *       "orders:read"
+             *     ]
+             */
+            scopes?: string[] | null;
+        };
+        /** @description A new API key, with the key itself: shown in this answer only. */
+        NewApiKeyView: {
+            allowed_ips: string[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at?: string | null;
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The key: `Authorization: Bearer <key>`. Keep it now; the server keeps only a hash.
+             * @example tsk_0192f0c4a1b27c3d9e8f001122334455_q3Jt…
+             */
+            key: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            name: string;
+            /** @example tsk_0192f0c4a1b27c3d9e8f001122334455 */
+            prefix: string;
+            scopes: string[];
+        };
         NewOrderBody: {
             /**
              * @description A decimal greater than zero, as a string or a JSON number (kept exactly as written)
@@ -1178,7 +1369,7 @@ export interface components {
              *     `account_disabled`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`,
              *     `token_reused`, `session_revoked`, `session_ip_mismatch`, `forbidden`, `not_found`,
              *     `conflict`, `rate_limited`, `payload_too_large`, `unavailable`, `mfa_invalid`,
-             *     `mfa_enrollment_required` (and `internal` for 500).
+             *     `mfa_enrollment_required`, `ip_not_allowed` (and `internal` for 500).
              * @example validation_failed
              */
             code: string;
@@ -1431,7 +1622,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write without a trusted `Origin` or `X-Requested-With`), `account_disabled`, or `mfa_enrollment_required` (the tenant requires two-factor sign-in and the caller has not turned it on: only `GET /users/me`, the two-factor settings, refresh and logout are open until then). */
+        /** @description Refused: `forbidden` (a scope is missing, another tenant's data, or a cookie-authenticated write without a trusted `Origin` or `X-Requested-With`), `account_disabled`, or `mfa_enrollment_required` (the tenant requires two-factor sign-in and the caller has not turned it on: only `GET /users/me`, the two-factor settings, refresh and logout are open until then), or `ip_not_allowed` (an API key presented from an address outside its `allowed_ips`). */
         Forbidden: {
             headers: {
                 [name: string]: unknown;
@@ -1531,7 +1722,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`, `token_reused`, `session_revoked`, `session_ip_mismatch` or (a wrong or reused two-factor code) `mfa_invalid`. */
+        /** @description Not authenticated: `invalid_credentials`, `token_missing`, `token_invalid`, `token_expired`, `token_rotated`, `token_reused`, `session_revoked`, `session_ip_mismatch` or (a wrong or reused two-factor code) `mfa_invalid`. An API key that is unknown, revoked or expired, or whose owner is disabled, answers `token_invalid`. */
         Unauthorized: {
             headers: {
                 /** @description `Bearer error="invalid_token", error_description="<code>"` */
@@ -1693,6 +1884,36 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_revoke_api_key: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description API key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -1953,6 +2174,38 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    admin_user_api_keys: {
+        parameters: {
+            query?: {
+                /** @description Slug of the tenant to act on (platform admins only); the caller's own by default. */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description User id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_ApiKeyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
@@ -2543,6 +2796,90 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    list_api_keys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The caller's keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Listing_ApiKeyView"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    create_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewApiKeyBody"];
+            };
+        };
+        responses: {
+            /** @description The key, shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewApiKeyView"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revoke_api_key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API key id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };

@@ -18,6 +18,7 @@ const NAV: NavItem[] = [
   { to: '/orders', label: 'Orders', testId: 'nav-orders', scope: SCOPES.ordersRead },
   { to: '/profile', label: 'Profile', testId: 'nav-profile' },
   { to: '/security', label: 'Security', testId: 'nav-security' },
+  { to: '/api-keys', label: 'API keys', testId: 'nav-api-keys' },
   { to: '/admin', label: 'Admin', testId: 'nav-admin', scope: SCOPES.usersManage },
   { to: '/operator', label: 'Operator', testId: 'nav-operator', scope: SCOPES.actorsRead },
 ];

@@ -17,6 +17,7 @@ import {
   type SecondFactor,
 } from '../api/mfa';
 import { useAuth } from '../auth/AuthContext';
+import { CopyButton } from '../components/CopyButton';
 import { Alert, Badge, Button, Card, Field, LiveMessage, PageHeader } from '../components/ui';
 import { useAction, type Message } from '../lib/hooks';
 
@@ -208,29 +209,6 @@ function Step({ n, children }: { n: number; children: ReactNode }) {
       </span>
       <span>{children}</span>
     </p>
-  );
-}
-
-/** Copies `text`; says so (or that the browser would not) in a live region. */
-function CopyButton({ text, label, testId }: { text: string; label: string; testId: string }) {
-  const [said, setSaid] = useState('');
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(text);
-      setSaid('Copied.');
-    } catch {
-      setSaid('This browser would not copy; select the text and copy it instead.');
-    }
-  };
-  return (
-    <div className="flex items-center gap-2">
-      <Button size="sm" variant="secondary" onClick={() => void copy()} data-testid={testId}>
-        {label}
-      </Button>
-      <span className="text-xs text-slate-600" aria-live="polite">
-        {said}
-      </span>
-    </div>
   );
 }
 

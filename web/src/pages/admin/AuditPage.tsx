@@ -25,6 +25,9 @@ const KNOWN_EVENTS = [
   'admin_session_ended',
   'tenant_created',
   'tenant_updated',
+  'api_key_created',
+  'api_key_revoked',
+  'api_key_refused',
 ];
 
 export function AuditPage() {

@@ -19,6 +19,7 @@ import { describeUserAgent, formatDateTime, formatRelative } from '../../lib/for
 import { useAction, useQuery } from '../../lib/hooks';
 import { lockedUsers } from '../../lib/lockout';
 import { useAdminTenant } from './AdminLayout';
+import { UserApiKeys } from './UserApiKeys';
 
 export function UserDetailPage() {
   const { id = '' } = useParams();
@@ -248,6 +249,7 @@ export function UserDetailPage() {
           </ul>
         )}
       </Card>
+      <UserApiKeys userId={id} />
     </div>
   );
 }
