@@ -8,9 +8,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tradesage::domain::Role;
 
-use crate::admin::{member, send};
 use crate::both;
 use crate::helpers::{code_of, TestApp, PASSWORD};
+use crate::helpers::{member, send};
 
 // Cost 12: each bcrypt run takes a quarter of a second, so the race window below (two runs)
 // is wide enough to land an admin's change inside it on any machine.

@@ -11,9 +11,9 @@ use serde_json::{json, Value};
 use tradesage::domain::Role;
 use uuid::Uuid;
 
-use crate::admin::{expect_invalid, expect_problem, member, send, Member};
 use crate::both;
 use crate::helpers::{base_vars, code_of, fresh_database, spawn_with_vars, Backend, TestApp};
+use crate::helpers::{expect_invalid, expect_problem, member, send, Member};
 
 const KEYS: &str = "/api/v1/users/me/api-keys";
 const ORDERS: &str = "/api/v1/orders";
@@ -249,7 +249,7 @@ both!(
     another_tenant_s_admin_neither_sees_nor_revokes_a_key,
     [("TRADESAGE_ADMIN_EMAIL", "root@example.com"), ("TRADESAGE_ADMIN_PASSWORD", "correct-horse-battery-9")],
     |app: TestApp| async move {
-        let root = crate::admin::root(&app).await;
+        let root = crate::helpers::root(&app).await;
         let created = send(
             &app,
             Method::POST,
@@ -420,7 +420,7 @@ both!(
         ("METRICS_TOKEN", "api-keys-operator-token"),
     ],
     |app: TestApp| async move {
-        let root = crate::admin::root(&app).await;
+        let root = crate::helpers::root(&app).await;
         let monitor = create_key(&app, &root, json!({"name": "monitor", "scopes": ["actors:read"]})).await;
         assert_eq!(monitor["scopes"], json!(["actors:read"]));
         let monitor = key_of(&monitor);

@@ -8,9 +8,9 @@ use tradesage::domain::Role;
 use tradesage::store::AuditEvent;
 use uuid::Uuid;
 
-use crate::admin::{expect_invalid, member, Member};
 use crate::both;
 use crate::helpers::TestApp;
+use crate::helpers::{expect_invalid, member, Member};
 
 const AUDIT: &str = "/api/v1/admin/audit";
 

@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{code_of, TestApp, KEY_FILES, PASSWORD};
+use crate::helpers::{code_of, outcome, TestApp, KEY_FILES, PASSWORD};
 
 const SESSIONS: &str = "/api/v1/auth/sessions";
 
@@ -23,8 +23,8 @@ fn header_of(token: &str) -> Value {
 }
 
 async fn status_and_code(response: reqwest::Response) -> (u16, String) {
-    let status = response.status().as_u16();
-    (status, code_of(response).await)
+    let (status, code, _) = outcome(response).await;
+    (status, code)
 }
 
 both!(registration_answers_201_and_refuses_duplicates_weak_passwords_and_bad_input, |app: TestApp| async move {

@@ -9,9 +9,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use reqwest::Method;
 use serde_json::{json, Value};
 use tradesage::app::Application;
 use tradesage::config::Config;
+use tradesage::domain::{Email, NewOrder, Order, OrderStatus, Password, Role, Tenant};
 use tradesage::service::Core;
 use uuid::Uuid;
 
@@ -48,7 +50,9 @@ macro_rules! both {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres_redis() {
                 let app = $crate::helpers::spawn_app_with($crate::helpers::Backend::PostgresRedis, &[$($pair),*]).await;
+                let database = app.vars.get("DATABASE_URL").cloned();
                 ($body)(app).await;
+                $crate::helpers::drop_database(database).await;
             }
         }
     };
@@ -64,6 +68,18 @@ pub struct TestApp {
     pub vars: HashMap<String, String>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Drops a test's own database once the test has passed (a failed test leaves it to be looked
+/// at; `scripts/test` clears leftovers before it starts).
+pub async fn drop_database(url: Option<String>) {
+    use sqlx::Connection;
+    let Some(name) = url.as_deref().and_then(|u| u.rsplit('/').next()).filter(|n| n.starts_with("ts_test_")) else {
+        return;
+    };
+    if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN_URL).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut admin).await;
+    }
 }
 
 /// Creates a database of its own on the local PostgreSQL and returns its URL.
@@ -212,8 +228,7 @@ impl TestApp {
 
 /// The problem `code` of an error answer.
 pub async fn code_of(response: reqwest::Response) -> String {
-    let body: Value = response.json().await.expect("problem json");
-    body["code"].as_str().unwrap_or_default().to_owned()
+    outcome(response).await.1
 }
 
 /// Waits (polling, up to `limit`) until `done` holds; answers whether it did.
@@ -243,4 +258,123 @@ pub async fn raw_sql(app: &TestApp, sql: &str, text: &str, id: Uuid) {
             sqlx::query(sql).bind(text).bind(id).execute(&mut db).await.expect("raw SQL");
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts, requests and answers shared by every module
+// ---------------------------------------------------------------------------------------
+
+/// The platform admin that `TRADESAGE_ADMIN_EMAIL` creates in the tests that set it.
+pub const ROOT: &str = "root@example.com";
+
+/// A signed-in account.
+pub struct Member {
+    pub id: Uuid,
+    pub email: String,
+    pub token: String,
+    pub session_id: Uuid,
+}
+
+/// Sends `method path` with a bearer token and an optional JSON body.
+pub async fn send(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> reqwest::Response {
+    let mut request = app.client.request(method, app.url(path)).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("request")
+}
+
+/// Status, problem code and problem field of an answer (code and field empty on success).
+pub async fn outcome(response: reqwest::Response) -> (u16, String, String) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    let text = |key: &str| body[key].as_str().unwrap_or_default().to_owned();
+    (status, text("code"), text("field"))
+}
+
+/// Asserts a problem answer with this status and code.
+pub async fn expect_problem(response: reqwest::Response, status: u16, code: &str) {
+    let (got_status, got_code, field) = outcome(response).await;
+    assert_eq!((got_status, got_code.as_str()), (status, code), "field: {field}");
+}
+
+/// Asserts a 422 naming `field`.
+pub async fn expect_invalid(response: reqwest::Response, field: &str) {
+    let (status, code, got_field) = outcome(response).await;
+    assert_eq!((status, code.as_str(), got_field.as_str()), (422, "validation_failed", field));
+}
+
+pub async fn try_sign_in(app: &TestApp, tenant: &str, email: &str, password: &str) -> reqwest::Response {
+    app.new_client()
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"tenant": tenant, "email": email, "password": password, "token_delivery": "body"}))
+        .send()
+        .await
+        .expect("request")
+}
+
+pub async fn sign_in(app: &TestApp, tenant: &str, email: &str, password: &str) -> Member {
+    let response = try_sign_in(app, tenant, email, password).await;
+    assert_eq!(response.status(), 200, "sign in {email} to {tenant}");
+    let login: Value = response.json().await.expect("json");
+    Member {
+        id: login["user"]["id"].as_str().expect("user id").parse().expect("uuid"),
+        email: email.to_owned(),
+        token: login["access_token"].as_str().expect("access token").to_owned(),
+        session_id: login["session_id"].as_str().expect("session id").parse().expect("uuid"),
+    }
+}
+
+/// The platform admin, signed in (needs the `TRADESAGE_ADMIN_*` variables).
+pub async fn root(app: &TestApp) -> Member {
+    sign_in(app, "platform", ROOT, PASSWORD).await
+}
+
+pub async fn tenant(app: &TestApp, slug: &str) -> Tenant {
+    app.core.stores.db.tenant_by_slug(slug).await.expect("store").expect("tenant exists")
+}
+
+/// Creates an account straight through the service (no admin needed).
+pub async fn account(app: &TestApp, slug: &str, roles: &[Role]) -> (Uuid, String) {
+    let label = roles.first().map_or("user", |r| r.as_str()).replace('_', "-");
+    let email = format!("{label}-{}@example.com", Uuid::new_v4().simple());
+    let tenant = tenant(app, slug).await;
+    let email_parsed = Email::parse(&email).expect("email");
+    let password = Password::parse_new(PASSWORD, "password").expect("password");
+    let user = app
+        .core
+        .create_user(&tenant, &email_parsed, &password, "Member".into(), roles.to_vec())
+        .await
+        .expect("create user");
+    (user.id, email)
+}
+
+/// Creates an account with `roles` in tenant `slug` and signs it in.
+pub async fn member(app: &TestApp, slug: &str, roles: &[Role]) -> Member {
+    let (_, email) = account(app, slug, roles).await;
+    sign_in(app, slug, &email, PASSWORD).await
+}
+
+/// Stores an open order of `user_id` directly (for principals that may not place orders).
+pub async fn stored_order(app: &TestApp, tenant_id: Uuid, user_id: Uuid) -> Uuid {
+    let new = NewOrder::parse("AAPL", "buy", "1", "10").expect("order");
+    let order = Order {
+        id: Uuid::now_v7(),
+        tenant_id,
+        symbol: new.symbol,
+        side: new.side,
+        quantity: new.quantity,
+        limit_price: new.limit_price,
+        status: OrderStatus::Open,
+        user_id,
+        created_at: chrono::Utc::now(),
+    };
+    app.core.stores.db.insert_order(&order).await.expect("insert order");
+    order.id
+}
+
+/// Whether the access token still works.
+pub async fn me_status(app: &TestApp, token: &str) -> (u16, String) {
+    let (status, code, _) = outcome(send(app, Method::GET, "/api/v1/users/me", token, None).await).await;
+    (status, code)
 }

@@ -10,8 +10,8 @@ use tradesage::service::ServiceError;
 use tradesage::store::StoreError;
 use uuid::Uuid;
 
-use crate::admin::{member, outcome, root, send, ROOT};
 use crate::both;
+use crate::helpers::{member, outcome, root, send, ROOT};
 use crate::helpers::{Backend, TestApp, PASSWORD};
 
 /// NUL, a C0 control, DEL and a C1 control (NEL): none may reach a store or a parser unseen.

@@ -10,9 +10,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tradesage::domain::Role;
 
-use crate::admin::{member, send};
 use crate::both;
 use crate::helpers::{code_of, TestApp, PASSWORD};
+use crate::helpers::{member, send};
 
 const SESSIONS: &str = "/api/v1/auth/sessions";
 

@@ -16,8 +16,8 @@ use tradesage::domain::Role;
 use tradesage::store::{AuditFilter, Cache};
 use uuid::Uuid;
 
-use crate::admin::{account, expect_invalid, expect_problem, member, root, send, sign_in};
 use crate::both;
+use crate::helpers::{account, expect_invalid, expect_problem, member, root, send, sign_in};
 use crate::helpers::{base_vars, code_of, fresh_database, spawn_with_vars, Backend, TestApp, PASSWORD};
 
 const ENROL: &str = "/api/v1/users/me/mfa/totp";

@@ -8,9 +8,9 @@ use serde_json::{json, Value};
 use tradesage::domain::Role;
 use uuid::Uuid;
 
-use crate::admin::{expect_invalid, expect_problem, member, send, Member};
 use crate::both;
 use crate::helpers::TestApp;
+use crate::helpers::{expect_invalid, expect_problem, member, send, Member};
 
 const ORDERS: &str = "/api/v1/orders";
 
@@ -227,7 +227,7 @@ both!(every_bad_order_field_answers_422_naming_it, |app: TestApp| async move {
     }
     for (field, body) in cases {
         let response = send(&app, Method::POST, ORDERS, &trader.token, Some(body.clone())).await;
-        let (status, code, got) = crate::admin::outcome(response).await;
+        let (status, code, got) = crate::helpers::outcome(response).await;
         assert_eq!((status, code.as_str(), got.as_str()), (422, "validation_failed", field), "{body}");
     }
     for (query, field) in
@@ -240,7 +240,7 @@ both!(every_bad_order_field_answers_422_naming_it, |app: TestApp| async move {
 
 both!(cancelling_someone_elses_order_needs_the_orders_manage_scope_not_just_the_role, |app: TestApp| async move {
     let trader = member(&app, "default", &[Role::Trader]).await;
-    let (_, admin_email) = crate::admin::account(&app, "default", &[Role::Admin]).await;
+    let (_, admin_email) = crate::helpers::account(&app, "default", &[Role::Admin]).await;
     let sign_in = |scope: Option<&'static str>| {
         let mut body = json!({"email": admin_email, "password": crate::helpers::PASSWORD, "token_delivery": "body"});
         if let Some(scope) = scope {

@@ -7,8 +7,8 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::admin::{root, send, ROOT};
 use crate::helpers::{base_vars, code_of, fresh_database, spawn_with_vars, Backend, TestApp, PASSWORD};
+use crate::helpers::{root, send, ROOT};
 
 async fn with_read_url(read_url: Option<&str>) -> TestApp {
     let url = fresh_database().await;

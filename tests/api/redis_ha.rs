@@ -90,6 +90,11 @@ async fn on_a_redis_cluster_two_nodes_work_and_ride_out_a_primary_failure() {
     for _ in 0..3 {
         login_refresh_and_events_work(&a, &b).await;
     }
+    // Live sessions enough that every primary holds some (all of 12 keys on one of three
+    // primaries by chance: 3 · 3⁻¹² ≈ 6 in a million).
+    for _ in 0..12 {
+        a.signed_in_user().await;
+    }
     let spread = set.primaries().iter().filter(|&&i| keys(set.nodes[i].port, &prefix) > 0).count();
     assert!(spread >= 2, "keys spread over the primaries ({spread})");
 

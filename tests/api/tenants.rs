@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 use tradesage::domain::Role;
 use uuid::Uuid;
 
-use crate::admin::{expect_invalid, expect_problem, me_status, member, root, send, sign_in, tenant, try_sign_in};
 use crate::both;
+use crate::helpers::{expect_invalid, expect_problem, me_status, member, root, send, sign_in, tenant, try_sign_in};
 use crate::helpers::{TestApp, PASSWORD};
 
 const TENANTS: &str = "/api/v1/tenants";

@@ -5,8 +5,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 use tradesage::domain::Role;
 
-use crate::admin::{expect_invalid, expect_problem, me_status, member, send, sign_in, try_sign_in};
 use crate::both;
+use crate::helpers::{expect_invalid, expect_problem, me_status, member, send, sign_in, try_sign_in};
 use crate::helpers::{TestApp, PASSWORD};
 
 const ME: &str = "/api/v1/users/me";
