@@ -8,13 +8,13 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::{json, Value};
 use tradesage::domain::role::scopes_for;
-use tradesage::domain::{Email, NewOrder, Order, OrderStatus, Password, Role, Scope, Tenant};
+use tradesage::domain::{Role, Scope, Tenant};
 use uuid::Uuid;
 
 use crate::both;
 use crate::helpers::{
     account, expect_invalid, expect_problem, me_status, member, outcome, root, send, sign_in, stored_order, tenant,
-    try_sign_in, Member, TestApp, PASSWORD, ROOT,
+    try_sign_in, Member, TestApp, PASSWORD,
 };
 
 async fn json_of(response: reqwest::Response, status: u16) -> Value {

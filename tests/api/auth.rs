@@ -8,7 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 
 use crate::both;
-use crate::helpers::{code_of, outcome, TestApp, KEY_FILES, PASSWORD};
+use crate::helpers::{outcome, TestApp, KEY_FILES, PASSWORD};
 
 const SESSIONS: &str = "/api/v1/auth/sessions";
 
