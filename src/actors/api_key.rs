@@ -189,10 +189,11 @@ impl ApiKeyActor {
 
     /// A revoked, expired or unknown key's actor stops: nothing is left for it to guard.
     fn stop_if_over(&self, myself: &ActorRef<ApiKeyMsg>, state: &ApiKeyActorState) {
-        if state.key.is_missing() {
-            myself.stop(Some("unknown".into()));
-        } else if state.key.current().is_some_and(|k| !k.is_active(Utc::now())) {
-            myself.stop(Some("ended".into()));
+        // Drained, not stopped: a stop would drop the messages already queued behind this one
+        // (their callers would see "stopped before answering" and, under load, a 503); drained,
+        // each is answered from the final state and later senders find a successor.
+        if state.key.is_missing() || state.key.current().is_some_and(|k| !k.is_active(Utc::now())) {
+            let _ = myself.drain();
         }
     }
 }

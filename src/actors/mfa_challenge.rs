@@ -149,9 +149,10 @@ impl ChallengeActor {
             }
             ChallengeMsg::Invalidate(version) => state.invalidate(version),
         }
-        // A pending sign-in that can take no more codes has nothing left to guard.
+        // A pending sign-in that can take no more codes has nothing left to guard. Drained, not
+        // stopped, so the messages queued behind this one are still answered.
         if state.is_missing() || state.current().is_some_and(|c| !c.is_open(Utc::now())) {
-            myself.stop(Some("ended".into()));
+            let _ = myself.drain();
         }
         ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
         Ok(())

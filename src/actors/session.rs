@@ -196,10 +196,12 @@ impl SessionActor {
 
     /// An ended, expired or unknown session's actor stops: nothing is left for it to guard.
     fn stop_if_over(&self, myself: &ActorRef<SessionMsg>, state: &SessionActorState) {
-        if state.session.is_missing() {
-            myself.stop(Some("unknown".into()));
-        } else if state.session.current().is_some_and(|s| !s.is_active || Utc::now() >= s.expires_at) {
-            myself.stop(Some("ended".into()));
+        // Drained, not stopped: a stop would drop the messages already queued behind this one
+        // (their callers would see "stopped before answering" and, under load, a 503); drained,
+        // each is answered from the final state and later senders find a successor.
+        let over = state.session.current().is_some_and(|s| !s.is_active || Utc::now() >= s.expires_at);
+        if state.session.is_missing() || over {
+            let _ = myself.drain();
         }
     }
 }

@@ -152,3 +152,29 @@ both!(
         assert!(seen - opened >= chrono::Duration::seconds(1), "last seen {seen}, opened {opened}");
     }
 );
+
+both!(requests_queued_behind_a_session_ending_are_answered_401_never_503, |app: TestApp| async move {
+    // A stopped actor drops what waits in its mailbox; its callers used to exhaust their
+    // retries against successors that stopped the same way, and answered 503.
+    for _ in 0..3 {
+        let (_, login) = app.signed_in_user().await;
+        let token = access(&login).to_owned();
+        let reads = (0..64).map(|_| async { app.get_with("/api/v1/users/me", &token).await.status().as_u16() });
+        let end = async {
+            app.client
+                .post(app.url("/api/v1/auth/logout"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("logout")
+                .status()
+                .as_u16()
+        };
+        let (statuses, ended) = tokio::join!(join_all(reads), end);
+        assert_eq!(ended, 204, "logout");
+        assert!(statuses.iter().all(|s| *s == 200 || *s == 401), "reads racing the end: {statuses:?}");
+        let after =
+            join_all((0..64).map(|_| async { app.get_with("/api/v1/users/me", &token).await.status().as_u16() }));
+        assert!(after.await.iter().all(|s| *s == 401), "reads after the end");
+    }
+});
