@@ -162,13 +162,8 @@ fn role_names(value: Value) -> Result<Vec<String>, ValidationError> {
     params(UsersParams, ListQuery),
     responses(
         (status = 200, description = "A page of users", body = Listing<UserView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::QueryProblems,
         (status = 404, response = doc::NotFound),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn list_users(
@@ -193,16 +188,9 @@ pub async fn list_users(
     request_body = NewUserBody,
     responses(
         (status = 201, description = "The new user", body = UserView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::WriteProblems,
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn create_user(
@@ -228,12 +216,7 @@ pub async fn create_user(
     params(("id" = Uuid, Path, description = "User id"), TenantParam),
     responses(
         (status = 200, description = "The user", body = UserView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn get_user(
@@ -258,16 +241,9 @@ pub async fn get_user(
     request_body = UserPatchBody,
     responses(
         (status = 200, description = "The updated user", body = UserView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::WriteProblems,
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn update_user(
@@ -294,12 +270,7 @@ pub async fn update_user(
     params(("id" = Uuid, Path, description = "User id"), TenantParam),
     responses(
         (status = 204, description = "Unlocked"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn unlock_user(
@@ -324,12 +295,7 @@ pub async fn unlock_user(
     params(("id" = Uuid, Path, description = "User id"), TenantParam),
     responses(
         (status = 204, description = "Two-factor is off for that user"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn reset_mfa(
@@ -354,12 +320,7 @@ pub async fn reset_mfa(
     params(("id" = Uuid, Path, description = "User id"), TenantParam),
     responses(
         (status = 200, description = "The user's active sessions", body = Listing<SessionView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn user_sessions(
@@ -384,12 +345,7 @@ pub async fn user_sessions(
     params(("id" = Uuid, Path, description = "Session id"), TenantParam),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn end_session(
@@ -414,12 +370,7 @@ pub async fn end_session(
     params(TenantParam),
     responses(
         (status = 200, description = "Current lockouts", body = Listing<LockoutView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn lockouts(
@@ -444,13 +395,8 @@ pub async fn lockouts(
     params(AuditParams, ListQuery),
     responses(
         (status = 200, description = "A page of audit events", body = Listing<AuditEventView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::QueryProblems,
         (status = 404, response = doc::NotFound),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn audit(

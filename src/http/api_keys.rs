@@ -128,15 +128,8 @@ fn no_store(status: StatusCode, value: impl Serialize) -> Response {
     request_body = NewApiKeyBody,
     responses(
         (status = 201, description = "The key, shown this once", body = NewApiKeyView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::WriteProblems,
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn create(
@@ -176,10 +169,7 @@ pub async fn create(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's keys", body = Listing<ApiKeyView>),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::CallerProblems,
     )
 )]
 pub async fn list(State(core): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
@@ -198,12 +188,7 @@ pub async fn list(State(core): State<AppState>, user: AuthUser) -> Result<Respon
     params(("id" = Uuid, Path, description = "API key id")),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn revoke(
@@ -226,12 +211,7 @@ pub async fn revoke(
     params(("id" = Uuid, Path, description = "User id"), TenantParam),
     responses(
         (status = 200, description = "The user's keys", body = Listing<ApiKeyView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn admin_list(
@@ -256,12 +236,7 @@ pub async fn admin_list(
     params(("id" = Uuid, Path, description = "API key id"), TenantParam),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::LookupProblems,
     )
 )]
 pub async fn admin_revoke(

@@ -99,13 +99,8 @@ pub(super) async fn limit_credentials(core: &Core, meta: &RequestMeta) -> Result
     request_body = RegisterBody,
     responses(
         (status = 201, description = "The new user", body = UserView),
-        (status = 400, response = doc::BadRequest),
+        doc::BodyProblems,
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn register(
@@ -138,15 +133,8 @@ pub async fn register(
             `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`. Or, two-factor on: \
             `mfa_required` and no tokens", body = LoginAnswer,
             headers(("Set-Cookie" = String, description = "The refresh token cookie (cookie delivery only)"))),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
+        doc::WriteProblems,
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn login(
@@ -241,10 +229,7 @@ pub fn cookie_write_allowed(core: &Core, headers: &HeaderMap) -> bool {
         (status = 200, description = "New tokens; a cookie-borne refresh token is replaced by a new cookie",
             body = TokenAnswer,
             headers(("Set-Cookie" = String, description = "The new refresh token cookie (cookie delivery only)"))),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::CallerProblems,
     )
 )]
 pub async fn refresh(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -277,10 +262,7 @@ fn cleared_cookie(core: &Core) -> Response {
     security(("bearer" = []), ("refresh_cookie" = [])),
     responses(
         (status = 204, description = "Session ended; the refresh cookie is cleared"),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::CallerProblems,
     )
 )]
 pub async fn logout(State(core): State<AppState>, Meta(meta): Meta, headers: HeaderMap) -> Result<Response, ApiError> {
@@ -329,10 +311,7 @@ pub async fn logout_all(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's active sessions", body = Listing<SessionView>),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::CallerProblems,
     )
 )]
 pub async fn sessions(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
@@ -351,11 +330,8 @@ pub async fn sessions(State(core): State<AppState>, AuthUser(claims): AuthUser) 
     params(("id" = Uuid, Path, description = "Session id")),
     responses(
         (status = 204, description = "Session ended"),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::CallerProblems,
         (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn end_session(

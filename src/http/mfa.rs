@@ -128,15 +128,10 @@ fn second_factor(code: Option<Value>, recovery_code: Option<Value>) -> Result<Se
     request_body = EnrolBody,
     responses(
         (status = 200, description = "The secret, pending its first code", body = MfaEnrolmentView),
-        (status = 400, response = doc::BadRequest),
+        doc::BodyProblems,
         (status = 401, response = doc::Unauthorized),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn enrol(
@@ -161,14 +156,9 @@ pub async fn enrol(
     request_body = ConfirmBody,
     responses(
         (status = 200, description = "Two-factor is on; the recovery codes", body = RecoveryCodesView),
-        (status = 400, response = doc::BadRequest),
+        doc::BodyProblems,
         (status = 401, response = doc::Unauthorized),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn confirm(
@@ -193,15 +183,10 @@ pub async fn confirm(
     request_body = DisableBody,
     responses(
         (status = 204, description = "Two-factor is off"),
-        (status = 400, response = doc::BadRequest),
+        doc::BodyProblems,
         (status = 401, response = doc::Unauthorized),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn disable(
@@ -226,15 +211,10 @@ pub async fn disable(
     request_body = CodeBody,
     responses(
         (status = 200, description = "The new recovery codes", body = RecoveryCodesView),
-        (status = 400, response = doc::BadRequest),
+        doc::BodyProblems,
         (status = 401, response = doc::Unauthorized),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn renew_recovery_codes(
@@ -261,15 +241,8 @@ pub async fn renew_recovery_codes(
         (status = 200, description = "Signed in; with `token_delivery: cookie` at login the refresh token is in \
             `Set-Cookie: refresh_token=…; HttpOnly; SameSite=Strict; Path=/api/v1/auth`", body = TokenAnswer,
             headers(("Set-Cookie" = String, description = "The refresh token cookie (cookie delivery only)"))),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
+        doc::WriteProblems,
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn verify(

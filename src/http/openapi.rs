@@ -6,6 +6,7 @@
 //! `tests/api/openapi.rs` compares the document with the routes `mod.rs` registers, so a route
 //! added without an annotation (or an annotation without its route) fails the tests.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use axum::http::header;
@@ -16,7 +17,7 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::schema::{Object, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
-use utoipa::{Modify, OpenApi, ToResponse};
+use utoipa::{IntoResponses, Modify, OpenApi, ToResponse};
 
 use super::{admin, api_keys, auth, mfa, ops, orders, tenants, users};
 
@@ -189,6 +190,10 @@ macro_rules! problem_responses {
                 }
             }
 
+            impl ProblemResponse for $name {
+                const STATUS: u16 = $status;
+            }
+
             impl<'r> ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
                     let content = ContentBuilder::new()
@@ -262,6 +267,54 @@ problem_responses! {
     Unavailable: 503, "unavailable", "Service unavailable", "a dependency is unavailable; retry shortly",
         "`unavailable`: a dependency is down or the request timed out; retry after `Retry-After`.",
         headers(("Retry-After", true, "Seconds"));
+}
+
+/// A problem+json error answer with the one status it is documented under.
+pub trait ProblemResponse: ToResponse<'static> {
+    const STATUS: u16;
+}
+
+/// The entry of an operation's responses for `P`: its status and a reference to its response
+/// component, the same entry as `(status = …, response = P)` in a `#[utoipa::path]`.
+fn reference<P: ProblemResponse>() -> (String, RefOr<utoipa::openapi::Response>) {
+    (P::STATUS.to_string(), Ref::from_response_name(P::response().0).into())
+}
+
+/// Named sets of the error answers that groups of handlers share, for their
+/// `#[utoipa::path(responses(…))]`: `responses((status = 200, …), doc::ReadProblems)`. A
+/// handler that answers more lists the extra statuses beside its set (utoipa merges both).
+macro_rules! problem_sets {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident: $($problem:ident),+;
+    )+) => {
+        $(
+            $(#[$meta])*
+            pub struct $name;
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+                    BTreeMap::from([$(reference::<$problem>()),+])
+                }
+            }
+        )+
+    };
+}
+
+problem_sets! {
+    /// A route for a signed-in caller that takes no body and no checked input.
+    CallerProblems: Unauthorized, Forbidden, TooManyRequests, Unavailable;
+    /// A signed-in caller's read or delete of one resource, named by its path id or
+    /// `?tenant=`: a malformed query (400) or an unknown resource (404) besides.
+    LookupProblems: BadRequest, Unauthorized, Forbidden, NotFound, TooManyRequests, Unavailable;
+    /// A signed-in caller's read with checked query parameters (the lists, the actor views):
+    /// a malformed query (400) or a bad parameter value (422) besides.
+    QueryProblems: BadRequest, Unauthorized, Forbidden, ValidationFailed, TooManyRequests, Unavailable;
+    /// Any route that reads a JSON body, signed in or not.
+    BodyProblems: BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed, TooManyRequests, Unavailable;
+    /// A signed-in caller's JSON write: the body's problems and the caller's.
+    WriteProblems: BadRequest, Unauthorized, Forbidden, PayloadTooLarge, UnsupportedMediaType, ValidationFailed,
+        TooManyRequests, Unavailable;
 }
 
 #[cfg(test)]

@@ -139,12 +139,7 @@ pub struct ActorsParams {
     responses(
         (status = 200, description = "The actor system of this node (`scope=node`) or of every live node \
             (`scope=cluster`)", body = ActorsAnswer),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::QueryProblems,
     )
 )]
 pub async fn actors(
@@ -186,12 +181,7 @@ pub struct HistoryParams {
     params(HistoryParams),
     responses(
         (status = 200, description = "Points per node and kind, oldest first", body = ActorsHistoryView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::QueryProblems,
     )
 )]
 pub async fn actors_history(

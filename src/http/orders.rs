@@ -80,12 +80,7 @@ fn decimal_text(raw: &RawValue, field: &'static str) -> Result<String, Validatio
     params(OrdersParams, ListQuery),
     responses(
         (status = 200, description = "A page of orders", body = Listing<Order>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::QueryProblems,
     )
 )]
 pub async fn list(
@@ -109,14 +104,7 @@ pub async fn list(
     request_body = NewOrderBody,
     responses(
         (status = 201, description = "The new open order", body = Order),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::WriteProblems,
     )
 )]
 pub async fn place(
@@ -145,12 +133,9 @@ pub async fn place(
     params(("id" = Uuid, Path, description = "Order id")),
     responses(
         (status = 200, description = "The cancelled order (`status: cancelled`)", body = Order),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::CallerProblems,
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn cancel(

@@ -55,12 +55,7 @@ pub struct TenantPatchBody {
     params(ListQuery),
     responses(
         (status = 200, description = "A page of tenants", body = Listing<TenantView>),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::QueryProblems,
     )
 )]
 pub async fn list(
@@ -84,15 +79,8 @@ pub async fn list(
     request_body = NewTenantBody,
     responses(
         (status = 201, description = "The new tenant", body = TenantView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::WriteProblems,
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn create(
@@ -122,11 +110,8 @@ pub async fn create(
     params(("id" = Uuid, Path, description = "Tenant id")),
     responses(
         (status = 200, description = "The tenant", body = TenantView),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::CallerProblems,
         (status = 404, response = doc::NotFound),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -146,16 +131,9 @@ pub async fn get(State(core): State<AppState>, user: AuthUser, Path(id): Path<St
     request_body = TenantPatchBody,
     responses(
         (status = 200, description = "The updated tenant", body = TenantView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
+        doc::WriteProblems,
         (status = 404, response = doc::NotFound),
         (status = 409, response = doc::Conflict),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn update(

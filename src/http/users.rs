@@ -73,14 +73,7 @@ pub async fn me(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Res
     request_body = ProfilePatch,
     responses(
         (status = 200, description = "The updated caller", body = UserView),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
+        doc::WriteProblems,
     )
 )]
 pub async fn update_me(
@@ -102,15 +95,8 @@ pub async fn update_me(
     request_body = PasswordBody,
     responses(
         (status = 204, description = "Password changed; the caller's other sessions ended"),
-        (status = 400, response = doc::BadRequest),
-        (status = 401, response = doc::Unauthorized),
-        (status = 403, response = doc::Forbidden),
-        (status = 413, response = doc::PayloadTooLarge),
-        (status = 415, response = doc::UnsupportedMediaType),
-        (status = 422, response = doc::ValidationFailed),
+        doc::WriteProblems,
         (status = 423, response = doc::Locked),
-        (status = 429, response = doc::TooManyRequests),
-        (status = 503, response = doc::Unavailable),
     )
 )]
 pub async fn change_password(
