@@ -18,7 +18,7 @@ use super::auth::path_id;
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
-use super::pagination::{ApiQuery, ListQuery, Listing};
+use super::pagination::{one_page, ApiQuery, ListQuery, Listing};
 use super::views::{AuditEventView, LockoutView, SessionView, UserView};
 use crate::domain::{Role, Scope, ValidationError};
 use crate::service::admin::{NewUserInput, UserPatch};
@@ -331,8 +331,7 @@ pub async fn user_sessions(
 ) -> Result<Response, ApiError> {
     user.require(Scope::SessionsManage)?;
     let sessions = core.admin_user_sessions(&user.0, q.tenant.as_deref(), path_id(&id)?).await?;
-    let items: Vec<SessionView> = sessions.iter().map(|s| SessionView::new(s, None)).collect();
-    Ok(Json(Listing { items, next_cursor: None }).into_response())
+    Ok(one_page(sessions.iter().map(|s| SessionView::new(s, None))))
 }
 
 /// Ends a session of a user of the tenant (scope `sessions:manage`).
@@ -380,8 +379,7 @@ pub async fn lockouts(
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
     let lockouts = core.admin_lockouts(&user.0, q.tenant.as_deref()).await?;
-    let items: Vec<LockoutView> = lockouts.iter().map(|(user_id, state)| LockoutView::new(*user_id, state)).collect();
-    Ok(Json(Listing { items, next_cursor: None }).into_response())
+    Ok(one_page(lockouts.iter().map(|(user_id, state)| LockoutView::new(*user_id, state))))
 }
 
 /// The tenant's audit events, newest first, filtered by name, user, outcome, client address

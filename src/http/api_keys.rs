@@ -3,21 +3,21 @@
 //! keeps a key away from sign-in, password, two-factor and key management.
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::admin::TenantParam;
+use super::answers::no_store;
 use super::auth::path_id;
 use super::error::ApiError;
 use super::extract::{bearer, ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
-use super::pagination::{ApiQuery, Listing};
+use super::pagination::{one_page, ApiQuery, Listing};
 use crate::domain::api_key::looks_like_key;
 use crate::domain::{ApiKeyState, Scope};
 use crate::service::api_keys::NewApiKeyInput;
@@ -111,13 +111,6 @@ pub async fn bar_keys(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// A new key must not be kept by caches along the way.
-fn no_store(status: StatusCode, value: impl Serialize) -> Response {
-    let mut response = (status, Json(value)).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 /// Makes an API key for the caller; the answer is the only time the key is shown.
 #[utoipa::path(
     post,
@@ -174,8 +167,7 @@ pub async fn create(
 )]
 pub async fn list(State(core): State<AppState>, user: AuthUser) -> Result<Response, ApiError> {
     let keys = core.my_api_keys(&user.0).await?;
-    let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
-    Ok(Json(Listing { items, next_cursor: None }).into_response())
+    Ok(one_page(keys.iter().map(ApiKeyView::from)))
 }
 
 /// Revokes one of the caller's API keys: refused on every node within a second.
@@ -222,8 +214,7 @@ pub async fn admin_list(
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
     let keys = core.admin_api_keys(&user.0, q.tenant(), path_id(&id)?).await?;
-    let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
-    Ok(Json(Listing { items, next_cursor: None }).into_response())
+    Ok(one_page(keys.iter().map(ApiKeyView::from)))
 }
 
 /// Revokes an API key of a user of the tenant (scope `users:manage`).

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::answers::no_store;
 use super::error::ApiError;
 use super::extract::{bearer, ApiJson, AppState, AuthUser, Meta};
 use super::openapi as doc;
-use super::pagination::Listing;
+use super::pagination::{one_page, Listing};
 use super::views::{MfaRequiredView, SessionView, UserView};
 use crate::domain::{EndReason, TokenDelivery, ValidationError};
 use crate::service::auth::{LoginInput, LoginOutcome, RegisterInput};
@@ -153,9 +154,7 @@ pub async fn login(
     match core.login(input, &meta).await? {
         LoginOutcome::SignedIn(issued) => Ok(token_response(&core, &issued, body.token_delivery)),
         LoginOutcome::MfaRequired(pending) => {
-            let mut response = Json(LoginAnswer::MfaRequired(MfaRequiredView::from(&pending))).into_response();
-            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(response)
+            Ok(no_store(StatusCode::OK, LoginAnswer::MfaRequired(MfaRequiredView::from(&pending))))
         }
     }
 }
@@ -180,8 +179,7 @@ pub(super) fn token_response(core: &Core, issued: &IssuedTokens, delivery: Token
         user: UserView::new(&issued.user, &issued.tenant).with_scope(&issued.scope),
         refresh_token: in_body.then_some(issued.refresh_token.as_str()),
     };
-    let mut response = Json(LoginAnswer::SignedIn(Box::new(answer))).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let mut response = no_store(StatusCode::OK, LoginAnswer::SignedIn(Box::new(answer)));
     if !in_body {
         let max_age = (issued.refresh_expires_at - Utc::now()).num_seconds().max(0);
         if let Some(cookie) = cookie_value(core, &issued.refresh_token, max_age) {
@@ -316,8 +314,7 @@ pub async fn logout_all(
 )]
 pub async fn sessions(State(core): State<AppState>, AuthUser(claims): AuthUser) -> Result<Response, ApiError> {
     let sessions = core.sessions_of(claims.user_id).await?;
-    let items: Vec<SessionView> = sessions.iter().map(|s| SessionView::new(s, Some(claims.session_id))).collect();
-    Ok(Json(Listing { items, next_cursor: None }).into_response())
+    Ok(one_page(sessions.iter().map(|s| SessionView::new(s, Some(claims.session_id)))))
 }
 
 /// Ends one of the caller's own sessions.

@@ -4,13 +4,13 @@
 //! service, map the result.
 
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::answers::no_store;
 use super::auth::{limit_credentials, token_response, TokenAnswer};
 use super::error::ApiError;
 use super::extract::{ApiJson, AppState, AuthUser, Meta};
@@ -39,13 +39,6 @@ fn optional_text(value: Option<Value>, field: &'static str) -> Result<Option<Str
         Some(Value::String(text)) => Ok(Some(text)),
         Some(_) => Err(ValidationError::new(field, "must be a string")),
     }
-}
-
-/// Secrets and recovery codes must not be kept by caches along the way.
-fn no_store(value: impl serde::Serialize) -> Response {
-    let mut response = Json(value).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 // Bodies take raw JSON values so that a value of the wrong type is reported under its own name.
@@ -142,7 +135,7 @@ pub async fn enrol(
 ) -> Result<Response, ApiError> {
     let password = text(body.password, "password")?;
     let enrolment = core.begin_totp_enrolment(&claims, &password, &meta).await?;
-    Ok(no_store(MfaEnrolmentView { secret: enrolment.secret, otpauth_uri: enrolment.otpauth_uri }))
+    Ok(no_store(StatusCode::OK, MfaEnrolmentView { secret: enrolment.secret, otpauth_uri: enrolment.otpauth_uri }))
 }
 
 /// Confirms the enrolment with the app's first code: two-factor is on. Answers ten recovery
@@ -169,7 +162,7 @@ pub async fn confirm(
 ) -> Result<Response, ApiError> {
     let code = text(body.code, "code")?;
     let recovery_codes = core.confirm_totp(&claims, &code, &meta).await?;
-    Ok(no_store(RecoveryCodesView { recovery_codes }))
+    Ok(no_store(StatusCode::OK, RecoveryCodesView { recovery_codes }))
 }
 
 /// Turns two-factor off: needs the password and a code (or a recovery code). Wrong ones
@@ -225,7 +218,7 @@ pub async fn renew_recovery_codes(
 ) -> Result<Response, ApiError> {
     let factor = second_factor(body.code, body.recovery_code)?;
     let recovery_codes = core.renew_recovery_codes(&claims, &factor, &meta).await?;
-    Ok(no_store(RecoveryCodesView { recovery_codes }))
+    Ok(no_store(StatusCode::OK, RecoveryCodesView { recovery_codes }))
 }
 
 /// The second step of a two-factor sign-in: the login's `mfa_token` and a code (or a recovery

@@ -2,6 +2,7 @@
 //! resource) and the one problem+json error mapping.
 
 pub mod admin;
+pub mod answers;
 pub mod api_keys;
 pub mod auth;
 pub mod error;

@@ -85,6 +85,12 @@ impl PageRequest {
     }
 }
 
+/// Answers `items` as the one and only page (`next_cursor` null), for the lists that are
+/// short by nature: a user's sessions and API keys, the current lockouts.
+pub fn one_page<T: Serialize>(items: impl IntoIterator<Item = T>) -> Response {
+    Json(Listing { items: items.into_iter().collect(), next_cursor: None }).into_response()
+}
+
 /// The shape of every list answer.
 #[derive(Serialize, ToSchema)]
 pub struct Listing<T: Serialize> {
