@@ -1,7 +1,7 @@
 //! The OpenAPI 3 description of the HTTP API, served at `GET /openapi.json`. It is generated
 //! from the code: the handlers' `#[utoipa::path]` annotations, the body types' `ToSchema`
 //! derives (answers are the view types of `views`), and here the reusable problem+json error
-//! answers and the security schemes.
+//! answers, the named sets of them that handlers declare, and the security schemes.
 //!
 //! `tests/api/openapi.rs` compares the document with the routes `mod.rs` registers, so a route
 //! added without an annotation (or an annotation without its route) fails the tests.
@@ -281,8 +281,10 @@ fn reference<P: ProblemResponse>() -> (String, RefOr<utoipa::openapi::Response>)
 }
 
 /// Named sets of the error answers that groups of handlers share, for their
-/// `#[utoipa::path(responses(…))]`: `responses((status = 200, …), doc::ReadProblems)`. A
-/// handler that answers more lists the extra statuses beside its set (utoipa merges both).
+/// `#[utoipa::path(responses(…))]`: `responses((status = 200, …), doc::LookupProblems)`. A
+/// handler that answers more lists the extra statuses beside its set: utoipa merges the set's
+/// entries and the tuples into one map, so the operation reads exactly as if each status were
+/// listed by hand (a set is not a component of its own).
 macro_rules! problem_sets {
     ($(
         $(#[$meta:meta])*
