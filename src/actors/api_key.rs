@@ -7,15 +7,15 @@
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::directory::{Reply, VirtualKind};
-use super::persist::{ActorContext, Persisted, Persistent};
+use super::directory::Reply;
+use super::persist::{version_in_field, ActorContext, Persistent};
+use super::persistent_actor::{Held, PersistentKind, Rules};
 use crate::domain::api_key::{prefix_of, SecretHash, LAST_USED_EVERY};
 use crate::domain::{ApiKeyState, KeyVerdict, Scope};
 use crate::store::{ApiKeyRow, Database, StoreResult};
@@ -55,14 +55,7 @@ pub enum ApiKeyMsg {
 impl Persistent for ApiKeyState {
     const KIND: &'static str = KIND;
     type Key = Uuid;
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
+    version_in_field!();
 
     fn belongs_to(&self, key: &Uuid) -> bool {
         self.id == *key
@@ -101,44 +94,34 @@ impl Persistent for ApiKeyState {
     }
 }
 
-pub struct ApiKeyKind {
-    pub ctx: Arc<ActorContext>,
-}
+/// The rules of API-key actors.
+pub struct ApiKeyRules;
 
-impl VirtualKind for ApiKeyKind {
-    type Key = Uuid;
-    type Actor = ApiKeyActor;
-    const KIND: &'static str = KIND;
-    fn behaviour(&self) -> ApiKeyActor {
-        ApiKeyActor { ctx: self.ctx.clone() }
-    }
-}
+/// The directory's kind for API keys.
+pub type ApiKeyKind = PersistentKind<ApiKeyRules>;
 
-pub struct ApiKeyActor {
-    ctx: Arc<ActorContext>,
-}
-
-pub struct ApiKeyActorState {
-    key: Persisted<ApiKeyState>,
+/// What an API-key actor keeps beside its stored state.
+#[derive(Default)]
+pub struct ApiKeyMemory {
     /// The last valid use not yet written (see [`LAST_USED_EVERY`]).
     used: Option<DateTime<Utc>>,
     /// What the current version grants, built once per version rather than per request.
     grant: Option<(i64, Arc<KeyGrant>)>,
 }
 
-impl ApiKeyActorState {
+impl Held<ApiKeyRules> {
     /// The state as callers should see it: with the latest use.
     fn view(&self) -> Option<ApiKeyState> {
-        let mut state = self.key.current()?.clone();
-        if let Some(used) = self.used.filter(|used| state.last_used_at.is_none_or(|at| *used > at)) {
+        let mut state = self.stored.current()?.clone();
+        if let Some(used) = self.memory.used.filter(|used| state.last_used_at.is_none_or(|at| *used > at)) {
             state.last_used_at = Some(used);
         }
         Some(state)
     }
 
     fn grant(&mut self) -> Option<Arc<KeyGrant>> {
-        let state = self.key.current()?;
-        match &self.grant {
+        let state = self.stored.current()?;
+        match &self.memory.grant {
             Some((version, grant)) if *version == state.version => Some(grant.clone()),
             _ => {
                 let grant = Arc::new(KeyGrant {
@@ -148,122 +131,72 @@ impl ApiKeyActorState {
                     scopes: state.scopes.iter().filter_map(|s| s.parse().ok()).collect(),
                     expires_at: state.expires_at,
                 });
-                self.grant = Some((state.version, grant.clone()));
+                self.memory.grant = Some((state.version, grant.clone()));
                 Some(grant)
             }
         }
     }
-}
 
-impl ApiKeyActor {
     /// Writes the last use when the stored one is older by `at_least` (or there is none).
-    async fn flush_last_used(&self, state: &mut ApiKeyActorState, at_least: chrono::Duration) {
-        let Some(used) = state.used else { return };
-        let due = state
-            .key
+    async fn flush_last_used(&mut self, ctx: &ActorContext, at_least: chrono::Duration) {
+        let Some(used) = self.memory.used else { return };
+        let due = self
+            .stored
             .current()
             .is_some_and(|k| k.revoked_at.is_none() && k.last_used_at.is_none_or(|at| used - at >= at_least));
         if !due {
             return;
         }
-        let written = state
-            .key
-            .change(
-                &self.ctx,
-                || None,
-                |k| {
-                    let newer = k.revoked_at.is_none() && k.last_used_at.is_none_or(|at| used > at);
-                    if newer {
-                        k.last_used_at = Some(used);
-                    }
-                    (newer, ())
-                },
-            )
+        let flushed = self
+            .stored
+            .flush(ctx, "an API key's last use", |k| {
+                let newer = k.revoked_at.is_none() && k.last_used_at.is_none_or(|at| used > at);
+                if newer {
+                    k.last_used_at = Some(used);
+                }
+                newer
+            })
             .await;
-        match written {
-            Ok(_) => state.used = None,
-            // Kept in memory; the next use or the passivation tries again.
-            Err(e) => tracing::debug!(error = %e, "could not write an API key's last use"),
-        }
-    }
-
-    /// A revoked, expired or unknown key's actor stops: nothing is left for it to guard.
-    fn stop_if_over(&self, myself: &ActorRef<ApiKeyMsg>, state: &ApiKeyActorState) {
-        // Drained, not stopped: a stop would drop the messages already queued behind this one
-        // (their callers would see "stopped before answering" and, under load, a 503); drained,
-        // each is answered from the final state and later senders find a successor.
-        if state.key.is_missing() || state.key.current().is_some_and(|k| !k.is_active(Utc::now())) {
-            let _ = myself.drain();
+        if flushed {
+            // Otherwise kept in memory; the next use or the passivation tries again.
+            self.memory.used = None;
         }
     }
 }
 
-impl Actor for ApiKeyActor {
+#[async_trait]
+impl Rules for ApiKeyRules {
+    type State = ApiKeyState;
     type Msg = ApiKeyMsg;
-    type State = ApiKeyActorState;
-    type Arguments = Uuid;
+    type Memory = ApiKeyMemory;
 
-    async fn pre_start(&self, _myself: ActorRef<ApiKeyMsg>, id: Uuid) -> Result<ApiKeyActorState, ActorProcessingErr> {
-        Ok(ApiKeyActorState { key: Persisted::new(id), used: None, grant: None })
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<ApiKeyMsg>,
-        message: ApiKeyMsg,
-        state: &mut ApiKeyActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
-        // largest handling future (store and cache round trips) for its whole life.
-        Box::pin(self.handle_message(myself, message, state)).await
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<ApiKeyMsg>,
-        state: &mut ApiKeyActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        // Passivation or shutdown: the last use is not lost with the actor.
-        Box::pin(self.flush_last_used(state, chrono::Duration::zero())).await;
-        Ok(())
-    }
-}
-
-impl ApiKeyActor {
-    async fn handle_message(
-        &self,
-        myself: ActorRef<ApiKeyMsg>,
-        message: ApiKeyMsg,
-        state: &mut ApiKeyActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        let started = Instant::now();
+    async fn handle(ctx: &ActorContext, message: ApiKeyMsg, held: &mut Held<Self>) {
         let now = Utc::now();
-        let ctx = &self.ctx;
         match message {
             ApiKeyMsg::Create(new, reply) => {
-                let _ = reply.send(state.key.create(ctx, *new).await);
+                let _ = reply.send(held.stored.create(ctx, *new).await);
             }
             ApiKeyMsg::Validate { presented, ip, reply } => {
-                let verdict = match state.key.load(ctx).await {
+                let verdict = match held.stored.load(ctx).await {
                     Ok(Some(key)) => {
                         let verdict = key.verdict(&presented, ip, now);
-                        Ok(state.grant().map(|grant| (verdict, grant)))
+                        Ok(held.grant().map(|grant| (verdict, grant)))
                     }
                     Ok(None) => Ok(None),
                     Err(e) => Err(e),
                 };
                 let valid = matches!(verdict, Ok(Some((KeyVerdict::Valid, _))));
                 if valid {
-                    state.used = Some(now);
+                    held.memory.used = Some(now);
                 }
                 let _ = reply.send(verdict);
                 if valid {
-                    self.flush_last_used(state, LAST_USED_EVERY).await;
+                    held.flush_last_used(ctx, LAST_USED_EVERY).await;
                 }
             }
             ApiKeyMsg::Revoke(reply) => {
-                let revoked = state
-                    .key
+                let revoked = held
+                    .stored
                     .change(
                         ctx,
                         || None,
@@ -274,16 +207,23 @@ impl ApiKeyActor {
                     )
                     .await;
                 // Only the message that revoked it answers the final state (once, for the audit).
-                let _ = reply.send(revoked.map(|r| if r == Some(true) { state.view() } else { None }));
+                let _ = reply.send(revoked.map(|r| if r == Some(true) { held.view() } else { None }));
             }
             ApiKeyMsg::Snapshot(reply) => {
-                let loaded = state.key.load(ctx).await.map(|_| ());
-                let _ = reply.send(loaded.map(|()| state.view()));
+                let loaded = held.stored.load(ctx).await.map(|_| ());
+                let _ = reply.send(loaded.map(|()| held.view()));
             }
-            ApiKeyMsg::Invalidate(version) => state.key.invalidate(version),
+            ApiKeyMsg::Invalidate(version) => held.stored.invalidate(version),
         }
-        self.stop_if_over(&myself, state);
-        ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
-        Ok(())
+    }
+
+    /// A revoked, expired or unknown key has nothing left to guard.
+    fn is_over(held: &Held<Self>) -> bool {
+        held.stored.is_missing() || held.stored.current().is_some_and(|k| !k.is_active(Utc::now()))
+    }
+
+    /// The last use is not lost with the actor.
+    async fn on_stop(ctx: &ActorContext, held: &mut Held<Self>) {
+        held.flush_last_used(ctx, chrono::Duration::zero()).await;
     }
 }

@@ -2,16 +2,15 @@
 //! It counts failed logins, applies the ladder, and persists each change before answering, so
 //! counts stay exact across restarts and across nodes (a lost compare-and-set reloads).
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::directory::{Reply, VirtualKind};
-use super::persist::{ActorContext, PersistError, Persisted, Persistent};
+use super::directory::Reply;
+use super::persist::{version_in_field, ActorContext, PersistError, Persistent};
+use super::persistent_actor::{Held, PersistentKind, Rules};
 use crate::domain::{LockoutState, LockoutVerdict};
 use crate::store::{pseudonym, Database, LockoutRow, StoreResult};
 
@@ -56,14 +55,7 @@ fn lock_ends_at(state: &LockoutState) -> Option<DateTime<Utc>> {
 impl Persistent for LockoutState {
     const KIND: &'static str = KIND;
     type Key = String;
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
+    version_in_field!();
 
     fn belongs_to(&self, key: &String) -> bool {
         Subject { tenant_id: self.tenant_id, email: self.email.clone() }.key() == *key
@@ -94,47 +86,11 @@ impl Persistent for LockoutState {
     }
 }
 
-pub struct LockoutKind {
-    pub ctx: Arc<ActorContext>,
-}
+/// The rules of lockout actors.
+pub struct LockoutRules;
 
-impl VirtualKind for LockoutKind {
-    type Key = String;
-    type Actor = LockoutActor;
-    const KIND: &'static str = KIND;
-    fn behaviour(&self) -> LockoutActor {
-        LockoutActor { ctx: self.ctx.clone() }
-    }
-}
-
-pub struct LockoutActor {
-    ctx: Arc<ActorContext>,
-}
-
-impl Actor for LockoutActor {
-    type Msg = LockoutMsg;
-    type State = Persisted<LockoutState>;
-    type Arguments = String;
-
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<LockoutMsg>,
-        key: String,
-    ) -> Result<Persisted<LockoutState>, ActorProcessingErr> {
-        Ok(Persisted::new(key))
-    }
-
-    async fn handle(
-        &self,
-        _myself: ActorRef<LockoutMsg>,
-        message: LockoutMsg,
-        state: &mut Persisted<LockoutState>,
-    ) -> Result<(), ActorProcessingErr> {
-        // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
-        // largest handling future (store and cache round trips) for its whole life.
-        Box::pin(self.handle_message(message, state)).await
-    }
-}
+/// The directory's kind for lockout counters.
+pub type LockoutKind = PersistentKind<LockoutRules>;
 
 /// A counter with nothing stored yet starts empty, at version 0.
 fn fresh(subject: &Subject) -> impl Fn() -> Option<LockoutState> + '_ {
@@ -146,15 +102,15 @@ fn answered<T>(outcome: Option<T>) -> Result<T, PersistError> {
     outcome.ok_or(PersistError::Conflict)
 }
 
-impl LockoutActor {
-    async fn handle_message(
-        &self,
-        message: LockoutMsg,
-        state: &mut Persisted<LockoutState>,
-    ) -> Result<(), ActorProcessingErr> {
-        let started = Instant::now();
+#[async_trait]
+impl Rules for LockoutRules {
+    type State = LockoutState;
+    type Msg = LockoutMsg;
+    type Memory = ();
+
+    async fn handle(ctx: &ActorContext, message: LockoutMsg, held: &mut Held<Self>) {
+        let state = &mut held.stored;
         let now = Utc::now();
-        let ctx = &self.ctx;
         let policy = &ctx.lockout;
         match message {
             LockoutMsg::Check(subject, reply) => {
@@ -208,7 +164,5 @@ impl LockoutActor {
             }
             LockoutMsg::Invalidate(version) => state.invalidate(version),
         }
-        ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
-        Ok(())
     }
 }

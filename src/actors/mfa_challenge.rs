@@ -3,15 +3,14 @@
 //! lets exactly one right code use it, and persists every change before answering, so any
 //! node behind a load balancer can take the code and a second use fails everywhere.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
 
-use super::directory::{Reply, VirtualKind};
-use super::persist::{ActorContext, Persisted, Persistent};
+use super::directory::Reply;
+use super::persist::{version_in_field, ActorContext, Persistent};
+use super::persistent_actor::{Held, PersistentKind, Rules};
 use crate::domain::challenge::MfaChallenge;
 use crate::store::{Database, MfaChallengeRow, StoreResult};
 
@@ -36,14 +35,7 @@ pub enum ChallengeMsg {
 impl Persistent for MfaChallenge {
     const KIND: &'static str = KIND;
     type Key = String;
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
+    version_in_field!();
 
     fn belongs_to(&self, key: &String) -> bool {
         self.key == *key
@@ -72,58 +64,21 @@ impl Persistent for MfaChallenge {
     }
 }
 
-pub struct ChallengeKind {
-    pub ctx: Arc<ActorContext>,
-}
+/// The rules of pending sign-in actors.
+pub struct ChallengeRules;
 
-impl VirtualKind for ChallengeKind {
-    type Key = String;
-    type Actor = ChallengeActor;
-    const KIND: &'static str = KIND;
-    fn behaviour(&self) -> ChallengeActor {
-        ChallengeActor { ctx: self.ctx.clone() }
-    }
-}
+/// The directory's kind for pending sign-ins.
+pub type ChallengeKind = PersistentKind<ChallengeRules>;
 
-pub struct ChallengeActor {
-    ctx: Arc<ActorContext>,
-}
-
-impl Actor for ChallengeActor {
+#[async_trait]
+impl Rules for ChallengeRules {
+    type State = MfaChallenge;
     type Msg = ChallengeMsg;
-    type State = Persisted<MfaChallenge>;
-    type Arguments = String;
+    type Memory = ();
 
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<ChallengeMsg>,
-        key: String,
-    ) -> Result<Persisted<MfaChallenge>, ActorProcessingErr> {
-        Ok(Persisted::new(key))
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<ChallengeMsg>,
-        message: ChallengeMsg,
-        state: &mut Persisted<MfaChallenge>,
-    ) -> Result<(), ActorProcessingErr> {
-        // Boxed like the other kinds: an idle actor's task does not reserve room for the
-        // largest handling future.
-        Box::pin(self.handle_message(myself, message, state)).await
-    }
-}
-
-impl ChallengeActor {
-    async fn handle_message(
-        &self,
-        myself: ActorRef<ChallengeMsg>,
-        message: ChallengeMsg,
-        state: &mut Persisted<MfaChallenge>,
-    ) -> Result<(), ActorProcessingErr> {
-        let started = Instant::now();
+    async fn handle(ctx: &ActorContext, message: ChallengeMsg, held: &mut Held<Self>) {
+        let state = &mut held.stored;
         let now = Utc::now();
-        let ctx = &self.ctx;
         match message {
             ChallengeMsg::Create(new, reply) => {
                 let _ = reply.send(state.create(ctx, *new).await);
@@ -149,12 +104,10 @@ impl ChallengeActor {
             }
             ChallengeMsg::Invalidate(version) => state.invalidate(version),
         }
-        // A pending sign-in that can take no more codes has nothing left to guard. Drained, not
-        // stopped, so the messages queued behind this one are still answered.
-        if state.is_missing() || state.current().is_some_and(|c| !c.is_open(Utc::now())) {
-            let _ = myself.drain();
-        }
-        ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
-        Ok(())
+    }
+
+    /// A pending sign-in that can take no more codes has nothing left to guard.
+    fn is_over(held: &Held<Self>) -> bool {
+        held.stored.is_missing() || held.stored.current().is_some_and(|c| !c.is_open(Utc::now()))
     }
 }

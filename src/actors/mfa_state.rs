@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::persist::Persistent;
+use super::persist::{version_in_field, Persistent};
 use crate::domain::MfaState;
 use crate::store::{Database, MfaWrite, StoreResult};
 
@@ -23,14 +23,7 @@ const CACHE_TTL: Duration = Duration::from_secs(600);
 impl Persistent for MfaState {
     const KIND: &'static str = KIND;
     type Key = Uuid;
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
+    version_in_field!();
 
     fn belongs_to(&self, key: &Uuid) -> bool {
         self.user_id == *key

@@ -3,10 +3,10 @@
 //! it write-through; HTTP handlers send them messages through [`ActorSystem`].
 //!
 //! ```text
-//! Root ─┬─ session-shard-0..N ── SessionActor{id}
-//!       ├─ lockout-shard-0..N ── LockoutActor{key}
-//!       ├─ mfa_challenge-shard-0..N ── ChallengeActor{token hash}
-//!       ├─ api_key-shard-0..N ── ApiKeyActor{key id}
+//! Root ─┬─ session-shard-0..N ── PersistentActor<SessionRules>{id}
+//!       ├─ lockout-shard-0..N ── PersistentActor<LockoutRules>{key}
+//!       ├─ mfa_challenge-shard-0..N ── PersistentActor<ChallengeRules>{token hash}
+//!       ├─ api_key-shard-0..N ── PersistentActor<ApiKeyRules>{key id}
 //!       └─ janitor
 //! ```
 //!
@@ -23,6 +23,7 @@ pub mod lockout;
 pub mod mfa_challenge;
 pub mod mfa_state;
 pub mod persist;
+pub mod persistent_actor;
 mod resync;
 mod root;
 pub mod sealed;
@@ -86,16 +87,16 @@ impl ActorSystem {
         let escalations = Arc::new(Escalations::default());
         let (root, _) = Actor::spawn(None, Root::new(ctx.metrics.clone(), escalations.clone()), ()).await?;
         let sessions =
-            Directory::start(SessionKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+            Directory::start(SessionKind::new(ctx.clone()), settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
         let lockouts =
-            Directory::start(LockoutKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+            Directory::start(LockoutKind::new(ctx.clone()), settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
         let challenges =
-            Directory::start(ChallengeKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+            Directory::start(ChallengeKind::new(ctx.clone()), settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
         let api_keys =
-            Directory::start(ApiKeyKind { ctx: ctx.clone() }, settings.shards, ctx.metrics.clone(), root.get_cell())
+            Directory::start(ApiKeyKind::new(ctx.clone()), settings.shards, ctx.metrics.clone(), root.get_cell())
                 .await?;
         for restarter in [sessions.restarter(), lockouts.restarter(), challenges.restarter(), api_keys.restarter()] {
             // A call, not a cast: the root knows the shards before any traffic can fail them.
@@ -289,7 +290,7 @@ pub struct ActorsSnapshot {
 }
 
 /// The actors of one kind.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct KindSnapshot {
     pub kind: String,
     pub live: i64,

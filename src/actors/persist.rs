@@ -77,6 +77,21 @@ pub trait Persistent: Clone + Serialize + DeserializeOwned + Send + Sync + 'stat
     async fn write(&self, db: &dyn Database, key: &Self::Key, sealed: &str, expected: i64) -> StoreResult<bool>;
 }
 
+/// The `version` and `set_version` of a [`Persistent`] state that keeps its version in a
+/// field named `version`: written once here instead of in every kind.
+macro_rules! version_in_field {
+    () => {
+        fn version(&self) -> i64 {
+            self.version
+        }
+
+        fn set_version(&mut self, version: i64) {
+            self.version = version;
+        }
+    };
+}
+pub(crate) use version_in_field;
+
 /// How many times a change is tried when other writers keep winning the compare-and-set.
 const CHANGE_ATTEMPTS: usize = 4;
 
@@ -184,6 +199,20 @@ impl<S: Persistent> Persisted<S> {
             };
         }
         Err(PersistError::Conflict)
+    }
+
+    /// Stores a change that was kept in memory only until now (a last-seen time): `apply`
+    /// makes it on the current state and says whether it changed anything. True when it is
+    /// stored (or there was nothing to store); false when it could not be (logged): the caller
+    /// keeps it in memory and tries again later.
+    pub async fn flush(&mut self, ctx: &ActorContext, what: &str, apply: impl Fn(&mut S) -> bool) -> bool {
+        match self.change(ctx, || None, |state| (apply(state), ())).await {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::debug!(error = %e, kind = S::KIND, "could not write {what}");
+                false
+            }
+        }
     }
 
     /// Another node wrote `version`: an older copy here is dropped and reloaded when next asked.

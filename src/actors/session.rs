@@ -3,16 +3,15 @@
 //! rotations of one token exactly one wins), and persists every change before answering.
 
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use ractor::{Actor, ActorProcessingErr, ActorRef};
 use uuid::Uuid;
 
-use super::directory::{Reply, VirtualKind};
-use super::persist::{ActorContext, Persisted, Persistent};
+use super::directory::Reply;
+use super::persist::{version_in_field, ActorContext, Persistent};
+use super::persistent_actor::{Held, PersistentKind, Rules};
 use crate::domain::session::{RotateOutcome, TokenHash, Validity};
 use crate::domain::{EndReason, SessionState};
 use crate::store::{pseudonym, Database, SessionRow, StoreError, StoreResult};
@@ -56,14 +55,7 @@ pub enum SessionMsg {
 impl Persistent for SessionState {
     const KIND: &'static str = KIND;
     type Key = Uuid;
-
-    fn version(&self) -> i64 {
-        self.version
-    }
-
-    fn set_version(&mut self, version: i64) {
-        self.version = version;
-    }
+    version_in_field!();
 
     fn belongs_to(&self, key: &Uuid) -> bool {
         self.session_id == *key
@@ -102,25 +94,15 @@ impl Persistent for SessionState {
     }
 }
 
-pub struct SessionKind {
-    pub ctx: Arc<ActorContext>,
-}
+/// The rules of session actors.
+pub struct SessionRules;
 
-impl VirtualKind for SessionKind {
-    type Key = Uuid;
-    type Actor = SessionActor;
-    const KIND: &'static str = KIND;
-    fn behaviour(&self) -> SessionActor {
-        SessionActor { ctx: self.ctx.clone() }
-    }
-}
+/// The directory's kind for sessions.
+pub type SessionKind = PersistentKind<SessionRules>;
 
-pub struct SessionActor {
-    ctx: Arc<ActorContext>,
-}
-
-pub struct SessionActorState {
-    session: Persisted<SessionState>,
+/// What a session actor keeps beside its stored state.
+#[derive(Default)]
+pub struct SessionMemory {
     /// The last successful validation not yet written (see [`LAST_SEEN_EVERY`]).
     seen: Option<DateTime<Utc>>,
     /// Held while the state is an active session: counts it in the active-sessions gauge.
@@ -145,136 +127,81 @@ impl Drop for ActiveCount {
     }
 }
 
-impl SessionActorState {
+impl Held<SessionRules> {
     /// The state as callers should see it: with the latest validation's last-seen time.
     fn view(&self) -> Option<SessionState> {
-        let mut state = self.session.current()?.clone();
-        if let Some(seen) = self.seen.filter(|seen| *seen > state.last_seen_at) {
+        let mut state = self.stored.current()?.clone();
+        if let Some(seen) = self.memory.seen.filter(|seen| *seen > state.last_seen_at) {
             state.last_seen_at = seen;
         }
         Some(state)
     }
-}
 
-impl SessionActor {
     /// Brings the active-sessions gauge in step with the state; called before each reply, so
     /// whoever got the answer sees the gauge that goes with it.
-    fn count(&self, state: &mut SessionActorState) {
-        let active = state.session.current().is_some_and(|s| s.is_active);
-        if active != state.counted.is_some() {
-            state.counted = active.then(|| ActiveCount::new(&self.ctx.metrics.active_sessions));
+    fn count(&mut self, ctx: &ActorContext) {
+        let active = self.stored.current().is_some_and(|s| s.is_active);
+        if active != self.memory.counted.is_some() {
+            self.memory.counted = active.then(|| ActiveCount::new(&ctx.metrics.active_sessions));
         }
     }
 
     /// Writes the last validation's time when it is newer than the stored one by `at_least`.
-    async fn flush_last_seen(&self, state: &mut SessionActorState, at_least: chrono::Duration) {
-        let Some(seen) = state.seen else { return };
-        let due = state.session.current().is_some_and(|s| s.is_active && seen - s.last_seen_at >= at_least);
+    async fn flush_last_seen(&mut self, ctx: &ActorContext, at_least: chrono::Duration) {
+        let Some(seen) = self.memory.seen else { return };
+        let due = self.stored.current().is_some_and(|s| s.is_active && seen - s.last_seen_at >= at_least);
         if !due {
             return;
         }
-        let written = state
-            .session
-            .change(
-                &self.ctx,
-                || None,
-                |s| {
-                    let newer = s.is_active && seen > s.last_seen_at;
-                    if newer {
-                        s.last_seen_at = seen;
-                    }
-                    (newer, ())
-                },
-            )
+        let flushed = self
+            .stored
+            .flush(ctx, "a session's last-seen time", |s| {
+                let newer = s.is_active && seen > s.last_seen_at;
+                if newer {
+                    s.last_seen_at = seen;
+                }
+                newer
+            })
             .await;
-        match written {
-            Ok(_) => state.seen = None,
-            // Kept in memory; the next validation or the passivation tries again.
-            Err(e) => tracing::debug!(error = %e, "could not write a session's last-seen time"),
-        }
-    }
-
-    /// An ended, expired or unknown session's actor stops: nothing is left for it to guard.
-    fn stop_if_over(&self, myself: &ActorRef<SessionMsg>, state: &SessionActorState) {
-        // Drained, not stopped: a stop would drop the messages already queued behind this one
-        // (their callers would see "stopped before answering" and, under load, a 503); drained,
-        // each is answered from the final state and later senders find a successor.
-        let over = state.session.current().is_some_and(|s| !s.is_active || Utc::now() >= s.expires_at);
-        if state.session.is_missing() || over {
-            let _ = myself.drain();
+        if flushed {
+            // Otherwise kept in memory; the next validation or the passivation tries again.
+            self.memory.seen = None;
         }
     }
 }
 
-impl Actor for SessionActor {
+#[async_trait]
+impl Rules for SessionRules {
+    type State = SessionState;
     type Msg = SessionMsg;
-    type State = SessionActorState;
-    type Arguments = Uuid;
+    type Memory = SessionMemory;
 
-    async fn pre_start(
-        &self,
-        _myself: ActorRef<SessionMsg>,
-        id: Uuid,
-    ) -> Result<SessionActorState, ActorProcessingErr> {
-        Ok(SessionActorState { session: Persisted::new(id), seen: None, counted: None })
-    }
-
-    async fn handle(
-        &self,
-        myself: ActorRef<SessionMsg>,
-        message: SessionMsg,
-        state: &mut SessionActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        // Boxed on purpose: the task of every idle actor would otherwise reserve room for the
-        // largest handling future (store and cache round trips) for its whole life.
-        Box::pin(self.handle_message(myself, message, state)).await
-    }
-
-    async fn post_stop(
-        &self,
-        _myself: ActorRef<SessionMsg>,
-        state: &mut SessionActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        // Passivation or shutdown: the last-seen time is not lost with the actor.
-        Box::pin(self.flush_last_seen(state, chrono::Duration::zero())).await;
-        Ok(())
-    }
-}
-
-impl SessionActor {
-    async fn handle_message(
-        &self,
-        myself: ActorRef<SessionMsg>,
-        message: SessionMsg,
-        state: &mut SessionActorState,
-    ) -> Result<(), ActorProcessingErr> {
-        let started = Instant::now();
+    async fn handle(ctx: &ActorContext, message: SessionMsg, held: &mut Held<Self>) {
         let now = Utc::now();
-        let ctx = &self.ctx;
         match message {
             SessionMsg::Create(new, reply) => {
-                let created = state.session.create(ctx, *new).await;
-                self.count(state);
+                let created = held.stored.create(ctx, *new).await;
+                held.count(ctx);
                 let _ = reply.send(created);
             }
             SessionMsg::Validate(ip, reply) => {
-                let verdict = state.session.load(ctx).await.map(|s| s.map(|s| s.validity(now, ip)));
+                let verdict = held.stored.load(ctx).await.map(|s| s.map(|s| s.validity(now, ip)));
                 if matches!(verdict, Ok(Some(Validity::Valid))) {
-                    state.seen = Some(now);
+                    held.memory.seen = Some(now);
                 }
-                self.count(state);
+                held.count(ctx);
                 let _ = reply.send(verdict);
-                self.flush_last_seen(state, LAST_SEEN_EVERY).await;
+                held.flush_last_seen(ctx, LAST_SEEN_EVERY).await;
             }
             SessionMsg::Rotate { presented, new_hash, ip, reply } => {
                 let grace = ctx.reuse_grace;
                 let rotated =
-                    state.session.change(ctx, || None, |s| s.rotate(&presented, new_hash, ip, now, grace)).await;
-                self.count(state);
-                let _ = reply.send(rotated.map(|outcome| outcome.zip(state.view())));
+                    held.stored.change(ctx, || None, |s| s.rotate(&presented, new_hash, ip, now, grace)).await;
+                held.count(ctx);
+                let _ = reply.send(rotated.map(|outcome| outcome.zip(held.view())));
             }
             SessionMsg::End(reason, reply) => {
-                let ended = state.session.change(
+                let ended = held.stored.change(
                     ctx,
                     || None,
                     |s| {
@@ -283,24 +210,32 @@ impl SessionActor {
                     },
                 );
                 // Only the message that ended it answers the final state (once, for the audit).
-                let ended = ended.await.map(|ended| if ended == Some(true) { state.view() } else { None });
-                self.count(state);
+                let ended = ended.await.map(|ended| if ended == Some(true) { held.view() } else { None });
+                held.count(ctx);
                 let _ = reply.send(ended);
             }
             SessionMsg::Snapshot(reply) => {
-                let loaded = state.session.load(ctx).await.map(|_| ());
-                self.count(state);
-                let _ = reply.send(loaded.map(|()| state.view()));
+                let loaded = held.stored.load(ctx).await.map(|_| ());
+                held.count(ctx);
+                let _ = reply.send(loaded.map(|()| held.view()));
             }
             SessionMsg::Invalidate(version) => {
-                state.session.invalidate(version);
-                self.count(state);
+                held.stored.invalidate(version);
+                held.count(ctx);
             }
             #[cfg(feature = "test-hooks")]
-            SessionMsg::InjectFault => panic!("fault injected into session actor {}", state.session.key()),
+            SessionMsg::InjectFault => panic!("fault injected into session actor {}", held.stored.key()),
         }
-        self.stop_if_over(&myself, state);
-        self.ctx.metrics.actor_handle.with_label_values(&[KIND]).observe(started.elapsed().as_secs_f64());
-        Ok(())
+    }
+
+    /// An ended, expired or unknown session has nothing left to guard.
+    fn is_over(held: &Held<Self>) -> bool {
+        let over = held.stored.current().is_some_and(|s| !s.is_active || Utc::now() >= s.expires_at);
+        held.stored.is_missing() || over
+    }
+
+    /// The last-seen time is not lost with the actor.
+    async fn on_stop(ctx: &ActorContext, held: &mut Held<Self>) {
+        held.flush_last_seen(ctx, chrono::Duration::zero()).await;
     }
 }
