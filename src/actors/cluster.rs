@@ -208,19 +208,7 @@ mod tests {
     use crate::store::cache::ChangeEvent;
 
     fn snapshot(node: &str, uptime_s: u64, activations: u64) -> ActorsSnapshot {
-        let kind = KindSnapshot {
-            kind: "session".into(),
-            live: 1,
-            activations,
-            passivations: 0,
-            restarts: 0,
-            failures: 0,
-            mailbox_depth: 0,
-            handle_p50_ms: 0.0,
-            handle_p99_ms: 0.0,
-            handled: 0,
-            handle_buckets: Vec::new(),
-        };
+        let kind = KindSnapshot { kind: "session".into(), live: 1, activations, ..KindSnapshot::default() };
         ActorsSnapshot { node: node.into(), uptime_s, kinds: vec![kind], supervisors: Vec::new() }
     }
 

@@ -202,14 +202,9 @@ mod tests {
                 kind: "session".into(),
                 live,
                 activations,
-                passivations: 0,
-                restarts: 0,
-                failures: 0,
-                mailbox_depth: 0,
-                handle_p50_ms: 0.0,
-                handle_p99_ms: 0.0,
                 handled: cumulative,
                 handle_buckets,
+                ..KindSnapshot::default()
             }],
             supervisors: Vec::new(),
         }

@@ -8,6 +8,28 @@ use serde::{Deserialize, Serialize};
 
 use super::ValidationError;
 
+/// `Display` and `FromStr` of an enum by the names its `as_str` gives (one of `ALL`); an
+/// unknown name is a validation error on `field`.
+macro_rules! by_name {
+    ($enum:ident, $field:literal, $unknown:literal) => {
+        impl fmt::Display for $enum {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $enum {
+            type Err = ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $enum::ALL
+                    .into_iter()
+                    .find(|named| named.as_str() == s)
+                    .ok_or_else(|| ValidationError::new($field, format!(concat!($unknown, " `{}`"), s)))
+            }
+        }
+    };
+}
+
 /// A role a user holds within its tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -59,21 +81,7 @@ impl Scope {
     }
 }
 
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Scope {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| ValidationError::new("scope", format!("unknown scope `{s}`")))
-    }
-}
+by_name!(Scope, "scope", "unknown scope");
 
 impl Role {
     pub const ALL: [Role; 4] = [Role::Admin, Role::Trader, Role::Viewer, Role::ApiUser];
@@ -104,21 +112,7 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = ValidationError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|role| role.as_str() == s)
-            .ok_or_else(|| ValidationError::new("roles", format!("unknown role `{s}`")))
-    }
-}
+by_name!(Role, "roles", "unknown role");
 
 /// The scopes a user with `roles` holds; admins of the `platform` tenant also manage tenants
 /// and watch the actor system, which spans every tenant.

@@ -173,7 +173,7 @@ pub async fn list_users(
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
     let page = q.list.page()?;
-    let (users, tenant) = core.admin_list_users(&user.0, q.tenant.as_deref(), page.store_page()).await?;
+    let (users, tenant) = core.admin_list_users(user.acting(q.tenant.as_deref()), page.store_page()).await?;
     let users: Vec<UserView> = users.iter().map(|u| UserView::new(u, &tenant)).collect();
     Ok(page.answer(users, |u| u.id))
 }
@@ -203,7 +203,7 @@ pub async fn create_user(
     user.require(Scope::UsersManage)?;
     let roles = role_names(body.roles.ok_or_else(|| ValidationError::new("roles", "is required"))?)?;
     let input = NewUserInput { email: body.email, password: body.password, roles, display_name: body.display_name };
-    let (created, tenant) = core.admin_create_user(&user.0, q.tenant.as_deref(), input, &meta).await?;
+    let (created, tenant) = core.admin_create_user(user.acting(q.tenant.as_deref()), input, &meta).await?;
     Ok((StatusCode::CREATED, Json(UserView::new(&created, &tenant))).into_response())
 }
 
@@ -226,7 +226,7 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    let (found, tenant) = core.admin_get_user(&user.0, q.tenant.as_deref(), path_id(&id)?).await?;
+    let (found, tenant) = core.admin_get_user(user.acting(q.tenant.as_deref()), path_id(&id)?).await?;
     Ok(Json(UserView::new(&found, &tenant)).into_response())
 }
 
@@ -257,7 +257,8 @@ pub async fn update_user(
     user.require(Scope::UsersManage)?;
     let roles = body.roles.map(role_names).transpose()?;
     let patch = UserPatch { roles, is_active: body.is_active, display_name: body.display_name };
-    let (updated, tenant) = core.admin_update_user(&user.0, q.tenant.as_deref(), path_id(&id)?, patch, &meta).await?;
+    let (updated, tenant) =
+        core.admin_update_user(user.acting(q.tenant.as_deref()), path_id(&id)?, patch, &meta).await?;
     Ok(Json(UserView::new(&updated, &tenant)).into_response())
 }
 
@@ -281,7 +282,7 @@ pub async fn unlock_user(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    core.admin_unlock_user(&user.0, q.tenant.as_deref(), path_id(&id)?, &meta).await?;
+    core.admin_unlock_user(user.acting(q.tenant.as_deref()), path_id(&id)?, &meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -306,7 +307,7 @@ pub async fn reset_mfa(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    core.admin_reset_mfa(&user.0, q.tenant.as_deref(), path_id(&id)?, &meta).await?;
+    core.admin_reset_mfa(user.acting(q.tenant.as_deref()), path_id(&id)?, &meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -330,7 +331,7 @@ pub async fn user_sessions(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::SessionsManage)?;
-    let sessions = core.admin_user_sessions(&user.0, q.tenant.as_deref(), path_id(&id)?).await?;
+    let sessions = core.admin_user_sessions(user.acting(q.tenant.as_deref()), path_id(&id)?).await?;
     Ok(one_page(sessions.iter().map(|s| SessionView::new(s, None))))
 }
 
@@ -355,7 +356,7 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::SessionsManage)?;
-    core.admin_end_session(&user.0, q.tenant.as_deref(), path_id(&id)?, &meta).await?;
+    core.admin_end_session(user.acting(q.tenant.as_deref()), path_id(&id)?, &meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -378,7 +379,7 @@ pub async fn lockouts(
     ApiQuery(q): ApiQuery<TenantParam>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    let lockouts = core.admin_lockouts(&user.0, q.tenant.as_deref()).await?;
+    let lockouts = core.admin_lockouts(user.acting(q.tenant.as_deref())).await?;
     Ok(one_page(lockouts.iter().map(|(user_id, state)| LockoutView::new(*user_id, state))))
 }
 
@@ -405,6 +406,6 @@ pub async fn audit(
     user.require(Scope::AuditRead)?;
     let page = q.list.page()?;
     let filter = q.filter()?;
-    let events = core.admin_audit(&user.0, q.tenant.as_deref(), filter, page.store_page()).await?;
+    let events = core.admin_audit(user.acting(q.tenant.as_deref()), filter, page.store_page()).await?;
     Ok(page.answer(events.iter().map(AuditEventView::from).collect(), |e| e.id))
 }

@@ -18,6 +18,7 @@ use crate::auth::AccessClaims;
 use crate::domain::api_key::looks_like_key;
 use crate::domain::text::{plain, Tabs};
 use crate::domain::{Scope, ValidationError};
+use crate::service::admin::Acting;
 use crate::service::{Core, RequestMeta, ServiceError};
 
 pub type AppState = Arc<Core>;
@@ -138,6 +139,11 @@ impl FromRequestParts<AppState> for AuthUser {
 }
 
 impl AuthUser {
+    /// The caller acting as an administrator on its own tenant, or the `?tenant=` one.
+    pub fn acting<'a>(&'a self, tenant: Option<&'a str>) -> Acting<'a> {
+        Acting { claims: &self.0, tenant }
+    }
+
     /// Refuses with 403 unless the token carries `scope`.
     pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
         if self.0.has_scope(scope.as_str()) {

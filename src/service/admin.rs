@@ -50,14 +50,23 @@ fn active_admin(user: &User) -> bool {
     user.is_active && user.is_admin()
 }
 
+/// Who acts as an administrator, and on which tenant: the caller's own, or (platform admins)
+/// the one `?tenant=` names.
+#[derive(Clone, Copy)]
+pub struct Acting<'a> {
+    pub claims: &'a AccessClaims,
+    /// The `?tenant=` slug, if any.
+    pub tenant: Option<&'a str>,
+}
+
 impl Core {
     /// The tenant an admin request acts on. `?tenant=` is honoured for admins of the
     /// `platform` tenant only; anyone else naming a tenant other than their own is refused
     /// with 403 whether or not that tenant exists, so the answer tells nothing. An unknown
     /// slug (platform admins) answers 404.
-    pub async fn acting_tenant(&self, claims: &AccessClaims, requested: Option<&str>) -> Result<Tenant, ServiceError> {
-        let own = self.stores.db.tenant_by_id(claims.tenant_id).await?.ok_or(ServiceError::SessionRevoked)?;
-        match requested.map(str::trim).filter(|slug| !slug.is_empty()) {
+    pub async fn acting_tenant(&self, acting: Acting<'_>) -> Result<Tenant, ServiceError> {
+        let own = self.stores.db.tenant_by_id(acting.claims.tenant_id).await?.ok_or(ServiceError::SessionRevoked)?;
+        match acting.tenant.map(str::trim).filter(|slug| !slug.is_empty()) {
             None => Ok(own),
             Some(slug) if slug == own.slug => Ok(own),
             Some(_) if !own.is_platform() => {
@@ -67,8 +76,11 @@ impl Core {
         }
     }
 
-    async fn tenant_user(&self, tenant: &Tenant, id: Uuid) -> Result<User, ServiceError> {
-        self.stores.db.user_by_id(tenant.id, id).await?.ok_or(ServiceError::NotFound)
+    /// The acting tenant and its user `id` (404 when it has none).
+    pub(super) async fn target_user(&self, acting: Acting<'_>, id: Uuid) -> Result<(Tenant, User), ServiceError> {
+        let tenant = self.acting_tenant(acting).await?;
+        let user = self.stores.db.user_by_id(tenant.id, id).await?.ok_or(ServiceError::NotFound)?;
+        Ok((tenant, user))
     }
 
     async fn record_admin(
@@ -93,13 +105,8 @@ impl Core {
     }
 
     /// `GET /admin/users`: the tenant's users, newest first.
-    pub async fn admin_list_users(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-        page: Page,
-    ) -> Result<(Vec<User>, Tenant), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
+    pub async fn admin_list_users(&self, acting: Acting<'_>, page: Page) -> Result<(Vec<User>, Tenant), ServiceError> {
+        let tenant = self.acting_tenant(acting).await?;
         let users = self.stores.read.list_users(tenant.id, page).await?;
         Ok((users, tenant))
     }
@@ -107,31 +114,24 @@ impl Core {
     /// `POST /admin/users`.
     pub async fn admin_create_user(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         input: NewUserInput,
         meta: &RequestMeta,
     ) -> Result<(User, Tenant), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
+        let tenant = self.acting_tenant(acting).await?;
         let email = Email::parse(&input.email)?;
         let password = Password::parse_new(&input.password, "password")?;
         let roles = parse_roles(&input.roles)?;
         let name = display_name(input.display_name.as_deref(), &email)?;
         let user = self.create_user(&tenant, &email, &password, name, roles).await?;
         let detail = json!({ "roles": user.roles });
-        self.record_admin(AuditKind::AdminUserCreated, &tenant, Some(user.id), claims, meta, detail).await;
+        self.record_admin(AuditKind::AdminUserCreated, &tenant, Some(user.id), acting.claims, meta, detail).await;
         Ok((user, tenant))
     }
 
     /// `GET /admin/users/{id}`.
-    pub async fn admin_get_user(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-        id: Uuid,
-    ) -> Result<(User, Tenant), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let user = self.tenant_user(&tenant, id).await?;
+    pub async fn admin_get_user(&self, acting: Acting<'_>, id: Uuid) -> Result<(User, Tenant), ServiceError> {
+        let (tenant, user) = self.target_user(acting, id).await?;
         Ok((user, tenant))
     }
 
@@ -148,14 +148,12 @@ impl Core {
     /// the new scopes, and a demoted admin keeps no admin token.
     pub async fn admin_update_user(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         id: Uuid,
         patch: UserPatch,
         meta: &RequestMeta,
     ) -> Result<(User, Tenant), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let before = self.tenant_user(&tenant, id).await?;
+        let (tenant, before) = self.target_user(acting, id).await?;
         let mut after = before.clone();
         if let Some(roles) = &patch.roles {
             after.roles = parse_roles(roles)?;
@@ -178,7 +176,7 @@ impl Core {
         let roles_changed = sorted(&after.roles) != sorted(&before.roles);
         let disabled = before.is_active && !after.is_active;
         let loses_admin = active_admin(&before) && !active_admin(&after);
-        if loses_admin && before.id == claims.user_id {
+        if loses_admin && before.id == acting.claims.user_id {
             return Err(ServiceError::Conflict(
                 "admins cannot remove their own admin role or disable themselves".into(),
             ));
@@ -218,7 +216,7 @@ impl Core {
             "display_name_changed": changes.display_name.is_some(),
             "sessions_ended": sessions_ended,
         });
-        self.record_admin(AuditKind::AdminUserUpdated, &tenant, Some(after.id), claims, meta, detail).await;
+        self.record_admin(AuditKind::AdminUserUpdated, &tenant, Some(after.id), acting.claims, meta, detail).await;
         Ok((after, tenant))
     }
 
@@ -226,32 +224,23 @@ impl Core {
     /// permanent one.
     pub async fn admin_unlock_user(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         id: Uuid,
         meta: &RequestMeta,
     ) -> Result<(), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let user = self.tenant_user(&tenant, id).await?;
+        let (tenant, user) = self.target_user(acting, id).await?;
         self.lift_lockout(&tenant, &user.email).await?;
-        self.record_admin(AuditKind::AdminUnlock, &tenant, Some(user.id), claims, meta, json!({})).await;
+        self.record_admin(AuditKind::AdminUnlock, &tenant, Some(user.id), acting.claims, meta, json!({})).await;
         Ok(())
     }
 
     /// `DELETE /admin/users/{id}/mfa`: turns the user's two-factor off (a lost device); its
     /// secret and recovery codes are forgotten. Audited when there was something to turn off.
-    pub async fn admin_reset_mfa(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-        id: Uuid,
-        meta: &RequestMeta,
-    ) -> Result<(), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let user = self.tenant_user(&tenant, id).await?;
+    pub async fn admin_reset_mfa(&self, acting: Acting<'_>, id: Uuid, meta: &RequestMeta) -> Result<(), ServiceError> {
+        let (tenant, user) = self.target_user(acting, id).await?;
         if self.forget_mfa(user.id).await? {
             let detail = json!({ "was_enabled": user.mfa_enabled });
-            self.record_admin(AuditKind::AdminMfaReset, &tenant, Some(user.id), claims, meta, detail).await;
+            self.record_admin(AuditKind::AdminMfaReset, &tenant, Some(user.id), acting.claims, meta, detail).await;
         }
         Ok(())
     }
@@ -269,26 +258,19 @@ impl Core {
     }
 
     /// `GET /admin/users/{id}/sessions`: the user's live sessions.
-    pub async fn admin_user_sessions(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-        id: Uuid,
-    ) -> Result<Vec<SessionState>, ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let user = self.tenant_user(&tenant, id).await?;
+    pub async fn admin_user_sessions(&self, acting: Acting<'_>, id: Uuid) -> Result<Vec<SessionState>, ServiceError> {
+        let (_, user) = self.target_user(acting, id).await?;
         self.sessions_of(user.id).await
     }
 
     /// `DELETE /admin/sessions/{id}`: a live session of the tenant, else 404.
     pub async fn admin_end_session(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         session_id: Uuid,
         meta: &RequestMeta,
     ) -> Result<(), ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
+        let tenant = self.acting_tenant(acting).await?;
         let state = self
             .snapshot(session_id)
             .await?
@@ -299,7 +281,7 @@ impl Core {
             AuditKind::AdminSessionEnded,
             &tenant,
             Some(state.user_id),
-            claims,
+            acting.claims,
             meta,
             json!({ "session_id": state.session_id }),
         )
@@ -309,12 +291,8 @@ impl Core {
 
     /// `GET /admin/lockouts`: the tenant's current locks, read through their actors (the
     /// stored state is encrypted; the actor holds the newest version).
-    pub async fn admin_lockouts(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-    ) -> Result<Vec<(Option<Uuid>, LockoutState)>, ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
+    pub async fn admin_lockouts(&self, acting: Acting<'_>) -> Result<Vec<(Option<Uuid>, LockoutState)>, ServiceError> {
+        let tenant = self.acting_tenant(acting).await?;
         let now = Utc::now();
         let rows = self.stores.read.current_lockouts(Some(tenant.id), now).await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -332,12 +310,11 @@ impl Core {
     /// `GET /admin/audit`: the tenant's audit events, newest first, as `filter` selects.
     pub async fn admin_audit(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         filter: AuditFilter,
         page: Page,
     ) -> Result<Vec<AuditEvent>, ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
+        let tenant = self.acting_tenant(acting).await?;
         Ok(self.stores.read.list_audit(Some(tenant.id), &filter, page).await?)
     }
 }

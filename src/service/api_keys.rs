@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::admin::Acting;
 use super::audit::{AuditKind, Outcome};
 use super::{AuditRecord, Core, RequestMeta, ServiceError};
 use crate::actors::ApiKeyMsg;
@@ -17,7 +18,7 @@ use crate::domain::api_key::{
     check_expiry, grant_scopes, hash_secret, parse_allowed_ips, parse_key, parse_name, NewKey, MAX_ACTIVE_KEYS,
 };
 use crate::domain::role::{scope_string, scopes_for};
-use crate::domain::{ApiKeyState, KeyVerdict, Tenant};
+use crate::domain::{ApiKeyState, KeyVerdict};
 use crate::store::ApiKeyRow;
 
 /// The `token_type` of the claims an API key stands for (never a JWT's).
@@ -115,29 +116,22 @@ impl Core {
     }
 
     /// `GET /admin/users/{id}/api-keys`: a user's keys that are not revoked.
-    pub async fn admin_api_keys(
-        &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
-        user_id: Uuid,
-    ) -> Result<Vec<ApiKeyState>, ServiceError> {
-        let tenant = self.acting_tenant(claims, tenant).await?;
-        let user = self.stores.db.user_by_id(tenant.id, user_id).await?.ok_or(ServiceError::NotFound)?;
+    pub async fn admin_api_keys(&self, acting: Acting<'_>, user_id: Uuid) -> Result<Vec<ApiKeyState>, ServiceError> {
+        let (tenant, user) = self.target_user(acting, user_id).await?;
         self.api_keys_of(tenant.id, user.id).await
     }
 
     /// `DELETE /admin/api-keys/{id}`: a key of the tenant, else 404.
     pub async fn admin_revoke_api_key(
         &self,
-        claims: &AccessClaims,
-        tenant: Option<&str>,
+        acting: Acting<'_>,
         id: Uuid,
         meta: &RequestMeta,
     ) -> Result<(), ServiceError> {
-        let tenant: Tenant = self.acting_tenant(claims, tenant).await?;
+        let tenant = self.acting_tenant(acting).await?;
         let row = self.stores.db.api_key(id).await?.filter(|r| r.tenant_id == tenant.id);
         let row = row.ok_or(ServiceError::NotFound)?;
-        self.revoke_api_key(&row, claims, meta).await
+        self.revoke_api_key(&row, acting.claims, meta).await
     }
 
     /// Revokes through the key's actor (persisted, then announced so every node drops its

@@ -375,6 +375,15 @@ fn watch_files(core: Arc<Core>) -> JoinHandle<()> {
 mod tests {
     use super::*;
 
+    /// Rotation every 1,000 s, successors published 100 s ahead, retired keys kept 50 s.
+    fn every_1000_s() -> Schedule {
+        Schedule {
+            rotation: Some(Duration::from_secs(1_000)),
+            prepublish: Duration::from_secs(100),
+            grace: Duration::from_secs(50),
+        }
+    }
+
     fn row(kid: &str, activates: i64, retires: Option<i64>, t0: DateTime<Utc>) -> SigningKeyRow {
         let at = |s: i64| t0 + chrono::Duration::seconds(s);
         SigningKeyRow {
@@ -392,13 +401,8 @@ mod tests {
 
     #[test]
     fn a_rotation_publishes_the_successor_prepublish_before_the_period_ends_and_retires_the_key_then() {
-        let t0 = Utc::now();
+        let (t0, schedule) = (Utc::now(), every_1000_s());
         let at = |s: i64| t0 + chrono::Duration::seconds(s);
-        let schedule = Schedule {
-            rotation: Some(Duration::from_secs(1_000)),
-            prepublish: Duration::from_secs(100),
-            grace: Duration::from_secs(50),
-        };
         let (first, fresh) = (row("first", 0, None, t0), row("fresh", 0, None, t0));
         let empty = plan_due(&[], at(5), &schedule, &first, &fresh);
         assert_eq!(empty.insert[0].kid, "first", "an empty table takes the first key");
@@ -426,13 +430,8 @@ mod tests {
 
     #[test]
     fn keys_rotate_signs_at_once_and_retires_the_signing_key_and_a_waiting_successor() {
-        let t0 = Utc::now();
+        let (t0, schedule) = (Utc::now(), every_1000_s());
         let at = |s: i64| t0 + chrono::Duration::seconds(s);
-        let schedule = Schedule {
-            rotation: Some(Duration::from_secs(1_000)),
-            prepublish: Duration::from_secs(100),
-            grace: Duration::from_secs(50),
-        };
         let rows = [row("old", -500, Some(-400), t0), row("current", 0, Some(100), t0), row("waiting", 100, None, t0)];
         let changes = plan_rotate_now(&rows, at(10), &schedule, &row("new", 0, None, t0));
         assert_eq!(changes.insert[0].activates_at, at(10));
