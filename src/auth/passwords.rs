@@ -1,16 +1,24 @@
-//! bcrypt, always on a bounded set of blocking threads: logins queue for a slot while the
-//! async workers stay free for token checks. Unknown accounts are checked against a dummy
-//! hash so that response time does not tell whether an email exists.
+//! bcrypt, always on its own few threads: logins queue for a slot while the async workers
+//! stay free for token checks. Unknown accounts are checked against a dummy hash so that
+//! response time does not tell whether an email exists.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{oneshot, Semaphore};
 use zeroize::Zeroizing;
+
+/// How much lower than the async workers' the bcrypt threads' CPU priority is (a nice value).
+/// At +10 the scheduler gives a busy async worker about ten times a bcrypt thread's share, so
+/// a storm of logins slows the logins, not the requests of users already signed in; with
+/// nothing else to run, bcrypt still has the whole CPU.
+const BCRYPT_NICE: i32 = 10;
 
 /// Hashes and verifies passwords off the async runtime.
 pub struct PasswordHasher {
     rounds: u32,
+    threads: BcryptThreads,
     slots: Arc<Semaphore>,
     /// Logins waiting for a bcrypt slot (exported as a metric).
     queued: AtomicI64,
@@ -23,14 +31,15 @@ pub enum HashError {
     Bcrypt(#[from] bcrypt::BcryptError),
     #[error("the hashing pool is closed")]
     PoolClosed(#[from] tokio::sync::AcquireError),
-    #[error("a hashing task did not finish")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("a hashing thread stopped before answering")]
+    Lost,
 }
 
 impl PasswordHasher {
     pub fn new(rounds: u32, workers: usize) -> Self {
         Self {
             rounds,
+            threads: BcryptThreads::start(workers.max(1)),
             slots: Arc::new(Semaphore::new(workers.max(1))),
             queued: AtomicI64::new(0),
             dummy_hash: OnceLock::new(),
@@ -73,15 +82,63 @@ impl PasswordHasher {
         let permit = self.slots.clone().acquire_owned().await;
         self.queued.fetch_sub(1, Ordering::Relaxed);
         let permit = permit?;
-        let result = tokio::task::spawn_blocking(move || {
-            let result = work();
+        let (reply, answer) = oneshot::channel();
+        self.threads.run(Box::new(move || {
+            let _ = reply.send(work());
             drop(permit);
-            result
-        })
-        .await?;
-        Ok(result)
+        }));
+        answer.await.map_err(|_| HashError::Lost)
     }
 }
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The threads bcrypt runs on, at [`BCRYPT_NICE`]. They end when the hasher is dropped.
+struct BcryptThreads {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl BcryptThreads {
+    fn start(count: usize) -> Self {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        for index in 0..count {
+            let queue = queue.clone();
+            let spawned = std::thread::Builder::new().name(format!("bcrypt-{index}")).spawn(move || {
+                lower_priority();
+                loop {
+                    let job = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok(job) = job else { return };
+                    // A panic loses its one answer (the caller sees `Lost`), not the thread.
+                    let _ = catch_unwind(AssertUnwindSafe(job));
+                }
+            });
+            if let Err(e) = spawned {
+                tracing::error!(error = %e, "could not start a bcrypt thread");
+            }
+        }
+        Self { jobs }
+    }
+
+    fn run(&self, job: Job) {
+        // Fails only when no thread could be started; the caller then sees `Lost`.
+        let _ = self.jobs.send(job);
+    }
+}
+
+/// Lowers the calling thread's CPU priority (on Linux a nice value is per thread).
+#[cfg(target_os = "linux")]
+fn lower_priority() {
+    // SAFETY: gettid has no preconditions; setpriority with PRIO_PROCESS and a thread id
+    // changes that thread's nice value only, and raising it needs no privilege.
+    let changed = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, BCRYPT_NICE) };
+    if changed != 0 {
+        tracing::warn!("could not lower a bcrypt thread's CPU priority");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_priority() {}
 
 #[cfg(test)]
 mod tests {
