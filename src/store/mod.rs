@@ -7,6 +7,7 @@
 pub mod breaker;
 pub mod cache;
 pub mod cached;
+mod group_commit;
 pub mod guarded_db;
 pub mod memory;
 pub mod mfa;

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use uuid::Uuid;
 
+use super::group_commit::{write_op, GroupCommit, WriteOp};
 use super::sql_error::db_error;
 use super::sql_records::*;
 use super::{
@@ -32,6 +35,8 @@ pub struct PostgresStore {
 pub struct SqliteStore {
     pub(super) pool: SqlitePool,
     user_locks: UserStripes,
+    /// The hot writes (sessions) go through one group-committing writer.
+    writes: GroupCommit,
 }
 
 /// Node-local per-user locks, striped: a login holds one for a few milliseconds, so users
@@ -116,7 +121,22 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        Ok(Self { pool, user_locks: UserStripes::new() })
+        let writes = GroupCommit::start(pool.clone());
+        Ok(Self { pool, user_locks: UserStripes::new(), writes })
+    }
+
+    /// Runs one write statement in the next group commit.
+    async fn write<T: Send + 'static>(&self, op: WriteOp<SqliteConnection, T>) -> StoreResult<T> {
+        self.writes.write(op).await
+    }
+}
+
+impl PostgresStore {
+    /// Runs one write statement on a pooled connection. PostgreSQL needs no grouping here:
+    /// concurrent commits already share the WAL flush.
+    async fn write<T>(&self, op: WriteOp<PgConnection, T>) -> StoreResult<T> {
+        let mut connection = self.pool.acquire().await.map_err(db_error)?;
+        op(&mut connection).await
     }
 }
 
@@ -124,7 +144,7 @@ impl SqliteStore {
 const NO_CURSOR: Uuid = Uuid::max();
 
 macro_rules! sql_database {
-    ($store:ty, $backend:literal, $migrator:expr) => {
+    ($store:ty, $conn:ty, $backend:literal, $migrator:expr) => {
         #[async_trait]
         impl Database for $store {
             fn backend(&self) -> &'static str {
@@ -216,15 +236,21 @@ macro_rules! sql_database {
             }
 
             async fn insert_session(&self, s: &SessionRow) -> StoreResult<()> {
-                sqlx::query("INSERT INTO sessions (id, user_ref, state, version, expires_at, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                    .bind(s.id).bind(&s.user_ref).bind(&s.state).bind(s.version).bind(s.expires_at).bind(s.is_active).bind(s.created_at)
-                    .execute(&self.pool).await.map(|_| ()).map_err(db_error)
+                let s = s.clone();
+                self.write(write_op(move |conn: &mut $conn| Box::pin(async move {
+                    sqlx::query("INSERT INTO sessions (id, user_ref, state, version, expires_at, is_active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                        .bind(s.id).bind(&s.user_ref).bind(&s.state).bind(s.version).bind(s.expires_at).bind(s.is_active).bind(s.created_at)
+                        .execute(conn).await.map(|_| ()).map_err(db_error)
+                }))).await
             }
 
             async fn update_session(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
-                sqlx::query("UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5")
-                    .bind(&s.state).bind(s.version).bind(s.is_active).bind(s.id).bind(expected_version)
-                    .execute(&self.pool).await.map(|r| r.rows_affected() == 1).map_err(db_error)
+                let s = s.clone();
+                self.write(write_op(move |conn: &mut $conn| Box::pin(async move {
+                    sqlx::query("UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5")
+                        .bind(&s.state).bind(s.version).bind(s.is_active).bind(s.id).bind(expected_version)
+                        .execute(conn).await.map(|r| r.rows_affected() == 1).map_err(db_error)
+                }))).await
             }
 
             async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
@@ -362,5 +388,5 @@ macro_rules! sql_database {
     };
 }
 
-sql_database!(PostgresStore, "postgres", PG_MIGRATIONS);
-sql_database!(SqliteStore, "sqlite", SQLITE_MIGRATIONS);
+sql_database!(PostgresStore, PgConnection, "postgres", PG_MIGRATIONS);
+sql_database!(SqliteStore, SqliteConnection, "sqlite", SQLITE_MIGRATIONS);
