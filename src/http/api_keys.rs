@@ -4,7 +4,6 @@
 
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -100,15 +99,15 @@ pub fn barred_for_keys(path: &str) -> bool {
         || path.split('/').any(|segment| segment == "mfa" || segment == "api-keys")
 }
 
-/// Refuses a request authenticated by an API key (`Bearer tsk_…`) on a route barred for keys
-/// with 403 `forbidden`, before any handler or sign-in logic sees it.
-pub async fn bar_keys(request: Request, next: Next) -> Response {
+/// The 403 `forbidden` of a request authenticated by an API key (`Bearer tsk_…`) on a route
+/// barred for keys, before any handler or sign-in logic sees it.
+pub fn key_refusal(request: &Request) -> Option<Response> {
     let path = request.extensions().get::<axum::extract::OriginalUri>().map_or(request.uri().path(), |u| u.0.path());
     if barred_for_keys(path) && bearer(request.headers()).is_some_and(looks_like_key) {
         let refusal = ServiceError::Forbidden("an API key cannot be used here; sign in instead".into());
-        return ApiError::from(refusal).into_response();
+        return Some(ApiError::from(refusal).into_response());
     }
-    next.run(request).await
+    None
 }
 
 /// Makes an API key for the caller; the answer is the only time the key is shown.
@@ -213,7 +212,7 @@ pub async fn admin_list(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    let keys = core.admin_api_keys(&user.0, q.tenant(), path_id(&id)?).await?;
+    let keys = core.admin_api_keys(user.acting(q.tenant()), path_id(&id)?).await?;
     Ok(one_page(keys.iter().map(ApiKeyView::from)))
 }
 
@@ -238,7 +237,7 @@ pub async fn admin_revoke(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     user.require(Scope::UsersManage)?;
-    core.admin_revoke_api_key(&user.0, q.tenant(), path_id(&id)?, &meta).await?;
+    core.admin_revoke_api_key(user.acting(q.tenant()), path_id(&id)?, &meta).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -1,15 +1,16 @@
 //! Our parts of the request pipeline; tower-http does the generic ones (request id, security
 //! headers, CORS, panics — see `super::with_pipeline`). Here: the access-log line and HTTP
 //! metrics of every answer with the 431 header limit, the timeout's problem+json answer, the
-//! per-IP and per-route rate limits, and the control-character check of path ids.
+//! security headers, the per-IP and per-route rate limits, and the gate of API requests.
 
 use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, MatchedPath, RawPathParams, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::api_keys;
 use super::error::ApiError;
 use super::extract::{client_ip, request_id, AppState};
 use crate::domain::text::{plain, Tabs};
@@ -49,7 +50,7 @@ pub async fn observe(State(core): State<AppState>, request: Request, next: Next)
     let started = Instant::now();
     let id = request_id(request.headers());
     let method = request.method().clone();
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
+    let route = request.extensions().get::<MatchedPath>().cloned();
     let header_bytes: usize = request.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
     let response = if header_bytes > MAX_HEADER_BYTES {
         ApiError::HeadersTooLarge.into_response()
@@ -58,13 +59,14 @@ pub async fn observe(State(core): State<AppState>, request: Request, next: Next)
     };
     let status = response.status();
     let elapsed = started.elapsed();
-    let route_label = route.as_deref().unwrap_or(if status == StatusCode::NOT_FOUND { "not_found" } else { "other" });
+    let route = route.as_ref().map(MatchedPath::as_str);
+    let route_label = route.unwrap_or(if status == StatusCode::NOT_FOUND { "not_found" } else { "other" });
     core.metrics.http_requests.with_label_values(&[route_label, method.as_str(), status.as_str()]).inc();
     core.metrics.http_duration.with_label_values(&[route_label, method.as_str()]).observe(elapsed.as_secs_f64());
     tracing::info!(
         target: "access",
         method = %method,
-        route = route.as_deref().unwrap_or("unmatched"),
+        route = route.unwrap_or("unmatched"),
         status = status.as_u16(),
         latency_ms = elapsed.as_secs_f64() * 1_000.0,
         request_id = %id,
@@ -78,16 +80,48 @@ pub async fn timed_out(_elapsed: tower::BoxError) -> ApiError {
     ApiError::Timeout
 }
 
-/// Per-client-IP limit (`RATE_LIMIT_IP`) on the API, `/metrics` and `/health/detailed`.
+/// The checks of every API request before its handler, in order: the per-client-IP limit,
+/// API keys barred from sign-in routes, control characters in path ids. One layer rather than
+/// three: each layer costs every request a boxed future and a clone of the routes behind it.
+pub async fn api_gate(State(core): State<AppState>, request: Request, next: Next) -> Response {
+    if let Some(refusal) = ip_refusal(&core, &request).await {
+        return refusal;
+    }
+    if let Some(refusal) = api_keys::key_refusal(&request) {
+        return refusal;
+    }
+    match plain_path_ids(request).await {
+        Ok(request) => next.run(request).await,
+        Err(refusal) => refusal,
+    }
+}
+
+/// Per-client-IP limit (`RATE_LIMIT_IP`) alone: `/metrics` and `/health/detailed`.
 pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next) -> Response {
-    let Some(limit) = core.config.rate_limit_ip else { return next.run(request).await };
-    let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
-    match core.stores.limits.check(&format!("rl:ip:{ip}"), Some(limit)).await {
-        Ok(decision) if !decision.allowed => {
-            core.metrics.rate_limited.with_label_values(&["ip"]).inc();
-            ApiError::RateLimited(decision).into_response()
+    match ip_refusal(&core, &request).await {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    }
+}
+
+/// The 429 of a client address over `RATE_LIMIT_IP`; `None` lets the request on (a limiter
+/// that cannot answer lets it on too: the limits protect, they do not gate availability).
+fn ip_refusal(core: &AppState, request: &Request) -> impl std::future::Future<Output = Option<Response>> + Send {
+    let limit = core.config.rate_limit_ip;
+    let key = limit.map(|_| {
+        let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
+        format!("rl:ip:{ip}")
+    });
+    let core = core.clone();
+    async move {
+        let (limit, key) = (limit?, key?);
+        match core.stores.limits.check(&key, Some(limit)).await {
+            Ok(decision) if !decision.allowed => {
+                core.metrics.rate_limited.with_label_values(&["ip"]).inc();
+                Some(ApiError::RateLimited(decision).into_response())
+            }
+            _ => None,
         }
-        _ => next.run(request).await,
     }
 }
 
@@ -112,17 +146,27 @@ pub async fn limit_route(State(core): State<AppState>, request: Request, next: N
 
 /// Refuses a path parameter (an id) that holds a control character with 422 naming it, before
 /// any handler sees it.
-pub async fn plain_path(request: Request, next: Next) -> Response {
+async fn plain_path_ids(request: Request) -> Result<Request, Response> {
     let (mut parts, body) = request.into_parts();
     if let Ok(params) = RawPathParams::from_request_parts(&mut parts, &()).await {
         for (name, value) in &params {
             let field = if name == "id" { "id" } else { "path" };
             if let Err(refused) = plain(field, value, Tabs::Refused) {
-                return ApiError::from(refused).into_response();
+                return Err(ApiError::from(refused).into_response());
             }
         }
     }
-    next.run(Request::from_parts(parts, body)).await
+    Ok(Request::from_parts(parts, body))
+}
+
+/// Sets the security headers on every answer, errors and the web app included (over any a
+/// handler set): one step rather than a layer per header.
+pub fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    for (name, value) in SECURITY_HEADERS {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    response
 }
 
 /// Answers a handler panic with a 500 problem+json (the server lives on), counted and logged.

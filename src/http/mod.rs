@@ -32,7 +32,6 @@ use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 
 use self::error::ApiError;
 pub use self::extract::AppState;
@@ -87,9 +86,7 @@ fn api(core: AppState) -> Router<AppState> {
         .route("/orders", get(orders::list).post(orders::place))
         .route("/orders/{id}", delete(orders::cancel))
         .fallback(route_not_found)
-        .layer(axum::middleware::from_fn(middleware::plain_path))
-        .layer(axum::middleware::from_fn(api_keys::bar_keys))
-        .layer(axum::middleware::from_fn_with_state(core, middleware::limit_ip))
+        .layer(axum::middleware::from_fn_with_state(core, middleware::api_gate))
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
@@ -153,25 +150,20 @@ pub fn with_pipeline(routes: Router<AppState>, core: AppState) -> Router {
 /// problem+json for 405.
 fn pipeline(routes: Router<AppState>, core: AppState) -> Router {
     let panic_core = core.clone();
-    let header = |name: &'static str, value: &'static str| {
-        SetResponseHeaderLayer::overriding(HeaderName::from_static(name), HeaderValue::from_static(value))
-    };
-    let [nosniff, frames, xss, hsts, csp] = middleware::SECURITY_HEADERS.map(|(name, value)| header(name, value));
+    // Without per-route limits the layer is left out: every layer costs every request.
+    let route_limits = (!core.config.rate_limit_routes.is_empty())
+        .then(|| axum::middleware::from_fn_with_state(core.clone(), middleware::limit_route));
     let pipeline = ServiceBuilder::new()
         .map_request(middleware::drop_insane_request_id)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(nosniff)
-        .layer(frames)
-        .layer(xss)
-        .layer(hsts)
-        .layer(csp)
+        .map_response(middleware::security_headers)
         .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::observe))
         .layer(HandleErrorLayer::new(middleware::timed_out))
         .layer(TimeoutLayer::new(middleware::REQUEST_TIMEOUT))
         .layer(cors(&core.config.cors_allowed_origins))
         .layer(CatchPanicLayer::custom(move |panic| middleware::panic_response(&panic_core, panic)))
-        .layer(axum::middleware::from_fn_with_state(core.clone(), middleware::limit_route));
+        .option_layer(route_limits);
     routes
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
