@@ -123,6 +123,9 @@ struct Args {
     /// Memory mode: data dir of the embedded database (default: a fresh temp dir).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Memory mode: API-key actors created after the sessions (live beside them at the peak).
+    #[arg(long, default_value_t = 0)]
+    api_key_actors: usize,
     /// Memory mode: seconds to wait after passivation for the allocator to hand memory back.
     #[arg(long, default_value_t = 15)]
     settle: u64,
@@ -167,6 +170,7 @@ fn main() -> anyhow::Result<()> {
             parallelism: args.create_parallelism.max(1),
             data_dir: args.data_dir.clone(),
             settle: Duration::from_secs(args.settle),
+            api_keys: args.api_key_actors,
         };
         // Actor calls from a spawned task, not from `block_on` (10–30× slower, DESIGN.md).
         let result = runtime.block_on(async move { tokio::spawn(memory::in_process(options)).await })??;
@@ -194,6 +198,10 @@ fn main() -> anyhow::Result<()> {
         eprintln!("measuring the bounds (bcrypt cost {}, ES256)…", args.bcrypt_cost);
         Some(bounds::measure(args.bcrypt_cost)?)
     };
+    if workloads.is_empty() {
+        // Bounds only: nothing is sent to the server.
+        return report::print_load(&meta, !args.one_source_ip, bounds.as_ref(), &[], args.json);
+    }
     let plan = load::Plan {
         base,
         users: args.users,

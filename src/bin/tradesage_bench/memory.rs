@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use chrono::Utc;
 use serde::Serialize;
-use tradesage::actors::SessionMsg;
+use tradesage::actors::{ApiKeyMsg, SessionMsg};
 use tradesage::config::Config;
+use tradesage::domain::api_key::NewKey;
 use tradesage::domain::session::NewSession;
-use tradesage::domain::{AuthMethod, Role, SessionState};
+use tradesage::domain::{ApiKeyState, AuthMethod, Role, Scope, SessionState};
 use tradesage::service::Core;
 use uuid::Uuid;
 
@@ -29,6 +30,19 @@ pub struct Options {
     pub data_dir: Option<PathBuf>,
     /// How long to keep sampling RSS after the last actor stopped.
     pub settle: Duration,
+    /// API-key actors created after the sessions (each persisted, like a key a user made).
+    pub api_keys: usize,
+}
+
+/// RSS once the API-key actors are live beside the sessions.
+#[derive(Debug, Serialize)]
+pub struct KeyCheckpoint {
+    pub live_keys: usize,
+    pub live_sessions: usize,
+    pub rss_kib: u64,
+    /// (RSS − RSS before the keys) ÷ live keys.
+    pub bytes_per_key: u64,
+    pub seconds: f64,
 }
 
 /// RSS with a number of live actors.
@@ -171,6 +185,7 @@ pub struct MemoryReport {
     pub allocator_baseline: Option<AllocatorFigures>,
     pub allocator_peak: Option<AllocatorFigures>,
     pub checkpoints: Vec<Checkpoint>,
+    pub api_keys: Option<KeyCheckpoint>,
     pub passivation: Passivation,
 }
 
@@ -267,6 +282,43 @@ async fn create_until(
     Ok(())
 }
 
+/// Creates `count` API-key actors, `parallelism` at a time, through `ApiKeyMsg::Create` (the
+/// message a user's new key sends).
+async fn create_keys(core: &Arc<Core>, count: usize, parallelism: usize, tenant: Uuid) -> anyhow::Result<()> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let scopes = [Scope::OrdersRead].into_iter().collect();
+    let workers: Vec<_> = (0..parallelism)
+        .map(|_| {
+            let (core, next, scopes) = (core.clone(), next.clone(), std::collections::BTreeSet::clone(&scopes));
+            tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < count {
+                    let key = NewKey::generate();
+                    let state = ApiKeyState::new(
+                        &key,
+                        tenant,
+                        Uuid::new_v4(),
+                        "bench key".into(),
+                        &scopes,
+                        Vec::new(),
+                        None,
+                        Utc::now(),
+                    );
+                    core.actors
+                        .api_keys
+                        .call(&key.id, |reply| ApiKeyMsg::Create(Box::new(state.clone()), reply))
+                        .await
+                        .map_err(|e| anyhow::anyhow!("create API key: {e}"))?;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for worker in workers {
+        worker.await.map_err(|e| anyhow::anyhow!("a creator panicked: {e}"))??;
+    }
+    Ok(())
+}
+
 pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     let (core, dir, temporary) = build(options.data_dir.as_ref()).await?;
     let database = core.stores.db.backend();
@@ -305,6 +357,23 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
             creations_per_s: (target as f64 / seconds).round(),
         });
     }
+    let api_keys = if options.api_keys > 0 {
+        let before = rss_kib();
+        let creating = Instant::now();
+        create_keys(&core, options.api_keys, options.parallelism, tenant).await?;
+        let (live_keys, rss) = (core.actors.api_keys.live_count(), rss_kib());
+        let bytes_per_key = (rss.saturating_sub(before) * 1024) / live_keys.max(1) as u64;
+        eprintln!("  + {live_keys} API-key actors: RSS {rss} kB ({bytes_per_key} B/key)");
+        Some(KeyCheckpoint {
+            live_keys,
+            live_sessions: core.actors.sessions.live_count(),
+            rss_kib: rss,
+            bytes_per_key,
+            seconds: (creating.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+        })
+    } else {
+        None
+    };
     let peak = rss_kib();
     let allocator_peak = AllocatorFigures::read();
     print_size_classes("the peak");
@@ -312,8 +381,10 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     let passivating = Instant::now();
     core.actors.sessions.passivate_idle(Duration::from_secs(1));
+    core.actors.api_keys.passivate_idle(Duration::from_secs(1));
+    let live = || core.actors.sessions.live_count() + core.actors.api_keys.live_count();
     let deadline = passivating + Duration::from_secs(300);
-    while core.actors.sessions.live_count() > 0 && Instant::now() < deadline {
+    while live() > 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let seconds_to_passivate = passivating.elapsed().as_secs_f64();
@@ -322,7 +393,8 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     // supervisor for a fresh one. Rounds go on each second while RSS settles; the old
     // supervisors, whose tables of children never shrink, stop 10 s after their swap.
     core.actors.sessions.tick(Duration::from_secs(1)).await;
-    let live_after = core.actors.sessions.live_count();
+    core.actors.api_keys.tick(Duration::from_secs(1)).await;
+    let live_after = live();
     let at_once = rss_kib();
     eprintln!("  passivated in {seconds_to_passivate:.1}s ({live_after} left): RSS {at_once} kB; settling…");
     let settling = Instant::now();
@@ -331,6 +403,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
     while settling.elapsed() < options.settle {
         tokio::time::sleep(Duration::from_secs(1)).await;
         core.actors.sessions.tick(Duration::from_secs(1)).await;
+        core.actors.api_keys.tick(Duration::from_secs(1)).await;
         let now = rss_kib();
         if now <= settled {
             settled = now;
@@ -350,6 +423,7 @@ pub async fn in_process(options: Options) -> anyhow::Result<MemoryReport> {
         allocator_baseline,
         allocator_peak,
         checkpoints,
+        api_keys,
         passivation: Passivation {
             seconds_to_passivate: (seconds_to_passivate * 100.0).round() / 100.0,
             live_after,

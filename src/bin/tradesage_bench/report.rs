@@ -207,6 +207,12 @@ pub fn print_memory(meta: &RunMeta, m: &MemoryReport, json: bool) -> anyhow::Res
             c.live_actors, c.rss_kib, c.bytes_per_session, c.seconds, c.creations_per_s
         );
     }
+    if let Some(k) = &m.api_keys {
+        println!(
+            "+ {} API-key actors beside {} sessions: RSS {} kB ({} B/key, {:.1}s to create)",
+            k.live_keys, k.live_sessions, k.rss_kib, k.bytes_per_key, k.seconds
+        );
+    }
     let p = &m.passivation;
     println!(
         "after passivation ({:.1}s, {} left): RSS {} kB at once, {} kB after {:.0}s — {:+.1}% vs baseline, {:+.1}% vs peak",
