@@ -14,6 +14,7 @@ pub mod ops;
 pub mod ops_views;
 pub mod orders;
 pub mod pagination;
+pub mod problems;
 pub mod tenants;
 pub mod users;
 pub mod views;
