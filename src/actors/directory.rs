@@ -250,8 +250,12 @@ impl<K: VirtualKind> Directory<K> {
     /// Asks every shard to stop its children idle for longer than `idle`; gives back the
     /// directory's room once most of it stands empty, so memory follows the live actors down.
     pub fn passivate_idle(&self, idle: Duration) {
-        for shard in self.shards.iter() {
-            let _ = read(shard).send_message(ShardMsg::Passivate(idle));
+        for (index, shard) in self.shards.iter().enumerate() {
+            let shard = read(shard);
+            // The peak is taken here, before the idle children stop: a burst that rose and
+            // passivated between two ticks would otherwise never be seen by the recycling.
+            self.peak_children[index].fetch_max(shard.get_children().len(), Ordering::Relaxed);
+            let _ = shard.send_message(ShardMsg::Passivate(idle));
         }
         for (len, capacity) in [
             (self.shared.live.len(), self.shared.live.capacity()),
