@@ -431,17 +431,10 @@ async fn a_profile_change_on_one_node_is_seen_by_the_other_within_a_second() {
     }
 }
 
-/// ractor's table of a supervisor's children never shrinks; a shard supervisor that held
-/// thousands of children is swapped for a fresh one once they have all passivated. Bare
-/// activations touch no store, so one backend is enough.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced() {
-    // Passivation is driven by hand here, not by the ticker.
-    let app = crate::helpers::spawn_app_with(Backend::Embedded, &[("SESSION_IDLE_PASSIVATE", "1h")]).await;
-    let sessions = &app.core.actors.sessions;
-    let before = sessions.shard_refs();
-    // About 5,000 children per shard, above the recycling threshold of 4,096.
-    let count = before.len() * 5_000;
+/// Activates about 5,000 session actors per shard (above the recycling threshold of 4,096)
+/// and waits until every shard supervisor holds them. Bare activations touch no store.
+async fn crowd_every_shard(sessions: &tradesage::actors::Directory<tradesage::actors::SessionKind>) {
+    let count = sessions.shard_refs().len() * 5_000;
     for _ in 0..count {
         sessions.activate(&Uuid::new_v4()).expect("activation");
     }
@@ -455,6 +448,18 @@ async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced
     }
     let crowded = children().into_iter().min().unwrap();
     assert!(crowded >= 4_096, "every shard holds thousands of children ({crowded} at least)");
+}
+
+/// ractor's table of a supervisor's children never shrinks; a shard supervisor that held
+/// thousands of children is swapped for a fresh one once they have all passivated. Bare
+/// activations touch no store, so one backend is enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced() {
+    // Passivation is driven by hand here, not by the ticker.
+    let app = crate::helpers::spawn_app_with(Backend::Embedded, &[("SESSION_IDLE_PASSIVATE", "1h")]).await;
+    let sessions = &app.core.actors.sessions;
+    let before = sessions.shard_refs();
+    crowd_every_shard(sessions).await;
     sessions.tick(Duration::ZERO).await;
     assert_eq!(
         sessions.shard_refs().iter().map(|s| s.get_id()).collect::<Vec<_>>(),
@@ -491,4 +496,27 @@ async fn an_emptied_shard_supervisor_that_held_thousands_of_children_is_replaced
     let shard = &after[sessions.shard_index(&id)];
     assert!(shard.get_children().iter().any(|c| Some(c.get_id()) == sessions.live(&id).map(|a| a.get_id())));
     assert_eq!(counter(&app, "tradesage_root_escalations_total"), 0.0);
+}
+
+/// A burst that rises and passivates between two ticks of the ticker: the shards' peak is
+/// taken when passivation starts, so the next tick still swaps the emptied supervisors (it
+/// used to see only empty shards and keep the grown child tables for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_that_passivated_between_two_ticks_still_gets_its_shard_supervisors_replaced() {
+    let app = crate::helpers::spawn_app_with(Backend::Embedded, &[("SESSION_IDLE_PASSIVATE", "1h")]).await;
+    let sessions = &app.core.actors.sessions;
+    let before = sessions.shard_refs();
+    crowd_every_shard(sessions).await;
+    sessions.passivate_idle(Duration::ZERO);
+    for _ in 0..500 {
+        if sessions.live_count() == 0 && sessions.shard_refs().iter().all(|s| s.get_children().is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sessions.live_count(), 0, "every idle actor passivated");
+    sessions.tick(Duration::ZERO).await;
+    for (old, new) in before.iter().zip(&sessions.shard_refs()) {
+        assert_ne!(old.get_id(), new.get_id(), "the emptied shard got a fresh supervisor");
+    }
 }
