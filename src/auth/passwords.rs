@@ -152,6 +152,18 @@ mod tests {
         assert!(!hasher.verify("wrong horse", Some(&hash)).await.unwrap());
     }
 
+    /// Token checks on the async workers must win the CPU from a login storm's bcrypt.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn bcrypt_runs_at_a_lower_cpu_priority_than_the_caller() {
+        // SAFETY: gettid has no preconditions; getpriority only reads this thread's nice value.
+        let nice_of_this_thread = || unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+        let hasher = PasswordHasher::new(4, 1);
+        let caller = nice_of_this_thread();
+        let bcrypt_thread = hasher.run(nice_of_this_thread).await.unwrap();
+        assert_eq!(bcrypt_thread, (caller + BCRYPT_NICE).min(19));
+    }
+
     #[tokio::test]
     async fn an_unknown_account_never_verifies() {
         let hasher = PasswordHasher::new(4, 1);
