@@ -84,7 +84,7 @@ pub async fn timed_out(_elapsed: tower::BoxError) -> ApiError {
 /// API keys barred from sign-in routes, control characters in path ids. One layer rather than
 /// three: each layer costs every request a boxed future and a clone of the routes behind it.
 pub async fn api_gate(State(core): State<AppState>, request: Request, next: Next) -> Response {
-    if let Some(refusal) = ip_refusal(&core, &request).await {
+    if let Some(refusal) = ip_refusal(&core, ip_limit_key(&core, &request)).await {
         return refusal;
     }
     if let Some(refusal) = api_keys::key_refusal(&request) {
@@ -98,30 +98,29 @@ pub async fn api_gate(State(core): State<AppState>, request: Request, next: Next
 
 /// Per-client-IP limit (`RATE_LIMIT_IP`) alone: `/metrics` and `/health/detailed`.
 pub async fn limit_ip(State(core): State<AppState>, request: Request, next: Next) -> Response {
-    match ip_refusal(&core, &request).await {
+    match ip_refusal(&core, ip_limit_key(&core, &request)).await {
         Some(refusal) => refusal,
         None => next.run(request).await,
     }
 }
 
+/// The limiter key of the request's client address; `None` when `RATE_LIMIT_IP` is off.
+fn ip_limit_key(core: &AppState, request: &Request) -> Option<String> {
+    core.config.rate_limit_ip?;
+    let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
+    Some(format!("rl:ip:{ip}"))
+}
+
 /// The 429 of a client address over `RATE_LIMIT_IP`; `None` lets the request on (a limiter
 /// that cannot answer lets it on too: the limits protect, they do not gate availability).
-fn ip_refusal(core: &AppState, request: &Request) -> impl std::future::Future<Output = Option<Response>> + Send {
-    let limit = core.config.rate_limit_ip;
-    let key = limit.map(|_| {
-        let ip = client_ip(&core.config.trusted_proxies, request.extensions(), request.headers());
-        format!("rl:ip:{ip}")
-    });
-    let core = core.clone();
-    async move {
-        let (limit, key) = (limit?, key?);
-        match core.stores.limits.check(&key, Some(limit)).await {
-            Ok(decision) if !decision.allowed => {
-                core.metrics.rate_limited.with_label_values(&["ip"]).inc();
-                Some(ApiError::RateLimited(decision).into_response())
-            }
-            _ => None,
+async fn ip_refusal(core: &AppState, key: Option<String>) -> Option<Response> {
+    let (limit, key) = (core.config.rate_limit_ip?, key?);
+    match core.stores.limits.check(&key, Some(limit)).await {
+        Ok(decision) if !decision.allowed => {
+            core.metrics.rate_limited.with_label_values(&["ip"]).inc();
+            Some(ApiError::RateLimited(decision).into_response())
         }
+        _ => None,
     }
 }
 
