@@ -11,16 +11,22 @@
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
+use aws_lc_rs::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{DecodingKey, EncodingKey};
+use jsonwebtoken::DecodingKey;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, LineEnding};
 use p256::{PublicKey, SecretKey};
 use serde_json::{json, Value};
 
 pub use super::key_files::{generate_pair, rotate, KeyPaths};
 use crate::config::Config;
+
+/// A private key parsed once, when the ring is built: parsing a PKCS#8 key checks it with a
+/// scalar multiplication, which `jsonwebtoken::encode` would repeat on every token it signs
+/// (as much again as the signature itself).
+pub type SigningKey = Arc<EcdsaKeyPair>;
 
 /// A public key able to verify tokens.
 pub struct VerifyingKey {
@@ -39,7 +45,7 @@ pub struct RingKey {
     pub kid: String,
     /// The private half, for signing; `None` for a key kept only to verify (a retired key
     /// file, or a stored key that does not unseal with this node's keys).
-    signing: Option<EncodingKey>,
+    signing: Option<SigningKey>,
     decoding: DecodingKey,
     jwk: Value,
     pub publish_at: DateTime<Utc>,
@@ -64,7 +70,9 @@ impl RingKey {
         let signing = match secret {
             Some(secret) => {
                 let pkcs8 = secret.to_pkcs8_der().map_err(|e| KeyError(e.to_string()))?;
-                Some(EncodingKey::from_ec_der(pkcs8.as_bytes()))
+                let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_bytes())
+                    .map_err(|e| KeyError(e.to_string()))?;
+                Some(Arc::new(pair))
             }
             None => None,
         };
@@ -87,7 +95,7 @@ impl RingKey {
 /// The keys in force at one moment.
 pub struct KeySet {
     pub signing_kid: String,
-    pub signing: EncodingKey,
+    pub signing: SigningKey,
     /// The signing key first, then the other published keys, latest activated first.
     pub verifying: Vec<VerifyingKey>,
     /// Whether the signing key is a stand-in: no key is scheduled to sign now, so the latest
