@@ -168,7 +168,8 @@ impl TokenIssuer {
         header.kid = Some(keys.signing_kid.clone());
         let header = serde_json::to_vec(&header).map_err(|_| TokenError::Invalid)?;
         let claims = serde_json::to_vec(claims).map_err(|_| TokenError::Invalid)?;
-        let mut token = String::with_capacity(4 * (header.len() + claims.len() + 64) / 3 + 8);
+        // base64 of both parts and of the 64-byte signature, plus the two dots: one allocation.
+        let mut token = String::with_capacity((header.len() + claims.len() + 64) * 4 / 3 + 8);
         URL_SAFE_NO_PAD.encode_string(header, &mut token);
         token.push('.');
         URL_SAFE_NO_PAD.encode_string(claims, &mut token);
