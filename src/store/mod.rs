@@ -11,6 +11,7 @@ mod group_commit;
 pub mod guarded_db;
 pub mod memory;
 pub mod mfa;
+mod pg_session_writes;
 pub mod ratelimit;
 pub mod redis;
 pub mod redis_url;

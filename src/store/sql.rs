@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 use uuid::Uuid;
 
 use super::group_commit::{write_op, GroupCommit, WriteOp};
+use super::pg_session_writes::SessionWrites;
 use super::sql_error::db_error;
 use super::sql_records::*;
 use super::{
@@ -30,6 +31,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 pub struct PostgresStore {
     pub(super) pool: PgPool,
     user_locks: UserStripes,
+    /// Session updates (one per refresh) are batched into one statement each round.
+    session_writes: SessionWrites,
 }
 
 pub struct SqliteStore {
@@ -93,7 +96,8 @@ impl PostgresStore {
             .min_connections(0)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
-        Ok(Self { pool, user_locks: UserStripes::new() })
+        let session_writes = SessionWrites::start(pool.clone());
+        Ok(Self { pool, user_locks: UserStripes::new(), session_writes })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -129,14 +133,42 @@ impl SqliteStore {
     async fn write<T: Send + 'static>(&self, op: WriteOp<SqliteConnection, T>) -> StoreResult<T> {
         self.writes.write(op).await
     }
+
+    /// A session's compare-and-set, in the next group commit.
+    async fn update_session_row(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
+        let s = s.clone();
+        self.write(write_op(move |conn: &mut SqliteConnection| {
+            Box::pin(async move {
+                sqlx::query(
+                    "UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5",
+                )
+                .bind(&s.state)
+                .bind(s.version)
+                .bind(s.is_active)
+                .bind(s.id)
+                .bind(expected_version)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected() == 1)
+                .map_err(db_error)
+            })
+        }))
+        .await
+    }
 }
 
 impl PostgresStore {
-    /// Runs one write statement on a pooled connection. PostgreSQL needs no grouping here:
-    /// concurrent commits already share the WAL flush.
+    /// Runs one write statement on a pooled connection. The less frequent writes need no
+    /// grouping here: concurrent commits already share the WAL flush.
     async fn write<T>(&self, op: WriteOp<PgConnection, T>) -> StoreResult<T> {
         let mut connection = self.pool.acquire().await.map_err(db_error)?;
         op(&mut connection).await
+    }
+
+    /// A session's compare-and-set, batched with the others queued meanwhile (one per
+    /// refresh, the hottest write there is).
+    async fn update_session_row(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
+        self.session_writes.update(s, expected_version).await
     }
 }
 
@@ -245,12 +277,7 @@ macro_rules! sql_database {
             }
 
             async fn update_session(&self, s: &SessionRow, expected_version: i64) -> StoreResult<bool> {
-                let s = s.clone();
-                self.write(write_op(move |conn: &mut $conn| Box::pin(async move {
-                    sqlx::query("UPDATE sessions SET state = $1, version = $2, is_active = $3 WHERE id = $4 AND version = $5")
-                        .bind(&s.state).bind(s.version).bind(s.is_active).bind(s.id).bind(expected_version)
-                        .execute(conn).await.map(|r| r.rows_affected() == 1).map_err(db_error)
-                }))).await
+                self.update_session_row(s, expected_version).await
             }
 
             async fn session(&self, id: Uuid) -> StoreResult<Option<SessionRow>> {
