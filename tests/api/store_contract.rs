@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use futures::future::join_all;
 use rust_decimal::Decimal;
 use tradesage::domain::{Order, OrderSide, OrderStatus, Role, Tenant, User, UserChanges};
 use tradesage::store::cache::Cache;
@@ -317,6 +318,76 @@ async fn cache_contract(cache: Arc<dyn Cache>) {
     .await
     .expect("event arrives");
     assert_eq!(received, "hello nodes");
+}
+
+/// Many session writes at once, as a refresh storm makes them: both backends group them (one
+/// commit or one statement for all queued), and each caller must still get its own row's
+/// compare-and-set — true where its version matched, false where it was stale or the row is
+/// missing — and two writes of one row from the same version must not both win.
+async fn concurrent_session_writes_contract(db: Arc<dyn Database>) {
+    const SESSIONS: usize = 300;
+    let now = Utc::now();
+    let rows: Vec<SessionRow> = (0..SESSIONS)
+        .map(|i| SessionRow {
+            id: Uuid::new_v4(),
+            user_ref: format!("ref-{i}"),
+            state: "sealed-1".into(),
+            version: 1,
+            expires_at: now + chrono::Duration::days(1),
+            is_active: true,
+            created_at: now,
+        })
+        .collect();
+    for row in &rows {
+        db.insert_session(row).await.unwrap();
+    }
+    // Even rows from their stored version (they write), odd rows from a stale one (they do
+    // not); the first ten rows twice from the stored version (one of the two wins); one row
+    // that does not exist.
+    // Each pair is queued together, so that both land in one batch.
+    let mut writes = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        let expected = if i % 2 == 0 { 1 } else { 7 };
+        writes.push((i, SessionRow { state: format!("first-{i}"), version: 2, ..row.clone() }, expected));
+        if i < 10 {
+            writes.push((i, SessionRow { state: format!("second-{i}"), version: 2, ..row.clone() }, 1));
+        }
+    }
+    let missing = SessionRow { id: Uuid::new_v4(), version: 2, ..rows[0].clone() };
+    writes.push((usize::MAX, missing, 1));
+    let answers = join_all(writes.iter().map(|(_, row, expected)| db.update_session(row, *expected))).await;
+    let answers: Vec<bool> = answers.into_iter().map(|answer| answer.expect("a session write")).collect();
+
+    for (i, row) in rows.iter().enumerate() {
+        let won: Vec<&SessionRow> = writes
+            .iter()
+            .zip(&answers)
+            .filter(|((j, _, _), &won)| *j == i && won)
+            .map(|((_, row, _), _)| row)
+            .collect();
+        let stored = db.session(row.id).await.unwrap().expect("the row is there");
+        if i % 2 == 0 {
+            assert_eq!(won.len(), 1, "row {i}: exactly one write from version 1 wins, got {}", won.len());
+            assert_eq!((stored.version, &stored.state), (2, &won[0].state), "row {i} holds the winner");
+        } else if i < 10 {
+            assert_eq!(won.len(), 1, "row {i}: the stale write loses, the current one wins");
+            assert_eq!((stored.version, stored.state.as_str()), (2, format!("second-{i}").as_str()));
+        } else {
+            assert!(won.is_empty(), "row {i}: a stale version does not write");
+            assert_eq!((stored.version, stored.state.as_str()), (1, "sealed-1"));
+        }
+    }
+    assert!(!answers.last().unwrap(), "a missing row is not written");
+}
+
+#[tokio::test]
+async fn concurrent_session_writes_each_get_their_own_answer_on_sqlite() {
+    concurrent_session_writes_contract(sqlite().await).await;
+}
+
+#[tokio::test]
+async fn concurrent_session_writes_each_get_their_own_answer_on_postgres() {
+    concurrent_session_writes_contract(postgres().await).await;
 }
 
 #[tokio::test]
