@@ -101,7 +101,13 @@ const UPDATE_BATCH: &str = "UPDATE sessions AS s SET state = u.state, version = 
      FROM UNNEST($1::uuid[], $2::text[], $3::int8[], $4::bool[], $5::int8[]) AS u(id, state, version, is_active, expected) \
      WHERE s.id = u.id AND s.version = u.expected RETURNING s.id";
 
-async fn answer(batch: Vec<Job>, pool: &PgPool) {
+async fn answer(mut batch: Vec<Job>, pool: &PgPool) {
+    // Rows in one order in every statement: two statements in flight that share rows (another
+    // node's, or a write held back above) then take their row locks in the same order (the
+    // plan walks the arrays in order, an index lookup per row) instead of deadlocking. A
+    // statement that still fails fails its batch as unavailable; nothing was written, so each
+    // caller's retry finds the row as it was.
+    batch.sort_unstable_by_key(|job| job.update.id);
     let mut ids = Vec::with_capacity(batch.len());
     let mut states = Vec::with_capacity(batch.len());
     let mut versions = Vec::with_capacity(batch.len());
