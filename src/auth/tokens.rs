@@ -266,5 +266,8 @@ mod tests {
 
         let claims = issuer.verify_refresh(&token).unwrap();
         assert_eq!((claims.user_id, claims.session_id), (user_id, session_id));
+        // And this server's own verifier refuses the token with that bit of its signature flipped.
+        let forged_token = format!("{}.{}.{}", parts[0], parts[1], URL_SAFE_NO_PAD.encode(forged.to_bytes()));
+        assert!(matches!(issuer.verify_refresh(&forged_token), Err(TokenError::Invalid)));
     }
 }
